@@ -1,0 +1,26 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "agent/runtime/component_context.h"
+#include "agent/runtime/component_registry.h"
+
+namespace grpc {
+class Service;
+}
+
+namespace ng::agent {
+
+// Typed handles to the components the API needs to query; null when not registered.
+struct ComponentHandles {};
+
+// The one place that decides which components run, in which order (start order; stop is the
+// reverse). Components read their config section from ctx.config.
+ComponentHandles register_components(ComponentRegistry& registry, ComponentContext& ctx);
+
+// The gRPC services over those components, besides nodeguard.v1.Agent.
+std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHandles& handles,
+                                                                    ComponentContext& ctx);
+
+}  // namespace ng::agent

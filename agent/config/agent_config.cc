@@ -1,0 +1,80 @@
+#include "agent/config/agent_config.h"
+
+#include "core/log.h"
+
+namespace ng::agent {
+
+using namespace std::chrono_literals;
+
+void bind_config(core::ConfigBinder& b, ApiConfig& c) {
+  b.field("tls_cert", c.tls_cert,
+          "Server certificate (PEM) for the TCP listener. The TCP listener only serves TLS.",
+          core::absolute_path(true));
+  b.field("tls_key", c.tls_key, "Server private key (PEM).", core::absolute_path(true));
+  b.field("tls_client_ca", c.tls_client_ca,
+          "CA bundle (PEM) for client certificates; when set, TCP clients must present one "
+          "(mutual TLS).",
+          core::absolute_path(true));
+  b.field("allowed_clients", c.allowed_clients,
+          "Client identities (certificate SAN DNS/URI or CN) allowed to call mutating RPCs "
+          "(Repair, SetExpectedPeers). Read-only RPCs are open to any verified client.");
+  b.field("allowed_uids", c.allowed_uids,
+          "Unix user ids allowed on the unix socket (checked with SO_PEERCRED).",
+          [](const std::string& v) -> std::optional<std::string> {
+            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+              return "must be a numeric uid; got \"" + v + "\"";
+            }
+            return std::nullopt;
+          });
+  b.field("max_message_bytes", c.max_message_bytes, "Largest gRPC message accepted.",
+          core::int_range(1024, 64 * 1024 * 1024));
+  b.field("max_streams", c.max_streams, "Concurrent streaming RPCs (watch, logs) per agent.",
+          core::int_range(1, 10000));
+  b.field("max_requests_per_second", c.max_requests_per_second,
+          "Unary RPC rate limit for the whole agent; excess calls get RESOURCE_EXHAUSTED.",
+          core::double_range(1, 1e6));
+}
+
+void bind_config(core::ConfigBinder& b, AgentConfig& c) {
+  b.field("node_name", c.node_name, "This node's name in reports (default: the hostname).");
+  b.field("state_dir", c.state_dir,
+          "Where the agent keeps its state: netfilter snapshots, log checkpoints.",
+          core::absolute_path(false));
+  b.field("grpc_socket", c.grpc_socket,
+          "Unix socket for the gRPC API (mode 0600, SO_PEERCRED checked); empty disables it.",
+          core::absolute_path(true));
+  b.field("grpc_listen", c.grpc_listen,
+          "TCP HOST:PORT for the gRPC API, TLS only (see api.tls_cert); empty disables it.",
+          core::host_port(true));
+  b.field("metrics_listen", c.metrics_listen,
+          "HOST:PORT serving /metrics, /healthz and /readyz; empty disables it.",
+          core::host_port(true));
+  b.field("log_level", c.log_level, "Agent log level: debug, info, warn, error.",
+          core::one_of({"debug", "info", "warn", "error"}));
+  b.field("dry_run", c.dry_run,
+          "Observe and report only: never write to the node (repairs are logged, not applied).");
+  b.field("shutdown_timeout", c.shutdown_timeout,
+          "After SIGTERM, abort if shutdown has not finished within this time.",
+          core::duration_range(100ms, 60s));
+  b.field("worker_threads", c.worker_threads,
+          "Threads for blocking work (table reads and commits, exec, fsync).",
+          core::int_range(1, 16));
+  b.section("api", "gRPC API security and limits.",
+            [&](core::ConfigBinder& s) { bind_config(s, c.api); });
+  b.section("netfilter", "iptables drift detection and repair (legacy and nft).",
+            [&](core::ConfigBinder& s) { bind_config(s, c.netfilter); });
+  b.section("firewalld", "firewalld reload watcher and policy conflict report.",
+            [&](core::ConfigBinder& s) { bind_config(s, c.firewalld); });
+  b.section("cni", "hostPort rules rebuilt from the container runtime's CNI cache.",
+            [&](core::ConfigBinder& s) { bind_config(s, c.cni); });
+  b.section("bgp", "BGP session state from BIRD.",
+            [&](core::ConfigBinder& s) { bind_config(s, c.bgp); });
+  b.section("routes", "Routes to every peer's pod blocks.",
+            [&](core::ConfigBinder& s) { bind_config(s, c.routes); });
+  b.section("probes", "Connectivity probes to peers, pods and external endpoints.",
+            [&](core::ConfigBinder& s) { bind_config(s, c.probes); });
+  b.section("logs", "Container and kubelet log tailing and failure patterns.",
+            [&](core::ConfigBinder& s) { bind_config(s, c.logs); });
+}
+
+}  // namespace ng::agent

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/config_binder.h"
+#include "netfilter/cni/cni_config.h"
+#include "netfilter/firewalld/firewalld_config.h"
+#include "netfilter/netfilter_config.h"
+#include "probes/bgp/bgp_config.h"
+#include "probes/connectivity/probes_config.h"
+#include "probes/logs/logs_config.h"
+#include "probes/routes/routes_config.h"
+
+namespace ng::agent {
+
+// The API endpoints' security and limits.
+struct ApiConfig {
+  std::string tls_cert;       // server certificate (PEM); required for grpc_listen
+  std::string tls_key;        // server key (PEM)
+  std::string tls_client_ca;  // when set, TCP clients must present a certificate from this CA
+  std::vector<std::string> allowed_clients;  // identities (SAN DNS/URI or CN) allowed to mutate
+  std::vector<std::string> allowed_uids = {"0"};  // unix socket peers allowed (uid numbers)
+  std::int64_t max_message_bytes = 4 * 1024 * 1024;
+  std::int64_t max_streams = 64;
+  double max_requests_per_second = 200;
+};
+
+void bind_config(core::ConfigBinder& b, ApiConfig& c);
+
+// The whole agent configuration: top-level keys for the agent itself, one section per
+// component. Defaults are safe for a DaemonSet on a Calico or flannel node.
+struct AgentConfig {
+  std::string node_name;  // empty: the hostname
+  std::string state_dir = "/var/lib/nodeguard";
+  std::string grpc_socket = "/run/nodeguard/nodeguard.sock";
+  std::string grpc_listen;  // empty: no TCP listener
+  std::string metrics_listen = "0.0.0.0:9808";
+  std::string log_level = "info";
+  bool dry_run = false;
+  core::Millis shutdown_timeout{5000};
+  std::int64_t worker_threads = 2;
+
+  ApiConfig api;
+  netfilter::NetfilterConfig netfilter;
+  netfilter::firewalld::FirewalldConfig firewalld;
+  netfilter::cni::CniConfig cni;
+  probes::bgp::BgpConfig bgp;
+  probes::routes::RoutesConfig routes;
+  probes::connectivity::ProbesConfig probes;
+  probes::logs::LogsConfig logs;
+};
+
+void bind_config(core::ConfigBinder& b, AgentConfig& c);
+
+}  // namespace ng::agent

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace ng::core {
+
+// The seam for state files (snapshots, checkpoints). Log tailing reads files directly through
+// its own source interface because it needs fds, inodes and inotify.
+class Files {
+ public:
+  virtual ~Files() = default;
+  virtual Result<std::string> read(const std::string& path) = 0;
+  // Crash-safe replace: write a temp file in the same directory, fsync, rename, fsync the
+  // directory. A reader sees the old content or the new, never a mix.
+  virtual Status write_atomic(const std::string& path, std::string_view data) = 0;
+  virtual Status make_dirs(const std::string& path) = 0;
+  virtual Status remove(const std::string& path) = 0;
+  virtual Result<std::vector<std::string>> list(const std::string& dir) = 0;  // names only
+  virtual bool exists(const std::string& path) = 0;
+};
+
+class PosixFiles final : public Files {
+ public:
+  Result<std::string> read(const std::string& path) override;
+  Status write_atomic(const std::string& path, std::string_view data) override;
+  Status make_dirs(const std::string& path) override;
+  Status remove(const std::string& path) override;
+  Result<std::vector<std::string>> list(const std::string& dir) override;
+  bool exists(const std::string& path) override;
+};
+
+}  // namespace ng::core

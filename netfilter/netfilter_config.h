@@ -1,0 +1,29 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/config_binder.h"
+
+namespace ng::netfilter {
+
+struct NetfilterConfig {
+  bool enabled = true;
+  std::string backend = "auto";  // auto | legacy | nft
+  std::vector<std::string> families = {"ipv4", "ipv6"};
+  // Chain-name patterns guarded per table; '*' matches any suffix.
+  std::map<std::string, std::vector<std::string>> guard = {
+      {"nat", {"CNI-HOSTPORT-*", "CNI-DN-*", "CNI-*", "KUBE-*", "cali-*"}},
+      {"filter", {"CNI-*", "KUBE-*", "cali-*"}},
+      {"mangle", {"KUBE-*", "cali-*"}},
+      {"raw", {"cali-*"}},
+  };
+  core::Millis poll_interval{100};
+  core::Millis verify_interval{10000};
+  bool restore_policies = false;
+};
+
+void bind_config(core::ConfigBinder& b, NetfilterConfig& c);
+
+}  // namespace ng::netfilter

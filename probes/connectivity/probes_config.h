@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/config_binder.h"
+
+namespace ng::probes::connectivity {
+
+struct TcpTarget {
+  std::string name;
+  std::string address;            // HOST:PORT
+  std::string kind = "external";  // peer | pod | external
+};
+
+void bind_config(core::ConfigBinder& b, TcpTarget& t);
+
+struct ProbesConfig {
+  bool enabled = true;
+  std::vector<TcpTarget> tcp;
+  core::Millis interval{10000};
+  core::Millis timeout{2000};
+};
+
+void bind_config(core::ConfigBinder& b, ProbesConfig& c);
+
+}  // namespace ng::probes::connectivity

@@ -1,0 +1,31 @@
+#include "probes/routes/routes_config.h"
+
+namespace ng::probes::routes {
+
+using namespace std::chrono_literals;
+
+void bind_config(core::ConfigBinder& b, PeerSpec& p) {
+  b.field("name", p.name, "Peer name for reports (default: its node IP).");
+  b.field("node_ip", p.node_ip, "The peer node's address.", core::ip_address());
+  b.field("blocks", p.blocks, "Pod CIDR blocks the peer owns.", core::cidr());
+  b.field("tunnel_address", p.tunnel_address,
+          "The peer's VXLAN VTEP or IPIP tunnel address, when encapsulated.",
+          [](const std::string& v) -> std::optional<std::string> {
+            if (v.empty()) return std::nullopt;
+            return core::ip_address()(v);
+          });
+  b.field("encapsulation", p.encapsulation, "Expected encapsulation towards this peer.",
+          core::one_of({"none", "ipip", "vxlan", "ipip-crosssubnet", "vxlan-crosssubnet"}));
+}
+
+void bind_config(core::ConfigBinder& b, RoutesConfig& c) {
+  b.field("enabled", c.enabled, "Check the routes to every peer's pod blocks.");
+  b.list("peers", c.peers,
+         "Static expected peers, merged with peers learned from BIRD and set over gRPC.");
+  b.field("own_blocks", c.own_blocks,
+          "This node's own pod blocks (empty: taken from its blackhole routes).", core::cidr());
+  b.field("recheck_interval", c.recheck_interval,
+          "Full re-dump and re-check even without netlink events.", core::duration_range(1s, 1h));
+}
+
+}  // namespace ng::probes::routes

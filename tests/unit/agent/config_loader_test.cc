@@ -1,0 +1,188 @@
+#include <gtest/gtest.h>
+
+#include "agent/config/config_loader.h"
+
+namespace ng::agent {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string all_errors(const std::vector<ConfigError>& errors) {
+  std::string s;
+  for (const auto& e : errors) s += e.to_string() + "\n";
+  return s;
+}
+
+TEST(ConfigLoader, DefaultsAreValid) {
+  AgentConfig c;
+  EXPECT_TRUE(validate(c).empty());
+  EXPECT_EQ(c.metrics_listen, "0.0.0.0:9808");
+  EXPECT_EQ(c.netfilter.poll_interval, 100ms);
+}
+
+TEST(ConfigLoader, ReadsEveryKindOfValue) {
+  AgentConfig c;
+  const auto errors = apply_yaml(c, R"(
+node_name: node-a
+dry_run: true
+metrics_listen: "127.0.0.1:0"
+netfilter:
+  backend: nft
+  poll_interval: 50ms
+  guard:
+    nat: ["CNI-*", "MY-*"]
+bgp:
+  bird_sockets: [/run/bird.ctl]
+routes:
+  peers:
+    - node_ip: 192.168.2.10
+      blocks: [10.244.2.0/26]
+      encapsulation: vxlan-crosssubnet
+api:
+  max_requests_per_second: 50.5
+logs:
+  max_line_bytes: 1024
+)",
+                                 "test.yaml");
+  ASSERT_TRUE(errors.empty()) << all_errors(errors);
+  EXPECT_EQ(c.node_name, "node-a");
+  EXPECT_TRUE(c.dry_run);
+  EXPECT_EQ(c.netfilter.backend, "nft");
+  EXPECT_EQ(c.netfilter.poll_interval, 50ms);
+  ASSERT_EQ(c.netfilter.guard.size(), 1u);
+  EXPECT_EQ(c.netfilter.guard["nat"][1], "MY-*");
+  ASSERT_EQ(c.routes.peers.size(), 1u);
+  EXPECT_EQ(c.routes.peers[0].blocks[0], "10.244.2.0/26");
+  EXPECT_EQ(c.routes.peers[0].encapsulation, "vxlan-crosssubnet");
+  EXPECT_DOUBLE_EQ(c.api.max_requests_per_second, 50.5);
+  EXPECT_EQ(c.logs.max_line_bytes, 1024);
+  // Keys not in the file keep their defaults.
+  EXPECT_EQ(c.state_dir, "/var/lib/nodeguard");
+}
+
+struct BadCase {
+  const char* yaml;
+  const char* key;
+  const char* where;
+  const char* reason;
+};
+
+class ConfigLoaderRejects : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigLoaderRejects, NamingKeyLineAndReason) {
+  const BadCase& bc = GetParam();
+  AgentConfig c;
+  const AgentConfig before = c;
+  const auto errors = apply_yaml(c, bc.yaml, "cfg.yaml");
+  ASSERT_EQ(errors.size(), 1u) << all_errors(errors);
+  EXPECT_EQ(errors[0].key, bc.key);
+  EXPECT_EQ(errors[0].where, bc.where);
+  EXPECT_NE(errors[0].reason.find(bc.reason), std::string::npos) << errors[0].reason;
+  // Nothing of a bad file is applied.
+  EXPECT_EQ(c.node_name, before.node_name);
+  EXPECT_EQ(c.netfilter.poll_interval, before.netfilter.poll_interval);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigLoaderRejects,
+    ::testing::Values(
+        BadCase{"node_name: a\nnetfilter:\n  pol_interval: 5ms\n", "netfilter.pol_interval",
+                "cfg.yaml line 3", "did you mean \"poll_interval\""},
+        BadCase{"bogus: 1\n", "bogus", "cfg.yaml line 1", "unknown key"},
+        BadCase{"netfilter:\n  poll_interval: 1\n", "netfilter.poll_interval", "cfg.yaml line 2",
+                "expected a duration"},
+        BadCase{"netfilter:\n  poll_interval: 1h\n", "netfilter.poll_interval", "cfg.yaml line 2",
+                "must be between 1ms and 10s"},
+        BadCase{"dry_run: maybe\n", "dry_run", "cfg.yaml line 1", "expected true or false"},
+        BadCase{"worker_threads: 99\n", "worker_threads", "cfg.yaml line 1", "between 1 and 16"},
+        BadCase{"worker_threads: two\n", "worker_threads", "cfg.yaml line 1",
+                "expected an integer"},
+        BadCase{"log_level: loud\n", "log_level", "cfg.yaml line 1", "must be one of debug"},
+        BadCase{"metrics_listen: nonsense\n", "metrics_listen", "cfg.yaml line 1", "HOST:PORT"},
+        BadCase{"netfilter: [1, 2]\n", "netfilter", "cfg.yaml line 1", "expected a mapping"},
+        BadCase{"bgp:\n  bird_sockets: [/ok, relative]\n", "bgp.bird_sockets[1]", "cfg.yaml line 2",
+                "absolute path"},
+        BadCase{"routes:\n  peers:\n    - node_ip: 10.0.0.1\n      colour: red\n",
+                "routes.peers[0].colour", "cfg.yaml line 4", "unknown key"},
+        BadCase{"routes:\n  peers:\n    - node_ip: 10.0.0.300\n", "routes.peers[0].node_ip",
+                "cfg.yaml line 3", "IPv4 or IPv6"},
+        BadCase{"node_name: [a\n", "(syntax)", "cfg.yaml line 2", ""},
+        BadCase{"- a\n- b\n", "(top level)", "cfg.yaml line 1", "expected a mapping"}));
+
+TEST(ConfigLoader, FlagsOverrideFileAndNameTheFlag) {
+  AgentConfig c;
+  ASSERT_TRUE(apply_yaml(c, "netfilter:\n  poll_interval: 50ms\nnode_name: file\n", "f").empty());
+  auto errors = apply_overrides(c, {{"netfilter.poll_interval", "20ms"},
+                                    {"dry_run", "true"},
+                                    {"logs.files", "/a.log,/b.log"},
+                                    {"netfilter.guard", "{nat: [X-*]}"}});
+  ASSERT_TRUE(errors.empty()) << all_errors(errors);
+  EXPECT_EQ(c.netfilter.poll_interval, 20ms);
+  EXPECT_TRUE(c.dry_run);
+  EXPECT_EQ(c.node_name, "file");
+  EXPECT_EQ(c.logs.files, (std::vector<std::string>{"/a.log", "/b.log"}));
+  EXPECT_EQ(c.netfilter.guard["nat"][0], "X-*");
+
+  errors = apply_overrides(c, {{"netfilter.poll_interval", "fast"}});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].where, "flag --netfilter-poll-interval");
+  errors = apply_overrides(c, {{"netfilter.guard", "{nat: [[1]]}"}});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].where, "flag --netfilter-guard");
+}
+
+TEST(ConfigLoader, CrossKeyValidation) {
+  AgentConfig c;
+  c.grpc_listen = "0.0.0.0:9809";
+  auto errors = validate(c);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "grpc_listen");
+  c.api.tls_cert = "/c.pem";
+  c.api.tls_key = "/k.pem";
+  EXPECT_TRUE(validate(c).empty());
+}
+
+TEST(ConfigLoader, PrintedConfigLoadsBackToTheSameConfig) {
+  AgentConfig c;
+  ASSERT_TRUE(apply_yaml(c, R"(
+node_name: "odd: name # with yaml chars"
+routes:
+  peers:
+    - node_ip: 192.168.2.10
+      blocks: [10.244.2.0/26, 10.244.3.0/26]
+probes:
+  tcp:
+    - name: dns
+      address: "10.96.0.10:53"
+)",
+                         "f")
+                  .empty());
+  const std::string printed = render_yaml(c, true);
+  AgentConfig back;
+  const auto errors = apply_yaml(back, printed, "printed");
+  ASSERT_TRUE(errors.empty()) << all_errors(errors) << printed;
+  EXPECT_EQ(render_yaml(back, true), printed);
+  EXPECT_EQ(back.node_name, c.node_name);
+  ASSERT_EQ(back.routes.peers.size(), 1u);
+  EXPECT_EQ(back.routes.peers[0].blocks.size(), 2u);
+  ASSERT_EQ(back.probes.tcp.size(), 1u);
+  EXPECT_EQ(back.probes.tcp[0].address, "10.96.0.10:53");
+}
+
+TEST(ConfigLoader, EveryKeyHasAFlagAndADoc) {
+  const auto keys = describe_keys();
+  EXPECT_GT(keys.size(), 30u);
+  std::set<std::string> flags;
+  for (const auto& k : keys) {
+    EXPECT_FALSE(k.doc.empty()) << k.path;
+    EXPECT_TRUE(flags.insert(k.flag).second) << "duplicate flag " << k.flag;
+  }
+  EXPECT_TRUE(flags.count("dry-run"));
+  EXPECT_TRUE(flags.count("grpc-socket"));
+  EXPECT_TRUE(flags.count("netfilter-poll-interval"));
+  const std::string md = render_reference_markdown();
+  for (const auto& k : keys) EXPECT_NE(md.find("`" + k.path + "`"), std::string::npos) << k.path;
+}
+
+}  // namespace
+}  // namespace ng::agent

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <functional>
+
+#include "tools/ngctl/connection.h"
+
+namespace CLI {
+class App;
+}
+
+namespace ng::ngctl {
+
+// Each subcommand registers itself on the app and sets `run` when it is selected.
+using Runner = std::function<int()>;
+void add_status_command(CLI::App& app, const ClientOptions& opts, Runner& run);
+
+}  // namespace ng::ngctl
