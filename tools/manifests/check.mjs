@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+// Offline checks of nodeguard's deployment files:
+//  1. renders every kustomization under manifests/ (our small renderer for the kustomize subset
+//     we use: resources, namespace, labels, JSON 6902 patches, configMapGenerator), and compares
+//     with `kubectl kustomize` when that tool is on the PATH;
+//  2. validates every object against the Kubernetes and prometheus-operator schemas
+//     (kubernetes-models, @kubernetes-models/prometheus-operator);
+//  3. parses every PromQL expression (alerts and dashboard) with Prometheus' own grammar;
+//  4. writes the metric names used by alerts and the dashboard (one per line) to the file given
+//     with --metrics-out, for the test that checks they exist in the agent's /metrics.
+import fs from "node:fs";
+import path from "node:path";
+import { execFileSync } from "node:child_process";
+import YAML from "yaml";
+import jsonpatch from "fast-json-patch";
+import { parser as promqlParser } from "@prometheus-io/lezer-promql";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+const manifests = path.join(root, "manifests");
+const args = process.argv.slice(2);
+const metricsOut = args.includes("--metrics-out") ? args[args.indexOf("--metrics-out") + 1] : null;
+let failures = 0;
+const fail = (msg) => { failures++; console.error(`FAIL: ${msg}`); };
+
+// ---- rendering -----------------------------------------------------------------------------
+function loadDocs(file) {
+  return YAML.parseAllDocuments(fs.readFileSync(file, "utf8"))
+    .map((d) => { if (d.errors.length) throw new Error(`${file}: ${d.errors[0].message}`); return d.toJS(); })
+    .filter((o) => o);
+}
+
+function render(dir) {
+  const kfile = path.join(dir, "kustomization.yaml");
+  const k = YAML.parse(fs.readFileSync(kfile, "utf8"));
+  let objs = [];
+  for (const r of k.resources || []) {
+    const p = path.join(dir, r);
+    objs.push(...(fs.statSync(p).isDirectory() ? render(p) : loadDocs(p)));
+  }
+  for (const g of k.configMapGenerator || []) {
+    const data = {};
+    for (const f of g.files || []) {
+      const [key, file] = f.includes("=") ? f.split("=") : [path.basename(f), f];
+      data[key] = fs.readFileSync(path.join(dir, file), "utf8");
+    }
+    const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: g.name }, data };
+    if (g.options?.labels) cm.metadata.labels = { ...g.options.labels };
+    if (!g.options?.disableNameSuffixHash) throw new Error(`${kfile}: set disableNameSuffixHash`);
+    objs.push(cm);
+  }
+  for (const pt of k.patches || []) {
+    const ops = YAML.parse(fs.readFileSync(path.join(dir, pt.path), "utf8"));
+    const targets = objs.filter((o) => o.kind === pt.target.kind && o.metadata.name === pt.target.name);
+    if (targets.length !== 1) throw new Error(`${kfile}: patch ${pt.path} matches ${targets.length} objects`);
+    jsonpatch.applyPatch(targets[0], ops, true, true);
+  }
+  if (k.namespace) {
+    for (const o of objs) if (o.kind !== "Namespace") o.metadata.namespace = k.namespace;
+  }
+  for (const l of k.labels || []) {
+    for (const o of objs) o.metadata.labels = { ...(o.metadata.labels || {}), ...l.pairs };
+  }
+  return objs;
+}
+
+function canonical(v) {
+  if (Array.isArray(v)) return v.map(canonical);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(Object.keys(v).sort().map((key) => [key, canonical(v[key])]));
+  }
+  return v;
+}
+
+function kubectlAvailable() {
+  try { execFileSync("kubectl", ["version", "--client"], { stdio: "ignore" }); return true; } catch { return false; }
+}
+
+// ---- schemas -------------------------------------------------------------------------------
+async function modelFor(obj) {
+  const [group, version] = obj.apiVersion.includes("/") ? obj.apiVersion.split("/") : ["", obj.apiVersion];
+  if (group === "monitoring.coreos.com") {
+    const m = await import(`@kubernetes-models/prometheus-operator/monitoring.coreos.com/${version}`);
+    return m[obj.kind];
+  }
+  const dir = group === "" ? `v1` : `${group}/${version}`;
+  const m = await import(`kubernetes-models/${dir}`);
+  return m[obj.kind];
+}
+
+// ---- PromQL --------------------------------------------------------------------------------
+const metricNames = new Set();
+function checkPromQL(expr, where) {
+  const tree = promqlParser.parse(expr);
+  let bad = null;
+  tree.iterate({
+    enter(n) {
+      if (n.type.isError && !bad) bad = n.from;
+      if (n.name === "Identifier" || n.name === "MetricName") {
+        const text = expr.slice(n.from, n.to);
+        if (text.startsWith("nodeguard_") || text.startsWith("process_")) metricNames.add(text);
+      }
+    },
+  });
+  if (bad !== null) fail(`${where}: PromQL does not parse near offset ${bad}: ${expr}`);
+}
+
+// ---- main ----------------------------------------------------------------------------------
+const dirs = [];
+(function walk(d) {
+  if (fs.existsSync(path.join(d, "kustomization.yaml"))) dirs.push(d);
+  for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+})(manifests);
+
+const useKubectl = kubectlAvailable();
+let objects = 0;
+for (const dir of dirs) {
+  const rel = path.relative(root, dir);
+  let objs;
+  try { objs = render(dir); } catch (e) { fail(`${rel}: ${e.message}`); continue; }
+  if (useKubectl) {
+    try {
+      const out = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8" });
+      const theirs = YAML.parseAllDocuments(out).map((d) => canonical(d.toJS()));
+      const ours = objs.map(canonical);
+      const key = (o) => `${o.kind}/${o.metadata.namespace || ""}/${o.metadata.name}`;
+      const sort = (a) => [...a].sort((x, y) => key(x).localeCompare(key(y)));
+      if (JSON.stringify(sort(theirs)) !== JSON.stringify(sort(ours))) fail(`${rel}: our rendering differs from kubectl kustomize`);
+    } catch (e) { fail(`${rel}: kubectl kustomize failed: ${e.message}`); }
+  }
+  for (const o of objs) {
+    const where = `${rel}: ${o.kind}/${o.metadata?.name}`;
+    const Model = await modelFor(o).catch(() => null);
+    if (!Model) { fail(`${where}: no schema for ${o.apiVersion} ${o.kind}`); continue; }
+    try { new Model(o).validate(); objects++; } catch (e) { fail(`${where}: ${e.message.split("\n").slice(0, 5).join(" | ")}`); }
+    if (o.kind === "PrometheusRule") {
+      for (const g of o.spec.groups) for (const r of g.rules) {
+        checkPromQL(r.expr, `${where} ${r.alert || r.record}`);
+        if (r.alert && !r.annotations?.runbook_url) fail(`${where} ${r.alert}: no runbook_url`);
+      }
+    }
+    if (o.kind === "ConfigMap" && o.metadata.labels?.grafana_dashboard) {
+      for (const [file, text] of Object.entries(o.data)) {
+        const dash = JSON.parse(text);
+        for (const p of dash.panels || []) for (const t of p.targets || []) {
+          checkPromQL(t.expr.replaceAll("$node", "x").replaceAll("$__rate_interval", "5m"), `${where} ${file} panel "${p.title}"`);
+        }
+      }
+    }
+  }
+}
+if (metricsOut) fs.writeFileSync(metricsOut, [...metricNames].sort().join("\n") + "\n");
+console.log(`${dirs.length} kustomizations, ${objects} objects valid${useKubectl ? " (cross-checked with kubectl kustomize)" : ""}, ${metricNames.size} metric names referenced`);
+if (failures) { console.error(`${failures} failure(s)`); process.exit(1); }
