@@ -27,7 +27,8 @@ core::EnvError from_ec(const boost::system::error_code& ec, const std::string& w
 
 // One query's state; shared by the pending handlers so cancel() and destruction are safe.
 struct AsioBirdConnection::Query : std::enable_shared_from_this<AsioBirdConnection::Query> {
-  Query(boost::asio::io_context& io, std::unique_ptr<core::Timer> t) : socket(io), timer(std::move(t)) {}
+  Query(boost::asio::io_context& io, std::unique_ptr<core::Timer> t)
+      : socket(io), timer(std::move(t)) {}
 
   boost::asio::local::stream_protocol::socket socket;
   std::unique_ptr<core::Timer> timer;
@@ -59,19 +60,19 @@ struct AsioBirdConnection::Query : std::enable_shared_from_this<AsioBirdConnecti
       return;
     }
     auto line = std::make_shared<std::string>(commands[next_command] + "\n");
-    boost::asio::async_write(socket, boost::asio::buffer(*line),
-                             [self = shared_from_this(), line](const boost::system::error_code& ec,
-                                                              size_t) {
-                               if (self->finished) return;
-                               if (ec) return self->finish(from_ec(ec, "write to " + self->path));
-                               self->read();
-                             });
+    boost::asio::async_write(
+        socket, boost::asio::buffer(*line),
+        [self = shared_from_this(), line](const boost::system::error_code& ec, size_t) {
+          if (self->finished) return;
+          if (ec) return self->finish(from_ec(ec, "write to " + self->path));
+          self->read();
+        });
   }
 
   void read() {
     socket.async_read_some(
-        boost::asio::buffer(chunk), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                                size_t n) {
+        boost::asio::buffer(chunk),
+        [self = shared_from_this()](const boost::system::error_code& ec, size_t n) {
           if (self->finished) return;
           if (ec) return self->finish(from_ec(ec, "read from " + self->path));
           self->buffer.append(self->chunk.data(), n);
@@ -127,7 +128,8 @@ void AsioBirdConnection::query(std::vector<std::string> commands, core::Duration
       self->finish(core::EnvError{
           core::EnvErrorKind::kTimeout,
           self->path + ": no complete answer within " +
-              std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
               " ms"});
     }
   });

@@ -99,8 +99,8 @@ core::ComponentStatus BgpMonitor::status() const {
   for (const auto& s : sessions_) up += s.protocol.established();
   core::ComponentStatus st;
   st.state = core::ComponentState::kRunning;
-  st.message = std::to_string(up) + "/" + std::to_string(sessions_.size()) +
-               " BGP sessions established";
+  st.message =
+      std::to_string(up) + "/" + std::to_string(sessions_.size()) + " BGP sessions established";
   std::string unreachable;
   bool any_reachable = false;
   for (const auto& s : sockets_) {
@@ -134,10 +134,9 @@ void BgpMonitor::poll() {
   pending_ = static_cast<int>(runtime_.size());
   for (size_t i = 0; i < runtime_.size(); ++i) {
     runtime_[i].in_flight = true;
-    runtime_[i].conn->query({"show protocols all", "show route all"}, config_.timeout,
-                            [this, i](core::Result<BirdConnection::Replies> r) {
-                              on_result(i, std::move(r));
-                            });
+    runtime_[i].conn->query(
+        {"show protocols all", "show route all"}, config_.timeout,
+        [this, i](core::Result<BirdConnection::Replies> r) { on_result(i, std::move(r)); });
   }
 }
 
@@ -164,7 +163,8 @@ void BgpMonitor::on_result(size_t i, core::Result<BirdConnection::Replies> resul
     const BirdReply proto_reply = parse_reply(replies.size() > 0 ? replies[0] : "");
     const BirdReply route_reply = parse_reply(replies.size() > 1 ? replies[1] : "");
     if (proto_reply.error()) {
-      log_.warn("BIRD refused show protocols", {{"socket", st.path}, {"error", proto_reply.error_text()}});
+      log_.warn("BIRD refused show protocols",
+                {{"socket", st.path}, {"error", proto_reply.error_text()}});
     }
     auto protocols = parse_protocols(proto_reply);
     auto routes = parse_routes(route_reply);
@@ -244,9 +244,10 @@ void BgpMonitor::finish_round() {
       c.message += (i ? "; " : "") + describe(*down[i]);
     }
     if (down.size() > 5) c.message += "; and " + std::to_string(down.size() - 5) + " more";
-    c.message += ". Fix: check that calico-node (BIRD) runs on the peer, that TCP port 179 is "
-                 "open between the nodes (firewall, security groups), and that the AS numbers "
-                 "and peer addresses match (calicoctl node status on both nodes).";
+    c.message +=
+        ". Fix: check that calico-node (BIRD) runs on the peer, that TCP port 179 is "
+        "open between the nodes (firewall, security groups), and that the AS numbers "
+        "and peer addresses match (calicoctl node status on both nodes).";
   } else {
     c.reason = "AllSessionsEstablished";
     c.message = std::to_string(sessions_.size()) + " BGP sessions established";
@@ -266,7 +267,8 @@ void BgpMonitor::finish_round() {
   // BIRDUnreachable: a socket that answered before stopped answering (BIRD died or restarted).
   std::string lost;
   for (const auto& s : sockets_) {
-    if (!s.reachable && s.ever_reachable) lost += (lost.empty() ? "" : "; ") + s.path + ": " + s.error;
+    if (!s.reachable && s.ever_reachable)
+      lost += (lost.empty() ? "" : "; ") + s.path + ": " + s.error;
   }
   core::ConditionReport u;
   u.type = "BIRDUnreachable";
@@ -311,8 +313,8 @@ void BgpMonitor::publish() {
   for (auto it = remembered_.begin(); it != remembered_.end();) {
     const auto& owner = it->first;
     auto s = session_of.find(owner);
-    const bool owner_up = s != session_of.end() ? s->second->protocol.established()
-                                                : all_established;
+    const bool owner_up =
+        s != session_of.end() ? s->second->protocol.established() : all_established;
     auto& blocks = it->second;
     for (auto b = blocks.begin(); b != blocks.end();) {
       auto o = owner_of.find(*b);

@@ -26,14 +26,15 @@ std::string_view next_token(std::string_view& s) {
 }
 
 bool looks_like_date(std::string_view t) {
-  return t.size() == 10 && t[4] == '-' && t[7] == '-' && std::isdigit(static_cast<unsigned char>(t[0]));
+  return t.size() == 10 && t[4] == '-' && t[7] == '-' &&
+         std::isdigit(static_cast<unsigned char>(t[0]));
 }
 bool looks_like_time(std::string_view t) {
   return t.size() >= 5 && t[2] == ':' && std::isdigit(static_cast<unsigned char>(t[0]));
 }
 
-const char* const kBgpStates[] = {"Idle",     "Connect",     "Active",      "OpenSent",
-                                  "OpenConfirm", "Established", "Close", "Passive", "Down"};
+const char* const kBgpStates[] = {"Idle",        "Connect", "Active",  "OpenSent", "OpenConfirm",
+                                  "Established", "Close",   "Passive", "Down"};
 
 bool is_bgp_state(std::string_view s) {
   return std::find(std::begin(kBgpStates), std::end(kBgpStates), s) != std::end(kBgpStates);
@@ -121,9 +122,10 @@ ProtocolsResult parse_protocols(const BirdReply& reply) {
 std::optional<CalicoPeerName> decode_peer_name(std::string_view name) {
   CalicoPeerName out;
   std::string_view rest;
-  for (auto [prefix, type] : {std::pair<std::string_view, const char*>{"Mesh_", "node-to-node mesh"},
-                              {"Node_", "node specific"},
-                              {"Global_", "global"}}) {
+  for (auto [prefix, type] :
+       {std::pair<std::string_view, const char*>{"Mesh_", "node-to-node mesh"},
+        {"Node_", "node specific"},
+        {"Global_", "global"}}) {
     if (name.substr(0, prefix.size()) == prefix) {
       out.type = type;
       rest = name.substr(prefix.size());

@@ -98,7 +98,8 @@ RoutesResult parse_routes(const BirdReply& reply) {
         ++out.skipped;
         continue;
       }
-      // BIRD 2: "unicast [..." / "blackhole [..."; BIRD 1.6: "via X on eth0 [..." / "blackhole [...".
+      // BIRD 2: "unicast [..." / "blackhole [..."; BIRD 1.6: "via X on eth0 [..." / "blackhole
+      // [...".
       std::string_view probe = rest;
       auto kind = next_token(probe);
       if (!kind.empty() && kind.front() != '[' && kind != "via" && kind != "dev") {

@@ -12,8 +12,8 @@ namespace ng::probes::bgp {
 // One route from `show route [all]` (BIRD 1.6 or 2.x).
 struct BirdRoute {
   routes::IpPrefix prefix;
-  std::string protocol;  // the protocol that announced it: "Mesh_192_168_2_10"
-  bool primary = false;  // '*': the route BIRD selected
+  std::string protocol;                   // the protocol that announced it: "Mesh_192_168_2_10"
+  bool primary = false;                   // '*': the route BIRD selected
   std::optional<routes::IpAddress> from;  // "from <ip>" (multihop or route-reflected)
   std::optional<routes::IpAddress> via;   // resolved gateway
   std::string iface;

@@ -135,14 +135,15 @@ void AsioProbeTransport::tcp_connect(const std::string& host, int port, core::Du
         std::to_string(port)));
     return;
   }
-  op->resolver.async_resolve(
-      host, std::to_string(port),
-      [op, connect](const boost::system::error_code& ec,
-                    boost::asio::ip::tcp::resolver::results_type results) {
-        if (op->finished) return;
-        if (ec) return op->finish(false, "resolve", op->what + ": " + ec.message());
-        connect(results);
-      });
+  op->resolver.async_resolve(host, std::to_string(port),
+                             [op, connect](const boost::system::error_code& ec,
+                                           boost::asio::ip::tcp::resolver::results_type results) {
+                               if (op->finished) return;
+                               if (ec)
+                                 return op->finish(false, "resolve",
+                                                   op->what + ": " + ec.message());
+                               connect(results);
+                             });
 }
 
 namespace {
@@ -184,7 +185,7 @@ void AsioProbeTransport::ping(const std::string& address, core::Duration timeout
     return op->finish(false, "error", op->what + ": not an IP address");
   }
   const int family = op->v6 ? AF_INET6 : AF_INET;
-  const int proto = op->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+  const int proto = op->v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP};
   // A ping socket needs no privilege where ping_group_range allows it; else a raw socket.
   int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
   if (fd < 0) {
@@ -209,8 +210,8 @@ void AsioProbeTransport::ping(const std::string& address, core::Duration timeout
     const std::uint16_t sum = checksum(packet, sizeof packet);
     std::memcpy(packet + 2, &sum, 2);
   }
-  if (::sendto(fd, packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&op->dst),
-               op->dst_len) < 0) {
+  if (::sendto(fd, packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&op->dst), op->dst_len) <
+      0) {
     const int err = errno;
     return op->finish(false, err == ENETUNREACH || err == EHOSTUNREACH ? "unreachable" : "error",
                       op->what + ": " + std::strerror(err));

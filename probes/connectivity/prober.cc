@@ -32,11 +32,11 @@ double seconds(core::Duration d) {
 
 }  // namespace
 
-Prober::Prober(const ProbesConfig& config, ProbeTransport& transport, core::Clock& clock,
-               prometheus::Registry& metrics, core::HealthSink& health,
+Prober::Prober(const ProbesConfig& config, std::unique_ptr<ProbeTransport> transport,
+               core::Clock& clock, prometheus::Registry& metrics, core::HealthSink& health,
                core::EnvErrorReporter& env_errors, core::Logger log)
     : config_(config),
-      transport_(transport),
+      transport_(std::move(transport)),
       clock_(clock),
       health_(health),
       env_errors_(env_errors),
@@ -83,7 +83,7 @@ void Prober::start() {
 void Prober::stop() {
   running_ = false;
   timer_->cancel();
-  transport_.cancel_all();
+  transport_->cancel_all();
   for (auto& t : targets_) t.in_flight = false;
 }
 
@@ -97,11 +97,12 @@ core::ComponentStatus Prober::status() const {
   for (const auto& t : targets_) {
     failing += t.consecutive_failures > 0;
     skipped += t.skipped;
-    st.details.emplace_back(t.protocol + " " + t.name,
-                            !t.last ? "pending" : t.last->ok ? "ok" : t.last->failure);
+    st.details.emplace_back(t.protocol + " " + t.name, !t.last      ? "pending"
+                                                       : t.last->ok ? "ok"
+                                                                    : t.last->failure);
   }
-  st.message = std::to_string(targets_.size()) + " probe targets, " + std::to_string(failing) +
-               " failing";
+  st.message =
+      std::to_string(targets_.size()) + " probe targets, " + std::to_string(failing) + " failing";
   if (skipped) {
     st.state = core::ComponentState::kDegraded;
     st.message += ", " + std::to_string(skipped) + " ICMP probes not permitted";
@@ -128,9 +129,9 @@ void Prober::run_round() {
         on_outcome(i, ProbeOutcome{false, "error", "bad address " + t.address, {}});
         continue;
       }
-      transport_.tcp_connect(hp->host, hp->port, config_.timeout, std::move(done));
+      transport_->tcp_connect(hp->host, hp->port, config_.timeout, std::move(done));
     } else {
-      transport_.ping(t.address, config_.timeout, std::move(done));
+      transport_->ping(t.address, config_.timeout, std::move(done));
     }
   }
   report_conditions();
@@ -154,9 +155,9 @@ void Prober::on_outcome(size_t i, ProbeOutcome o) {
   t.last_at = clock_.wall_now();
   if (o.ok) {
     duration_
-        .Add(labels, prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                             0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-                                                             5, 10})
+        .Add(labels,
+             prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                     0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})
         .Observe(seconds(o.elapsed));
     if (t.consecutive_failures > 0) {
       log_.info("probe recovered", {{"target", t.name}, {"kind", t.kind}});
@@ -169,10 +170,9 @@ void Prober::on_outcome(size_t i, ProbeOutcome o) {
     ++t.failures;
     ++t.consecutive_failures;
     if (t.consecutive_failures == config_.failure_threshold) {
-      log_.warn("probe failing", {{"target", t.name},
-                                  {"kind", t.kind},
-                                  {"reason", o.failure},
-                                  {"detail", o.detail}});
+      log_.warn(
+          "probe failing",
+          {{"target", t.name}, {"kind", t.kind}, {"reason", o.failure}, {"detail", o.detail}});
     }
   }
   t.last = std::move(o);
@@ -196,8 +196,8 @@ void Prober::report_conditions() {
     c.active = !failing.empty();
     if (c.active) {
       c.reason = "ProbeFailing";
-      c.message = std::to_string(failing.size()) + " of " + std::to_string(total) + " " +
-                  kc.kind + " probe targets failing: ";
+      c.message = std::to_string(failing.size()) + " of " + std::to_string(total) + " " + kc.kind +
+                  " probe targets failing: ";
       for (size_t i = 0; i < failing.size() && i < 5; ++i) {
         const auto* t = failing[i];
         c.message += (i ? "; " : "") + t->name + " (" + t->protocol + " " + t->address + ") " +

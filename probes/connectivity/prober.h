@@ -42,7 +42,7 @@ struct TargetState {
 // PeerUnreachable, PodUnreachable once a target failed failure_threshold times in a row.
 class Prober final : public core::Component {
  public:
-  Prober(const ProbesConfig& config, ProbeTransport& transport, core::Clock& clock,
+  Prober(const ProbesConfig& config, std::unique_ptr<ProbeTransport> transport, core::Clock& clock,
          prometheus::Registry& metrics, core::HealthSink& health,
          core::EnvErrorReporter& env_errors, core::Logger log);
   ~Prober() override;
@@ -61,7 +61,7 @@ class Prober final : public core::Component {
   void schedule();
 
   const ProbesConfig& config_;
-  ProbeTransport& transport_;
+  std::unique_ptr<ProbeTransport> transport_;
   core::Clock& clock_;
   core::HealthSink& health_;
   core::EnvErrorReporter& env_errors_;

@@ -72,8 +72,7 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text, bool allow_host_b
     const auto len_text = text.substr(slash + 1);
     const char* end = len_text.data() + len_text.size();
     auto [p, ec] = std::from_chars(len_text.data(), end, length);
-    if (ec != std::errc() || p != end || len_text.empty() || length < 0 ||
-        length > addr->bits()) {
+    if (ec != std::errc() || p != end || len_text.empty() || length < 0 || length > addr->bits()) {
       return std::nullopt;
     }
   }

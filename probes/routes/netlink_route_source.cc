@@ -122,8 +122,8 @@ void on_object(nl_object* obj, void* arg) {
       if (const char* kind = rtnl_link_get_type(l)) link.kind = kind;
       link.admin_up = rtnl_link_get_flags(l) & IFF_UP;
       const auto oper = rtnl_link_get_operstate(l);
-      link.carrier = oper != IF_OPER_DOWN && oper != IF_OPER_LOWERLAYERDOWN &&
-                     oper != IF_OPER_NOTPRESENT;
+      link.carrier =
+          oper != IF_OPER_DOWN && oper != IF_OPER_LOWERLAYERDOWN && oper != IF_OPER_NOTPRESENT;
       ctx->table->upsert_link(std::move(link));
     }
     ctx->changed = true;
@@ -154,8 +154,9 @@ NetlinkRouteSource::NetlinkRouteSource(boost::asio::io_context& io, core::Logger
                      .Add({});
     resyncs_ = &prometheus::BuildCounter()
                     .Name("nodeguard_route_resyncs_total")
-                    .Help("Full re-dumps of links, addresses and routes, by reason (start, "
-                          "overrun, interrupted, periodic)")
+                    .Help(
+                        "Full re-dumps of links, addresses and routes, by reason (start, "
+                        "overrun, interrupted, periodic)")
                     .Register(*metrics);
   }
 }
@@ -176,9 +177,9 @@ core::Status NetlinkRouteSource::start(Callbacks callbacks) {
     return core::EnvError{core::EnvErrorKind::kUnavailable,
                           std::string("netlink route socket: ") + nl_geterror(err)};
   }
-  if (int err = nl_socket_add_memberships(sock_, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
-                                          RTNLGRP_IPV6_IFADDR, RTNLGRP_IPV4_ROUTE,
-                                          RTNLGRP_IPV6_ROUTE, 0);
+  if (int err =
+          nl_socket_add_memberships(sock_, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
+                                    RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, 0);
       err < 0) {
     nl_socket_free(sock_);
     sock_ = nullptr;
@@ -323,8 +324,8 @@ void NetlinkRouteSource::on_readable() {
       continue;
     }
     int len = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.data()); NLMSG_OK(h, static_cast<unsigned>(len));
-         h = NLMSG_NEXT(h, len)) {
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.data());
+         NLMSG_OK(h, static_cast<unsigned>(len)); h = NLMSG_NEXT(h, len)) {
       if (messages_) messages_->Increment();
       if (h->nlmsg_flags & NLM_F_DUMP_INTR) dump_dirty_ = true;
       if (h->nlmsg_type == NLMSG_DONE) {

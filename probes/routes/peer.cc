@@ -21,9 +21,9 @@ std::string_view to_string(Encapsulation e) {
 }
 
 std::optional<Encapsulation> parse_encapsulation(std::string_view s) {
-  for (auto e : {Encapsulation::kUnknown, Encapsulation::kNone, Encapsulation::kIpip,
-                 Encapsulation::kVxlan, Encapsulation::kIpipCrossSubnet,
-                 Encapsulation::kVxlanCrossSubnet}) {
+  for (auto e :
+       {Encapsulation::kUnknown, Encapsulation::kNone, Encapsulation::kIpip, Encapsulation::kVxlan,
+        Encapsulation::kIpipCrossSubnet, Encapsulation::kVxlanCrossSubnet}) {
     if (s == to_string(e)) return e;
   }
   if (s.empty()) return Encapsulation::kUnknown;

@@ -32,9 +32,10 @@ std::optional<Peer> peer_from_spec(const PeerSpec& spec, PeerSource source, std:
   }
   auto e = parse_encapsulation(spec.encapsulation);
   if (!e) {
-    *error = "encapsulation: must be one of none, ipip, vxlan, ipip-crosssubnet, "
-             "vxlan-crosssubnet; got \"" +
-             spec.encapsulation + "\"";
+    *error =
+        "encapsulation: must be one of none, ipip, vxlan, ipip-crosssubnet, "
+        "vxlan-crosssubnet; got \"" +
+        spec.encapsulation + "\"";
     return std::nullopt;
   }
   p.encapsulation = *e;

@@ -15,12 +15,12 @@ std::string describe_block(const RouteVerdict& v) {
 
 }  // namespace
 
-RouteChecker::RouteChecker(const RoutesConfig& config, RouteSource& source, core::Clock& clock,
-                           core::Executor& loop, prometheus::Registry& metrics,
+RouteChecker::RouteChecker(const RoutesConfig& config, std::unique_ptr<RouteSource> source,
+                           core::Clock& clock, core::Executor& loop, prometheus::Registry& metrics,
                            core::HealthSink& health, core::EnvErrorReporter& env_errors,
                            core::Logger log)
     : config_(config),
-      source_(source),
+      source_(std::move(source)),
       clock_(clock),
       loop_(loop),
       health_(health),
@@ -73,7 +73,7 @@ void RouteChecker::start() {
       env_errors_.recovered("routes");
     }
   };
-  if (auto st = source_.start(std::move(cb)); !st) {
+  if (auto st = source_->start(std::move(cb)); !st) {
     source_error_ = st.error();
     env_errors_.report("routes", st.error());
     return;
@@ -85,7 +85,7 @@ void RouteChecker::start() {
 void RouteChecker::arm_recheck() {
   recheck_->arm(config_.recheck_interval, [this, alive = alive_] {
     if (!*alive || !running_) return;
-    source_.resync();
+    source_->resync();
     arm_recheck();
   });
 }
@@ -96,19 +96,19 @@ void RouteChecker::stop() {
   *alive_ = false;
   alive_ = std::make_shared<bool>(true);
   recheck_->cancel();
-  source_.stop();
+  source_->stop();
 }
 
 core::ComponentStatus RouteChecker::status() const {
   if (!config_.enabled) return {core::ComponentState::kDisabled, "disabled by config", {}};
   if (source_error_) {
-    return {running_ && source_.synced() ? core::ComponentState::kDegraded
-                                         : core::ComponentState::kFailed,
+    return {running_ && source_->synced() ? core::ComponentState::kDegraded
+                                          : core::ComponentState::kFailed,
             "route view: " + source_error_->message,
             {}};
   }
   if (!running_) return {core::ComponentState::kStopped, "", {}};
-  if (!source_.synced()) return {core::ComponentState::kStarting, "reading routes", {}};
+  if (!source_->synced()) return {core::ComponentState::kStarting, "reading routes", {}};
   size_t bad = 0;
   for (const auto& v : verdicts_) bad += v.kind != VerdictKind::kHealthy;
   core::ComponentStatus st;
@@ -119,13 +119,14 @@ core::ComponentStatus RouteChecker::status() const {
   st.details.emplace_back("blocks", std::to_string(verdicts_.size()));
   st.details.emplace_back("problems", std::to_string(bad));
   st.details.emplace_back("peers", std::to_string(peers.size()));
-  st.details.emplace_back("routes", std::to_string(source_.table().routes().size()));
+  st.details.emplace_back("routes", std::to_string(source_->table().routes().size()));
   return st;
 }
 
 void RouteChecker::set_bird_peers(std::vector<Peer> peers) {
   topology_.set_bird(std::move(peers));
-  peers_gauge_.Add({{"source", "bird"}}).Set(static_cast<double>(topology_.count(PeerSource::kBird)));
+  peers_gauge_.Add({{"source", "bird"}})
+      .Set(static_cast<double>(topology_.count(PeerSource::kBird)));
   schedule_check();
 }
 
@@ -171,9 +172,9 @@ void RouteChecker::schedule_check() {
 }
 
 void RouteChecker::check_now() {
-  if (!running_ || !source_.synced()) return;
+  if (!running_ || !source_->synced()) return;
   auto peers = topology_.merged();
-  auto verdicts = classify(source_.table(), peers, node_facts(), options_);
+  auto verdicts = classify(source_->table(), peers, node_facts(), options_);
   ++checks_;
   checked_at_ = clock_.wall_now();
   // Log what changed, briefly: a verdict flip is what an operator wants in the log.
@@ -182,11 +183,13 @@ void RouteChecker::check_now() {
   size_t logged = 0;
   for (const auto& v : verdicts) {
     auto it = before.find({v.peer, v.block});
-    const bool changed = it == before.end() ? v.kind != VerdictKind::kHealthy : it->second != v.kind;
+    const bool changed =
+        it == before.end() ? v.kind != VerdictKind::kHealthy : it->second != v.kind;
     if (changed && logged++ < 20) {
       const std::vector<core::LogField> fields = {
-          {"block", v.block.to_string()}, {"peer", v.peer},          {"kind", to_string(v.kind)},
-          {"route", v.route},             {"reason", v.reason},      {"fix", v.fix}};
+          {"block", v.block.to_string()}, {"peer", v.peer},
+          {"kind", to_string(v.kind)},    {"route", v.route},
+          {"reason", v.reason},           {"fix", v.fix}};
       log_.log(v.kind == VerdictKind::kHealthy ? core::LogLevel::kInfo : core::LogLevel::kWarn,
                "route verdict changed", fields);
     }
@@ -216,7 +219,8 @@ void RouteChecker::report(const std::vector<RouteVerdict>& verdicts) {
     c.active = !list.empty();
     if (c.active) {
       c.reason = c.type;
-      c.message = std::to_string(list.size()) + (list.size() == 1 ? " pod block: " : " pod blocks: ");
+      c.message =
+          std::to_string(list.size()) + (list.size() == 1 ? " pod block: " : " pod blocks: ");
       for (size_t i = 0; i < list.size() && i < kExamples; ++i) {
         c.message += (i ? "; " : "") + describe_block(*list[i]);
       }

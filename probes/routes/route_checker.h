@@ -29,7 +29,7 @@ namespace ng::probes::routes {
 // PodRouteMissing, ...), whose message says what is wrong and the fix. Loop thread only.
 class RouteChecker final : public core::Component {
  public:
-  RouteChecker(const RoutesConfig& config, RouteSource& source, core::Clock& clock,
+  RouteChecker(const RoutesConfig& config, std::unique_ptr<RouteSource> source, core::Clock& clock,
                core::Executor& loop, prometheus::Registry& metrics, core::HealthSink& health,
                core::EnvErrorReporter& env_errors, core::Logger log);
   ~RouteChecker() override;
@@ -46,8 +46,9 @@ class RouteChecker final : public core::Component {
 
   const std::vector<RouteVerdict>& verdicts() const { return verdicts_; }
   std::vector<Peer> peers() const { return topology_.merged(); }
-  const RouteTable& table() const { return source_.table(); }
-  bool synced() const { return source_.synced(); }
+  const RouteTable& table() const { return source_->table(); }
+  bool synced() const { return source_->synced(); }
+  RouteSource& source() { return *source_; }
   core::WallTime checked_at() const { return checked_at_; }
   std::uint64_t checks() const { return checks_; }
   // Called after each classification (benchmarks measure event-to-verdict with it).
@@ -62,7 +63,7 @@ class RouteChecker final : public core::Component {
   NodeFacts node_facts() const;
 
   const RoutesConfig& config_;
-  RouteSource& source_;
+  std::unique_ptr<RouteSource> source_;
   core::Clock& clock_;
   core::Executor& loop_;
   core::HealthSink& health_;

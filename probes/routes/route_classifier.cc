@@ -99,9 +99,8 @@ class Classifier {
       host_addr = node_.node_address;
       where = "the node is registered with the CNI as " + node_.node_address->to_string();
     } else if (!node_.node_address && !uplinks_.empty() && any_cross_subnet_peer() &&
-               std::all_of(uplinks_.begin(), uplinks_.end(), [](const Address* a) {
-                 return a->length == a->local.bits();
-               })) {
+               std::all_of(uplinks_.begin(), uplinks_.end(),
+                           [](const Address* a) { return a->length == a->local.bits(); })) {
       host_addr = IpPrefix::of(uplinks_.front()->local, uplinks_.front()->length);
       where = "every address of this node is a host prefix (" + host_addr->to_string() + " on " +
               t_.link_name(uplinks_.front()->ifindex) + ")";
@@ -126,9 +125,8 @@ class Classifier {
     if (inferred) {
       for (const auto& [dst, routes] : by_dst_) {
         if (peer_blocks_.count(dst)) continue;
-        if (std::any_of(routes.begin(), routes.end(), [](const Route* r) {
-              return r->drops() && r->protocol != kProtoKernel;
-            })) {
+        if (std::any_of(routes.begin(), routes.end(),
+                        [](const Route* r) { return r->drops() && r->protocol != kProtoKernel; })) {
           own.push_back(dst);
         }
       }
@@ -172,9 +170,8 @@ class Classifier {
     v.encapsulation = p.encapsulation;
     const Address* subnet = subnet_of(p.node_ip);
     v.same_subnet = subnet != nullptr;
-    const std::string who = p.name == p.node_ip.to_string()
-                                ? p.name
-                                : p.name + " (" + p.node_ip.to_string() + ")";
+    const std::string who =
+        p.name == p.node_ip.to_string() ? p.name : p.name + " (" + p.node_ip.to_string() + ")";
     const std::string enc(to_string(p.encapsulation));
 
     auto it = by_dst_.find(block);
@@ -197,27 +194,30 @@ class Classifier {
     }
     if (found.size() > 1) {
       v.kind = VerdictKind::kPodRouteDuplicate;
-      v.reason = std::to_string(found.size()) + " routes for " + block.to_string() + " of " +
-                 who + ": the first by metric wins and the others hide a disagreement";
-      v.fix = "two route programmers disagree (BIRD and Felix, or a leftover static route): "
-              "delete the stale one (ip route del " +
-              block.to_string() + " <its next hop and metric>)";
+      v.reason = std::to_string(found.size()) + " routes for " + block.to_string() + " of " + who +
+                 ": the first by metric wins and the others hide a disagreement";
+      v.fix =
+          "two route programmers disagree (BIRD and Felix, or a leftover static route): "
+          "delete the stale one (ip route del " +
+          block.to_string() + " <its next hop and metric>)";
       return v;
     }
     const Route& r = *found.front();
     if (r.drops()) {
       v.kind = VerdictKind::kPodRouteBlackhole;
       v.reason = std::string(to_string(r.type)) + " route for " + block.to_string() +
-                 ", a block this node does not own (" + who + " owns it): its pods are "
+                 ", a block this node does not own (" + who +
+                 " owns it): its pods are "
                  "unreachable from here";
-      v.fix = "a stale block affinity or a leftover route: check IPAM blocks (calicoctl ipam "
-              "check; calicoctl ipam show --show-blocks) and remove the route (ip route del " +
-              block.to_string() + ")";
+      v.fix =
+          "a stale block affinity or a leftover route: check IPAM blocks (calicoctl ipam "
+          "check; calicoctl ipam show --show-blocks) and remove the route (ip route del " +
+          block.to_string() + ")";
       return v;
     }
     if (r.nexthops.size() != 1) {
-      v.kind = r.nexthops.empty() ? VerdictKind::kPodRouteWrongNextHop
-                                  : VerdictKind::kPodRouteDuplicate;
+      v.kind =
+          r.nexthops.empty() ? VerdictKind::kPodRouteWrongNextHop : VerdictKind::kPodRouteDuplicate;
       v.reason = r.nexthops.empty() ? "route for " + block.to_string() + " has no next hop"
                                     : "route for " + block.to_string() + " spreads over " +
                                           std::to_string(r.nexthops.size()) +
@@ -241,8 +241,8 @@ class Classifier {
     const bool tunneled = via_ipip || via_vxlan;
     const bool want_tunnel =
         expects_tunnel_always(p.encapsulation) || (is_cross_subnet(p.encapsulation) && !subnet);
-    const bool want_direct = p.encapsulation == Encapsulation::kNone ||
-                             (is_cross_subnet(p.encapsulation) && subnet);
+    const bool want_direct =
+        p.encapsulation == Encapsulation::kNone || (is_cross_subnet(p.encapsulation) && subnet);
 
     if (tunneled) {
       if (want_direct && is_cross_subnet(p.encapsulation)) {
@@ -260,8 +260,9 @@ class Classifier {
           (expects_vxlan(p.encapsulation) && via_ipip)) {
         v.kind = VerdictKind::kPodRouteEncapsulationMismatch;
         v.reason = "route to " + who + " goes over " + dev_name + " but the pool says " + enc;
-        v.fix = "make the IP pool's ipipMode/vxlanMode and the expected encapsulation agree, "
-                "then let calico-node reprogram the routes";
+        v.fix =
+            "make the IP pool's ipipMode/vxlanMode and the expected encapsulation agree, "
+            "then let calico-node reprogram the routes";
         return v;
       }
       std::optional<IpAddress> want_gw = p.node_ip;
@@ -306,8 +307,9 @@ class Classifier {
         v.kind = VerdictKind::kPodRouteNotEncapsulated;
         v.reason = "the pool says " + enc + " but the route to " + who + " is plain (dev " +
                    dev_name + ")" +
-                   (subnet ? "" : "; the peer is in another subnet, so the network between "
-                                  "drops pod addresses");
+                   (subnet ? ""
+                           : "; the peer is in another subnet, so the network between "
+                             "drops pod addresses");
         v.fix = "check that calico-node runs with the pool's encapsulation and that " +
                 std::string(expects_vxlan(p.encapsulation) ? "vxlan.calico" : o_.ipip_device) +
                 " exists";
@@ -322,8 +324,9 @@ class Classifier {
       v.kind = VerdictKind::kPodRouteWrongNextHop;
       v.reason = "route for " + block.to_string() + " of " + who + " goes via another node, " +
                  nh.gateway->to_string();
-      v.fix = "two nodes claim the block, or BIRD learned it from the wrong peer: check IPAM "
-              "block affinities (calicoctl ipam show --show-blocks)";
+      v.fix =
+          "two nodes claim the block, or BIRD learned it from the wrong peer: check IPAM "
+          "block affinities (calicoctl ipam show --show-blocks)";
       return v;
     }
     if (!subnet) {
@@ -345,8 +348,9 @@ class Classifier {
     v.kind = VerdictKind::kPodRouteWrongNextHop;
     v.reason = "route for " + block.to_string() + " goes via " + nh.gateway->to_string() +
                ", which is not " + who + " though both are in " + subnet->network().to_string();
-    v.fix = "route the block via the peer's node address (check the peer's registered BGP "
-            "address)";
+    v.fix =
+        "route the block via the peer's node address (check the peer's registered BGP "
+        "address)";
     return v;
   }
 

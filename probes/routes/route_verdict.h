@@ -37,9 +37,9 @@ core::Severity severity_of(VerdictKind k);
 
 struct RouteVerdict {
   VerdictKind kind = VerdictKind::kHealthy;
-  std::string peer;                // peer name; empty for this node's own blocks and address
+  std::string peer;  // peer name; empty for this node's own blocks and address
   std::optional<IpAddress> peer_ip;
-  IpPrefix block;                  // the pod block (own address for kNodeAddressHostPrefix)
+  IpPrefix block;  // the pod block (own address for kNodeAddressHostPrefix)
   Encapsulation encapsulation = Encapsulation::kUnknown;
   bool same_subnet = false;
   std::string route;   // the route(s) found, as `ip route` prints them; empty when missing
