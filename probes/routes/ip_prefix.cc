@@ -45,6 +45,19 @@ IpAddress IpAddress::v4(std::uint32_t host_order) {
 }
 
 std::string IpAddress::to_string() const {
+  if (family == Family::kV4) {
+    // By hand: glibc's inet_ntop formats IPv4 with sprintf, which dominated classification.
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      unsigned v = bytes[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + (v / 10) % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+      if (i < 3) *p++ = '.';
+    }
+    return std::string(buf, p);
+  }
   char buf[INET6_ADDRSTRLEN];
   ::inet_ntop(family == Family::kV4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
   return buf;
@@ -102,14 +115,16 @@ bool IpPrefix::contains(const IpAddress& a) const {
 }
 
 size_t IpAddressHash::operator()(const IpAddress& a) const noexcept {
-  // FNV-1a over the bytes in use; fast and good enough for table indexes.
-  size_t h = 1469598103934665603ull ^ static_cast<size_t>(a.family);
-  const int n = a.family == Family::kV4 ? 4 : 16;
-  for (int i = 0; i < n; ++i) {
-    h ^= a.bytes[i];
-    h *= 1099511628211ull;
-  }
-  return h;
+  // Two 64-bit words mixed (splitmix64 finaliser): cheap and well spread for table indexes.
+  std::uint64_t w[2];
+  std::memcpy(w, a.bytes.data(), sizeof w);
+  std::uint64_t h = w[0] * 0x9E3779B97F4A7C15ull ^ (w[1] + static_cast<std::uint64_t>(a.family));
+  h ^= h >> 30;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 27;
+  h *= 0x94D049BB133111EBull;
+  h ^= h >> 31;
+  return static_cast<size_t>(h);
 }
 
 size_t IpPrefixHash::operator()(const IpPrefix& p) const noexcept {

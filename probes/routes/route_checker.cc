@@ -61,6 +61,7 @@ void RouteChecker::start() {
     }
   }
   topology_.set_config(std::move(peers));
+  peers_dirty_ = true;
   running_ = true;
   RouteSource::Callbacks cb;
   cb.changed = [this] { schedule_check(); };
@@ -125,6 +126,7 @@ core::ComponentStatus RouteChecker::status() const {
 
 void RouteChecker::set_bird_peers(std::vector<Peer> peers) {
   topology_.set_bird(std::move(peers));
+  peers_dirty_ = true;
   peers_gauge_.Add({{"source", "bird"}})
       .Set(static_cast<double>(topology_.count(PeerSource::kBird)));
   schedule_check();
@@ -133,6 +135,7 @@ void RouteChecker::set_bird_peers(std::vector<Peer> peers) {
 void RouteChecker::set_controller_view(ControllerView view) {
   controller_ = std::move(view);
   topology_.set_controller(controller_.peers);
+  peers_dirty_ = true;
   schedule_check();
 }
 
@@ -173,18 +176,35 @@ void RouteChecker::schedule_check() {
 
 void RouteChecker::check_now() {
   if (!running_ || !source_->synced()) return;
-  auto peers = topology_.merged();
-  auto verdicts = classify(source_->table(), peers, node_facts(), options_);
+  if (peers_dirty_) {
+    peers_ = topology_.merged();
+    peers_dirty_ = false;
+  }
+  auto verdicts = classify(source_->table(), peers_, node_facts(), options_);
   ++checks_;
   checked_at_ = clock_.wall_now();
-  // Log what changed, briefly: a verdict flip is what an operator wants in the log.
+  // Log what changed, briefly: a verdict flip is what an operator wants in the log. Verdicts
+  // come in a stable order, so compare position by position and fall back to a lookup only
+  // when the list changed shape.
+  const bool same_shape = verdicts.size() == verdicts_.size() &&
+                          std::equal(verdicts.begin(), verdicts.end(), verdicts_.begin(),
+                                     [](const RouteVerdict& a, const RouteVerdict& b) {
+                                       return a.block == b.block && a.peer == b.peer;
+                                     });
   std::map<std::pair<std::string, IpPrefix>, VerdictKind> before;
-  for (const auto& v : verdicts_) before[{v.peer, v.block}] = v.kind;
+  if (!same_shape) {
+    for (const auto& v : verdicts_) before[{v.peer, v.block}] = v.kind;
+  }
   size_t logged = 0;
-  for (const auto& v : verdicts) {
-    auto it = before.find({v.peer, v.block});
-    const bool changed =
-        it == before.end() ? v.kind != VerdictKind::kHealthy : it->second != v.kind;
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    const auto& v = verdicts[i];
+    bool changed;
+    if (same_shape) {
+      changed = verdicts_[i].kind != v.kind;
+    } else {
+      auto it = before.find({v.peer, v.block});
+      changed = it == before.end() ? v.kind != VerdictKind::kHealthy : it->second != v.kind;
+    }
     if (changed && logged++ < 20) {
       const std::vector<core::LogField> fields = {
           {"block", v.block.to_string()}, {"peer", v.peer},

@@ -72,6 +72,8 @@ class RouteChecker final : public core::Component {
   std::unique_ptr<core::Timer> recheck_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   PeerTopology topology_;
+  std::vector<Peer> peers_;  // topology_.merged(), recomputed when a source changes
+  bool peers_dirty_ = true;
   ControllerView controller_;
   ClassifierOptions options_;
   std::vector<RouteVerdict> verdicts_;

@@ -64,7 +64,7 @@ class Classifier {
     for (const auto& [key, r] : t_.routes()) {
       if (r.table != o_.table) continue;
       if (r.type != RouteType::kUnicast && !r.drops()) continue;
-      by_dst_[r.dst].push_back(&r);
+      by_dst_[r.dst].add(&r);
     }
   }
 
@@ -125,10 +125,7 @@ class Classifier {
     if (inferred) {
       for (const auto& [dst, routes] : by_dst_) {
         if (peer_blocks_.count(dst)) continue;
-        if (std::any_of(routes.begin(), routes.end(),
-                        [](const Route* r) { return r->drops() && r->protocol != kProtoKernel; })) {
-          own.push_back(dst);
-        }
+        if (routes.any_drops_not_kernel()) own.push_back(dst);
       }
       std::sort(own.begin(), own.end());
     }
@@ -139,7 +136,10 @@ class Classifier {
       const Route* drop = nullptr;
       const Route* other = nullptr;
       if (it != by_dst_.end()) {
-        for (const Route* r : it->second) (r->drops() ? drop : other) = r;
+        for (size_t i = 0; i < it->second.size(); ++i) {
+          const Route* r = it->second.at(i);
+          (r->drops() ? drop : other) = r;
+        }
       }
       if (drop) {
         v.kind = VerdictKind::kHealthy;
@@ -170,32 +170,39 @@ class Classifier {
     v.encapsulation = p.encapsulation;
     const Address* subnet = subnet_of(p.node_ip);
     v.same_subnet = subnet != nullptr;
-    const std::string who =
-        p.name == p.node_ip.to_string() ? p.name : p.name + " (" + p.node_ip.to_string() + ")";
-    const std::string enc(to_string(p.encapsulation));
+    // Only problems need these words; healthy blocks (the common case) skip building them.
+    std::string who_text;
+    auto who = [&]() -> const std::string& {
+      if (who_text.empty()) {
+        const std::string ip = p.node_ip.to_string();
+        who_text = p.name == ip ? p.name : p.name + " (" + ip + ")";
+      }
+      return who_text;
+    };
+    auto enc = [&] { return std::string(to_string(p.encapsulation)); };
 
     auto it = by_dst_.find(block);
     if (it == by_dst_.end() || it->second.empty()) {
       v.kind = VerdictKind::kPodRouteMissing;
-      v.reason = "no route for " + block.to_string() + " of " + who + " in table " +
+      v.reason = "no route for " + block.to_string() + " of " + who() + " in table " +
                  std::to_string(o_.table) + "; pod traffic to it follows the default route";
       v.fix = expects_vxlan(p.encapsulation)
                   ? "Felix programs VXLAN routes: check that calico-node runs on this node and "
                     "knows the peer's VTEP (calicoctl get node " +
                         p.name + " -o yaml: ipv4VXLANTunnelAddr)"
-                  : "check the BGP session to " + who +
+                  : "check the BGP session to " + who() +
                         " (ngctl peers) and that BIRD exports its routes to the kernel";
       return v;
     }
     const auto& found = it->second;
     for (size_t i = 0; i < found.size(); ++i) {
       if (i) v.route += "; ";
-      v.route += t_.describe(*found[i]);
+      v.route += t_.describe(*found.at(i));
     }
     if (found.size() > 1) {
       v.kind = VerdictKind::kPodRouteDuplicate;
-      v.reason = std::to_string(found.size()) + " routes for " + block.to_string() + " of " + who +
-                 ": the first by metric wins and the others hide a disagreement";
+      v.reason = std::to_string(found.size()) + " routes for " + block.to_string() + " of " +
+                 who() + ": the first by metric wins and the others hide a disagreement";
       v.fix =
           "two route programmers disagree (BIRD and Felix, or a leftover static route): "
           "delete the stale one (ip route del " +
@@ -206,7 +213,7 @@ class Classifier {
     if (r.drops()) {
       v.kind = VerdictKind::kPodRouteBlackhole;
       v.reason = std::string(to_string(r.type)) + " route for " + block.to_string() +
-                 ", a block this node does not own (" + who +
+                 ", a block this node does not own (" + who() +
                  " owns it): its pods are "
                  "unreachable from here";
       v.fix =
@@ -222,12 +229,12 @@ class Classifier {
                                     : "route for " + block.to_string() + " spreads over " +
                                           std::to_string(r.nexthops.size()) +
                                           " next hops; a pod block lives on one node";
-      v.fix = "replace the route with one via " + who;
+      v.fix = "replace the route with one via " + who();
       return v;
     }
     const NextHop& nh = r.nexthops.front();
     const Link* dev = t_.link(nh.ifindex);
-    const std::string dev_name = t_.link_name(nh.ifindex);
+    const std::string dev_name = dev ? dev->name : t_.link_name(nh.ifindex);
     if (!dev || !dev->usable()) {
       v.kind = VerdictKind::kPodRouteLinkDown;
       v.reason = "the next hop device " + dev_name + (dev ? " is down" : " does not exist");
@@ -247,7 +254,7 @@ class Classifier {
     if (tunneled) {
       if (want_direct && is_cross_subnet(p.encapsulation)) {
         v.kind = VerdictKind::kPodRouteEncapsulatedSameSubnet;
-        v.reason = who + " is in this node's subnet (" + subnet->network().to_string() +
+        v.reason = who() + " is in this node's subnet (" + subnet->network().to_string() +
                    ") but traffic to it is encapsulated over " + dev_name +
                    (host_prefix_ ? ": the node address is registered as a host prefix"
                                  : ": CrossSubnet judged the peer remote");
@@ -259,7 +266,7 @@ class Classifier {
       if (want_direct || (expects_ipip(p.encapsulation) && via_vxlan) ||
           (expects_vxlan(p.encapsulation) && via_ipip)) {
         v.kind = VerdictKind::kPodRouteEncapsulationMismatch;
-        v.reason = "route to " + who + " goes over " + dev_name + " but the pool says " + enc;
+        v.reason = "route to " + who() + " goes over " + dev_name + " but the pool says " + enc();
         v.fix =
             "make the IP pool's ipipMode/vxlanMode and the expected encapsulation agree, "
             "then let calico-node reprogram the routes";
@@ -289,8 +296,12 @@ class Classifier {
         return v;
       }
       v.kind = VerdictKind::kHealthy;
-      v.reason = std::string(via_ipip ? "IPIP" : "VXLAN") + " via " + nh.gateway->to_string() +
-                 " dev " + dev_name + " onlink";
+      v.reason.reserve(64);
+      v.reason += via_ipip ? "IPIP via " : "VXLAN via ";
+      v.reason += nh.gateway->to_string();
+      v.reason += " dev ";
+      v.reason += dev_name;
+      v.reason += " onlink";
       return v;
     }
 
@@ -298,14 +309,14 @@ class Classifier {
     if (!nh.gateway) {
       v.kind = VerdictKind::kPodRouteWrongNextHop;
       v.reason = "route for " + block.to_string() + " points at " + dev_name +
-                 " without a next hop; " + who + " never sees the traffic";
-      v.fix = "route the block via " + who;
+                 " without a next hop; " + who() + " never sees the traffic";
+      v.fix = "route the block via " + who();
       return v;
     }
     if (*nh.gateway == p.node_ip) {
       if (want_tunnel) {
         v.kind = VerdictKind::kPodRouteNotEncapsulated;
-        v.reason = "the pool says " + enc + " but the route to " + who + " is plain (dev " +
+        v.reason = "the pool says " + enc() + " but the route to " + who() + " is plain (dev " +
                    dev_name + ")" +
                    (subnet ? ""
                            : "; the peer is in another subnet, so the network between "
@@ -316,13 +327,21 @@ class Classifier {
         return v;
       }
       v.kind = VerdictKind::kHealthy;
-      v.reason = "direct via " + p.node_ip.to_string() + " dev " + dev_name +
-                 (subnet ? " (same subnet " + subnet->network().to_string() + ")" : "");
+      v.reason.reserve(64);
+      v.reason += "direct via ";
+      v.reason += p.node_ip.to_string();
+      v.reason += " dev ";
+      v.reason += dev_name;
+      if (subnet) {
+        v.reason += " (same subnet ";
+        v.reason += subnet->network().to_string();
+        v.reason += ')';
+      }
       return v;
     }
     if (peer_ips_.count(*nh.gateway)) {
       v.kind = VerdictKind::kPodRouteWrongNextHop;
-      v.reason = "route for " + block.to_string() + " of " + who + " goes via another node, " +
+      v.reason = "route for " + block.to_string() + " of " + who() + " goes via another node, " +
                  nh.gateway->to_string();
       v.fix =
           "two nodes claim the block, or BIRD learned it from the wrong peer: check IPAM "
@@ -331,11 +350,11 @@ class Classifier {
     }
     if (!subnet) {
       v.kind = VerdictKind::kPodRouteViaGateway;
-      v.reason = who + " is in another subnet than this node, and the route for " +
+      v.reason = who() + " is in another subnet than this node, and the route for " +
                  block.to_string() + " resolved its next hop to the gateway " +
                  nh.gateway->to_string() + " dev " + dev_name +
                  " instead of the peer; the gateway knows no pod CIDRs and drops the traffic";
-      v.fix = want_tunnel ? "the pool expects " + enc +
+      v.fix = want_tunnel ? "the pool expects " + enc() +
                                 " but the route is not encapsulated: check that calico-node "
                                 "runs, that " +
                                 std::string(expects_vxlan(p.encapsulation) ? "vxlan.calico"
@@ -347,7 +366,7 @@ class Classifier {
     }
     v.kind = VerdictKind::kPodRouteWrongNextHop;
     v.reason = "route for " + block.to_string() + " goes via " + nh.gateway->to_string() +
-               ", which is not " + who + " though both are in " + subnet->network().to_string();
+               ", which is not " + who() + " though both are in " + subnet->network().to_string();
     v.fix =
         "route the block via the peer's node address (check the peer's registered BGP "
         "address)";
@@ -358,7 +377,29 @@ class Classifier {
   const std::vector<Peer>& peers_;
   const NodeFacts& node_;
   const ClassifierOptions& o_;
-  std::unordered_map<IpPrefix, std::vector<const Route*>, IpPrefixHash> by_dst_;
+  // Routes per destination: almost always one, so the first is kept inline (no allocation).
+  struct Slot {
+    const Route* first = nullptr;
+    std::vector<const Route*> more;
+    void add(const Route* r) {
+      if (!first) {
+        first = r;
+      } else {
+        more.push_back(r);
+      }
+    }
+    size_t size() const { return first ? 1 + more.size() : 0; }
+    bool empty() const { return !first; }
+    const Route* at(size_t i) const { return i == 0 ? first : more[i - 1]; }
+    const Route* front() const { return first; }
+    bool any_drops_not_kernel() const {
+      for (size_t i = 0; i < size(); ++i) {
+        if (at(i)->drops() && at(i)->protocol != kProtoKernel) return true;
+      }
+      return false;
+    }
+  };
+  std::unordered_map<IpPrefix, Slot, IpPrefixHash> by_dst_;
   std::vector<const Address*> uplinks_;
   std::unordered_set<IpAddress, IpAddressHash> peer_ips_;
   std::unordered_set<IpPrefix, IpPrefixHash> peer_blocks_;

@@ -73,21 +73,39 @@ std::string RouteTable::link_name(int index) const {
 
 std::string RouteTable::describe(const Route& r) const {
   std::string out;
-  if (r.type != RouteType::kUnicast) out = std::string(to_string(r.type));
-  auto append = [&out](const std::string& s) {
+  out.reserve(64);
+  auto append = [&out](std::string_view s) {
     if (!out.empty()) out += ' ';
     out += s;
   };
-  for (size_t i = 0; i < r.nexthops.size(); ++i) {
-    const NextHop& nh = r.nexthops[i];
+  if (r.type != RouteType::kUnicast) append(to_string(r.type));
+  for (const NextHop& nh : r.nexthops) {
     if (r.nexthops.size() > 1) append("nexthop");
-    if (nh.gateway) append("via " + nh.gateway->to_string());
-    if (nh.ifindex) append("dev " + link_name(nh.ifindex));
+    if (nh.gateway) {
+      append("via ");
+      out += nh.gateway->to_string();
+    }
+    if (nh.ifindex) {
+      append("dev ");
+      const Link* l = link(nh.ifindex);
+      if (l) {
+        out += l->name;
+      } else {
+        out += "if" + std::to_string(nh.ifindex);
+      }
+    }
     if (nh.onlink) append("onlink");
   }
-  append("proto " + protocol_name(r.protocol));
-  if (r.metric) append("metric " + std::to_string(r.metric));
-  if (r.table != kMainTable) append("table " + std::to_string(r.table));
+  append("proto ");
+  out += protocol_name(r.protocol);
+  if (r.metric) {
+    append("metric ");
+    out += std::to_string(r.metric);
+  }
+  if (r.table != kMainTable) {
+    append("table ");
+    out += std::to_string(r.table);
+  }
   return out;
 }
 
