@@ -106,14 +106,18 @@ core::ComponentStatus BgpMonitor::status() const {
   for (const auto& s : sockets_) {
     st.details.emplace_back("socket " + s.path, s.reachable ? "ok" : s.error);
     any_reachable |= s.reachable;
-    // A socket that answered before and stopped answering means BIRD died: degraded. One that
-    // never existed (bird6.ctl on an IPv4-only node) is only a detail.
-    if (!s.reachable && s.ever_reachable) unreachable += (unreachable.empty() ? "" : ", ") + s.path;
+    // A socket that answered before and stopped, or one that exists but refuses, times out or
+    // is denied: degraded. One that never existed (bird6.ctl on an IPv4-only node, a node
+    // without BIRD) is only a detail.
+    if (!s.reachable && (s.ever_reachable || s.error_kind != core::EnvErrorKind::kNotFound)) {
+      unreachable += (unreachable.empty() ? "" : ", ") + s.path;
+    }
   }
-  if (!unreachable.empty() || (!any_reachable && !sockets_.empty())) {
+  if (!unreachable.empty()) {
     st.state = core::ComponentState::kDegraded;
-    st.message += "; BIRD not answering on " +
-                  (unreachable.empty() ? std::string("any socket") : unreachable);
+    st.message += "; BIRD not answering on " + unreachable;
+  } else if (!any_reachable && !sockets_.empty()) {
+    st.message = "no BIRD control socket found (BGP not in use on this node?)";
   }
   st.details.emplace_back("sessions", std::to_string(sessions_.size()));
   st.details.emplace_back("established", std::to_string(up));
@@ -152,9 +156,14 @@ void BgpMonitor::on_result(size_t i, core::Result<BirdConnection::Replies> resul
       log_.debug("BIRD socket not answering",
                  {{"socket", st.path}, {"error", result.error().message}});
     }
-    env_errors_.report(component, result.error());
+    // A socket file that does not exist and never did is how a node without BGP looks (Calico
+    // VXLAN, bird6.ctl on IPv4-only nodes): not an environment error. Anything else is.
+    if (result.error().kind != core::EnvErrorKind::kNotFound || st.ever_reachable) {
+      env_errors_.report(component, result.error());
+    }
     st.reachable = false;
     st.error = result.error().message;
+    st.error_kind = result.error().kind;
     rt.sessions.clear();
     // Keep what it learned: routes do not vanish because BIRD's socket hiccupped.
   } else {

@@ -37,6 +37,7 @@ struct BirdSocketState {
   bool reachable = false;
   bool ever_reachable = false;
   std::string error;  // last failure, empty when reachable
+  core::EnvErrorKind error_kind = core::EnvErrorKind::kNotFound;
   core::WallTime last_ok{};
   size_t sessions = 0;
 };

@@ -107,6 +107,8 @@ metrics | grep -q '^nodeguard_probe_failures_total{kind="pod",protocol="tcp",rea
 metrics | grep -q '^nodeguard_route_verdicts{kind="PodRouteViaGateway"} 1' || fail "verdict gauge"
 metrics | grep -q '^nodeguard_bgp_sessions{state="Established"} 2' || fail "session gauge"
 ng_log "phase 1 ok: B healthy, C via the gateway, pod traffic fails"
+ngctl routes --wide >&2
+ngctl peers >&2
 
 # 2. CrossSubnet with VXLAN: BIRD keeps the sessions but stops programming the kernel (as with
 # Calico's VXLAN backend); a Felix stand-in programs the routes.
@@ -159,6 +161,7 @@ out=$(ng_in "$RL_A" socat -T 5 - "TCP:$RL_C_POD:8080,connect-timeout=5" </dev/nu
 ng_wait_until 30 condition_is PodUnreachable 0 || fail "nodeguard's probe to the pod did not recover"
 ng_wait_until 30 condition_is PodRouteViaGateway 0 || fail "PodRouteViaGateway not cleared"
 ng_log "phase 2 ok: CrossSubnet over vxlan.calico healthy, pod answered '$out'"
+ngctl routes >&2
 
 # The IPIP route shape (no ipip on this kernel): a veth named tunl0 carries the onlink route.
 ip -n "$RL_A" link add tunl0 type veth peer name tunl0-peer

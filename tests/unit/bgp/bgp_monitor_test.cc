@@ -89,7 +89,8 @@ TEST_F(BgpMonitorTest, ReadsSessionsAndLearnedBlocks) {
   ASSERT_EQ(peer("192.168.2.10")->blocks.size(), 1u);
   EXPECT_EQ(peer("192.168.2.10")->blocks[0].to_string(), "10.244.3.0/26");
   EXPECT_EQ(peer("192.168.1.11")->blocks[0].to_string(), "10.244.2.0/26");
-  EXPECT_EQ(peer("192.168.1.11")->sources, std::vector<routes::PeerSource>{routes::PeerSource::kBird});
+  EXPECT_EQ(peer("192.168.1.11")->sources,
+            std::vector<routes::PeerSource>{routes::PeerSource::kBird});
   // A socket that never existed is a detail, not a degradation.
   EXPECT_EQ(monitor_->status().state, core::ComponentState::kRunning);
   EXPECT_FALSE(health_.active("BIRDUnreachable"));
@@ -139,12 +140,24 @@ TEST_F(BgpMonitorTest, UnreachableSocketIsReportedAndRetried) {
   EXPECT_EQ(monitor_->status().state, core::ComponentState::kRunning);
 }
 
-TEST_F(BgpMonitorTest, NeverReachableSocketsDegrade) {
+TEST_F(BgpMonitorTest, NoBirdAtAllIsNotAProblem) {
+  // A node without BGP (Calico VXLAN, flannel): no socket file anywhere.
   birds_["/run/bird.ctl"]->error = core::EnvError{core::EnvErrorKind::kNotFound, "no socket"};
   monitor_->start();
-  EXPECT_EQ(monitor_->status().state, core::ComponentState::kDegraded);
-  EXPECT_FALSE(health_.active("BIRDUnreachable"));  // never answered: not "stopped answering"
+  EXPECT_EQ(monitor_->status().state, core::ComponentState::kRunning);
+  EXPECT_NE(monitor_->status().message.find("no BIRD control socket"), std::string::npos);
+  EXPECT_FALSE(health_.active("BIRDUnreachable"));
+  EXPECT_FALSE(env_errors_.has_error("bgp"));
   EXPECT_TRUE(peers_.empty());
+}
+
+TEST_F(BgpMonitorTest, ExistingSocketThatRefusesDegrades) {
+  birds_["/run/bird.ctl"]->error =
+      core::EnvError{core::EnvErrorKind::kPermission, "connect /run/bird.ctl: Permission denied"};
+  monitor_->start();
+  EXPECT_EQ(monitor_->status().state, core::ComponentState::kDegraded);
+  EXPECT_TRUE(env_errors_.has_error("bgp"));
+  EXPECT_FALSE(health_.active("BIRDUnreachable"));  // never answered: not "stopped answering"
 }
 
 TEST_F(BgpMonitorTest, GarbageAndErrorRepliesAreSkipped) {

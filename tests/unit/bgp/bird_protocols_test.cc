@@ -110,7 +110,8 @@ TEST(BirdProtocols, GarbageRowsAreSkipped) {
   EXPECT_GE(r.skipped, 3u);  // two garbage lines and the one-token row " x"
   EXPECT_TRUE(find(r, "Mesh_192_168_2_10"));
   // An error reply has no protocols, and that is not a crash.
-  EXPECT_TRUE(parse_protocols(parse_reply(bird_reply_of("bird2_runtime_error.txt"))).protocols.empty());
+  EXPECT_TRUE(
+      parse_protocols(parse_reply(bird_reply_of("bird2_runtime_error.txt"))).protocols.empty());
 }
 
 TEST(BirdProtocols, DecodesCalicoPeerNames) {
@@ -123,8 +124,8 @@ TEST(BirdProtocols, DecodesCalicoPeerNames) {
   EXPECT_EQ(decode_peer_name("Mesh_fd00__2")->ip, ip("fd00::2"));
   EXPECT_EQ(decode_peer_name("Mesh_2001_db8_0_0_0_0_0_1")->ip, ip("2001:db8::1"));
   EXPECT_EQ(decode_peer_name("Node_10_0_0_9_port_1790")->ip, ip("10.0.0.9"));
-  for (const char* bad : {"kernel1", "Mesh_", "Mesh_10_0_0", "Mesh_300_0_0_1", "Mesh_x_y",
-                          "bgp1", "Global_"}) {
+  for (const char* bad :
+       {"kernel1", "Mesh_", "Mesh_10_0_0", "Mesh_300_0_0_1", "Mesh_x_y", "bgp1", "Global_"}) {
     EXPECT_FALSE(decode_peer_name(bad)) << bad;
   }
 }
