@@ -3,27 +3,13 @@
 #include <algorithm>
 #include <cctype>
 
+#include "probes/bgp/bird_text.h"
+
 namespace ng::probes::bgp {
 namespace {
 
 constexpr int kRow = 1002;
 constexpr int kDetail = 1006;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-// Splits off the next whitespace-separated token.
-std::string_view next_token(std::string_view& s) {
-  s = trim(s);
-  size_t end = 0;
-  while (end < s.size() && !std::isspace(static_cast<unsigned char>(s[end]))) ++end;
-  auto tok = s.substr(0, end);
-  s.remove_prefix(end);
-  return tok;
-}
 
 bool looks_like_date(std::string_view t) {
   return t.size() == 10 && t[4] == '-' && t[7] == '-' &&

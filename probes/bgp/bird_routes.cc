@@ -2,27 +2,14 @@
 
 #include <cctype>
 
+#include "probes/bgp/bird_text.h"
+
 namespace ng::probes::bgp {
 namespace {
 
 constexpr int kRouteRow = 1007;
 constexpr int kAttrType = 1008;
 constexpr int kAttr = 1012;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string_view next_token(std::string_view& s) {
-  s = trim(s);
-  size_t end = 0;
-  while (end < s.size() && !std::isspace(static_cast<unsigned char>(s[end]))) ++end;
-  auto tok = s.substr(0, end);
-  s.remove_prefix(end);
-  return tok;
-}
 
 // "via 192.168.1.1 on eth0" (also "dev eth0") anywhere in the text.
 void parse_nexthop(std::string_view text, BirdRoute& r) {

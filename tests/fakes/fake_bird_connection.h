@@ -16,7 +16,7 @@ namespace ng::testing {
 class FakeBird {
  public:
   std::map<std::string, std::string> replies;  // command -> raw reply bytes
-  std::optional<core::EnvError> error;          // every query fails with this
+  std::optional<core::EnvError> error;         // every query fails with this
   bool immediate = true;
   std::vector<std::vector<std::string>> queries;
   std::vector<probes::bgp::BirdConnection::Done> pending;

@@ -19,10 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include <prometheus/registry.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <prometheus/registry.h>
 
 extern "C" {
 #include <linux/rtnetlink.h>
@@ -199,8 +199,8 @@ int bench_event_to_verdict(int blocks, int changes) {
   config.peers.push_back({"far", "10.99.0.2", {block.to_string()}, "", "ipip-crosssubnet"});
   config.recheck_interval = std::chrono::hours(1);
   RouteChecker checker(config,
-                       std::make_unique<NetlinkRouteSource>(io, ng::core::Logger::discard()),
-                       clock, loop, registry, sink, env, ng::core::Logger::discard());
+                       std::make_unique<NetlinkRouteSource>(io, ng::core::Logger::discard()), clock,
+                       loop, registry, sink, env, ng::core::Logger::discard());
   std::mutex mu;
   std::condition_variable cv;
   VerdictKind want = VerdictKind::kHealthy;

@@ -5,8 +5,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "nodeguard/v1/network.grpc.pb.h"
 #include "tools/ngctl/command.h"
+#include "tools/ngctl/network_client.h"
 #include "tools/ngctl/output.h"
 
 namespace ng::ngctl {
@@ -19,13 +19,9 @@ std::string join(const google::protobuf::RepeatedPtrField<std::string>& v, const
 }
 
 int list_peers(const ClientOptions& opts) {
-  std::string error;
-  auto channel = make_channel(opts, opts.addr, &error);
-  if (!channel) {
-    std::cerr << "ngctl: " << error << "\n";
-    return kExitUsage;
-  }
-  auto stub = nodeguard::v1::Network::NewStub(channel);
+  int rc = kExitOk;
+  auto stub = network_stub(opts, &rc);
+  if (!stub) return rc;
   grpc::ClientContext ctx;
   set_deadline(ctx, opts.timeout);
   nodeguard::v1::ListPeersResponse resp;
@@ -97,13 +93,9 @@ int set_peers(const ClientOptions& opts, const std::string& file) {
               << ": not a SetExpectedPeersRequest in JSON: " << parsed.message() << "\n";
     return kExitUsage;
   }
-  std::string error;
-  auto channel = make_channel(opts, opts.addr, &error);
-  if (!channel) {
-    std::cerr << "ngctl: " << error << "\n";
-    return kExitUsage;
-  }
-  auto stub = nodeguard::v1::Network::NewStub(channel);
+  int rc = kExitOk;
+  auto stub = network_stub(opts, &rc);
+  if (!stub) return rc;
   grpc::ClientContext ctx;
   set_deadline(ctx, opts.timeout);
   nodeguard::v1::SetExpectedPeersResponse resp;

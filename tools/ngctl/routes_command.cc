@@ -1,8 +1,8 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "nodeguard/v1/network.grpc.pb.h"
 #include "tools/ngctl/command.h"
+#include "tools/ngctl/network_client.h"
 #include "tools/ngctl/output.h"
 
 namespace ng::ngctl {
@@ -23,13 +23,9 @@ void add_routes_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       "Exit code 0 also when problems were found; use --problems and -o json in scripts.");
   cmd->callback([&opts, &run, problems, wide] {
     run = [&opts, problems, wide]() -> int {
-      std::string error;
-      auto channel = make_channel(opts, opts.addr, &error);
-      if (!channel) {
-        std::cerr << "ngctl: " << error << "\n";
-        return kExitUsage;
-      }
-      auto stub = nodeguard::v1::Network::NewStub(channel);
+      int rc = kExitOk;
+      auto stub = network_stub(opts, &rc);
+      if (!stub) return rc;
       grpc::ClientContext ctx;
       set_deadline(ctx, opts.timeout);
       nodeguard::v1::ListRoutesRequest req;

@@ -29,9 +29,7 @@ class NetnsTest : public ::testing::Test {
     ASSERT_EQ(::unshare(CLONE_NEWNET), 0) << "unshare(CLONE_NEWNET)";
     sh("ip link set lo up");
   }
-  static void sh(const std::string& cmd) {
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  }
+  static void sh(const std::string& cmd) { ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd; }
   // Runs the loop until pred() holds; false after the (generous) deadline.
   bool run_until(const std::function<bool()>& pred, std::chrono::seconds limit = 20s) {
     const auto deadline = std::chrono::steady_clock::now() + limit;

@@ -5,6 +5,7 @@
 #include "tests/fakes/fake_bird_connection.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/recording_health_sink.h"
+#include "tests/support/metric_values.h"
 #include "tests/unit/bgp/testdata.h"
 
 namespace ng::probes::bgp {
@@ -48,15 +49,7 @@ class BgpMonitorTest : public ::testing::Test {
     b.replies["show route all"] = routes;
   }
   double gauge(const std::string& name, const std::string& label, const std::string& value) {
-    for (const auto& f : registry_.Collect()) {
-      if (f.name != name) continue;
-      for (const auto& m : f.metric) {
-        for (const auto& l : m.label) {
-          if (l.name == label && l.value == value) return m.gauge.value;
-        }
-      }
-    }
-    return -1;
+    return testing::metric_value(registry_, name, {{label, value}});
   }
   const routes::Peer* peer(const std::string& ip) {
     for (const auto& p : peers_) {
@@ -167,11 +160,7 @@ TEST_F(BgpMonitorTest, GarbageAndErrorRepliesAreSkipped) {
   monitor_->start();
   EXPECT_EQ(monitor_->sessions().size(), 2u);
   EXPECT_TRUE(health_.active("BGPPeerDown"));
-  double skipped = 0;
-  for (const auto& f : registry_.Collect()) {
-    if (f.name == "nodeguard_bird_reply_lines_skipped_total") skipped = f.metric[0].counter.value;
-  }
-  EXPECT_GE(skipped, 3);
+  EXPECT_GE(testing::metric_value(registry_, "nodeguard_bird_reply_lines_skipped_total"), 3);
 }
 
 TEST_F(BgpMonitorTest, SlowBirdDoesNotStackQueries) {

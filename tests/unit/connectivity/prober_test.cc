@@ -5,6 +5,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_probe_transport.h"
 #include "tests/fakes/recording_health_sink.h"
+#include "tests/support/metric_values.h"
 
 namespace ng::probes::connectivity {
 namespace {
@@ -20,26 +21,12 @@ class ProberTest : public ::testing::Test {
                                        env_errors_, core::Logger::discard());
   }
   double counter(const std::string& name, const std::map<std::string, std::string>& labels) {
-    for (const auto& f : registry_.Collect()) {
-      if (f.name != name) continue;
-      for (const auto& m : f.metric) {
-        size_t hit = 0;
-        for (const auto& l : m.label) hit += labels.count(l.name) && labels.at(l.name) == l.value;
-        if (hit == labels.size()) return m.counter.value;
-      }
-    }
-    return 0;
+    return std::max(0.0, testing::metric_value(registry_, name, labels));
   }
   std::uint64_t histogram_count(const std::string& target) {
-    for (const auto& f : registry_.Collect()) {
-      if (f.name != "nodeguard_probe_duration_seconds") continue;
-      for (const auto& m : f.metric) {
-        for (const auto& l : m.label) {
-          if (l.name == "target" && l.value == target) return m.histogram.sample_count;
-        }
-      }
-    }
-    return 0;
+    return static_cast<std::uint64_t>(
+        std::max(0.0, testing::metric_value(registry_, "nodeguard_probe_duration_seconds",
+                                            {{"target", target}})));
   }
 
   ProbesConfig config_;
@@ -52,12 +39,14 @@ class ProberTest : public ::testing::Test {
 };
 
 TEST_F(ProberTest, ExternalUnreachableAfterThreshold) {
-  config_.tcp = {{"registry", "203.0.113.10:443", "external"}, {"api", "10.0.0.1:6443", "external"}};
+  config_.tcp = {{"registry", "203.0.113.10:443", "external"},
+                 {"api", "10.0.0.1:6443", "external"}};
   config_.failure_threshold = 2;
   config_.interval = 10s;
   make();
   transport_->outcomes["10.0.0.1:6443"] = {true, "", "connected", 3ms};
-  transport_->outcomes["203.0.113.10:443"] = {false, "timeout", "connect 203.0.113.10:443: no answer", 2s};
+  transport_->outcomes["203.0.113.10:443"] = {false, "timeout",
+                                              "connect 203.0.113.10:443: no answer", 2s};
   prober_->start();
   EXPECT_FALSE(health_.active("ExternalUnreachable"));  // one failure is not enough
   clock_.advance(10s);
@@ -111,7 +100,8 @@ TEST_F(ProberTest, IcmpNotPermittedIsSkippedNotAFailure) {
   config_.icmp = {{"gw", "192.168.1.1", "external"}};
   config_.failure_threshold = 1;
   make();
-  transport_->outcomes["192.168.1.1"] = {false, "permission", "ping 192.168.1.1: not permitted", {}};
+  transport_->outcomes["192.168.1.1"] = {
+      false, "permission", "ping 192.168.1.1: not permitted", {}};
   prober_->start();
   clock_.advance(30s);
   EXPECT_EQ(transport_->calls.size(), 1u);

@@ -16,8 +16,10 @@ TEST(PeerTopology, MergesByNodeIpWithPrecedence) {
   Peer c_bird = peer("192.168.2.10", "192.168.2.10", {"10.244.3.0/26", "10.244.3.64/26"});
   c_bird.sources = {PeerSource::kBird};
   t.set_bird({b, c_bird});
-  t.set_config({peer("node-c", "192.168.2.10", {"10.244.3.0/26"}, Encapsulation::kIpipCrossSubnet)});
-  Peer c_ctl = peer("node-c-ctl", "192.168.2.10", {}, Encapsulation::kVxlanCrossSubnet, "10.244.3.1");
+  t.set_config(
+      {peer("node-c", "192.168.2.10", {"10.244.3.0/26"}, Encapsulation::kIpipCrossSubnet)});
+  Peer c_ctl =
+      peer("node-c-ctl", "192.168.2.10", {}, Encapsulation::kVxlanCrossSubnet, "10.244.3.1");
   c_ctl.sources = {PeerSource::kController};
   t.set_controller({c_ctl});
   auto m = t.merged();
@@ -27,8 +29,8 @@ TEST(PeerTopology, MergesByNodeIpWithPrecedence) {
   EXPECT_EQ(m[1].encapsulation, Encapsulation::kVxlanCrossSubnet);
   EXPECT_EQ(m[1].tunnel_address, ip("10.244.3.1"));
   EXPECT_EQ(m[1].blocks.size(), 2u);  // union
-  EXPECT_EQ(m[1].sources,
-            (std::vector<PeerSource>{PeerSource::kBird, PeerSource::kConfig, PeerSource::kController}));
+  EXPECT_EQ(m[1].sources, (std::vector<PeerSource>{PeerSource::kBird, PeerSource::kConfig,
+                                                   PeerSource::kController}));
 }
 
 TEST(PeerTopology, PeerFromSpecValidates) {

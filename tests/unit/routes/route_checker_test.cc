@@ -1,13 +1,13 @@
 #include "probes/routes/route_checker.h"
 
 #include <gtest/gtest.h>
-#include <prometheus/text_serializer.h>
 
 #include "agent/api/network_service.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_route_source.h"
 #include "tests/fakes/manual_executor.h"
 #include "tests/fakes/recording_health_sink.h"
+#include "tests/support/metric_values.h"
 #include "tests/unit/routes/route_test_util.h"
 
 namespace ng::probes::routes {
@@ -25,15 +25,7 @@ class RouteCheckerTest : public ::testing::Test {
                                               health_, env_errors_, core::Logger::discard());
   }
   double gauge(const std::string& name, const std::string& label, const std::string& value) {
-    for (const auto& f : registry_.Collect()) {
-      if (f.name != name) continue;
-      for (const auto& m : f.metric) {
-        for (const auto& l : m.label) {
-          if (l.name == label && l.value == value) return m.gauge.value;
-        }
-      }
-    }
-    return -1;
+    return testing::metric_value(registry_, name, {{label, value}});
   }
   void sync() {
     source_->emit();
@@ -199,8 +191,7 @@ TEST_F(RouteCheckerTest, NetworkServiceListsAndValidates) {
   bad.mutable_peers(0)->add_blocks("10.244.3.7/26");
   auto st = svc.set_expected_peers(bad, resp);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(st.error_message().find("peers[0].blocks[1]"), std::string::npos)
-      << st.error_message();
+  EXPECT_NE(st.error_message().find("peers[0].blocks[1]"), std::string::npos) << st.error_message();
   bad = req;
   bad.set_node_address("192.168.1.10");
   EXPECT_EQ(svc.set_expected_peers(bad, resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -210,8 +201,7 @@ TEST_F(RouteCheckerTest, NetworkServiceListsAndValidates) {
   EXPECT_EQ(checker_->peers().size(), 1u);
 
   agent::NetworkService none(loop_, nullptr, nullptr, nullptr);
-  EXPECT_EQ(none.set_expected_peers(req, resp).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(none.set_expected_peers(req, resp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 }  // namespace

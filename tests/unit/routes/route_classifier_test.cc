@@ -99,11 +99,11 @@ TEST(RouteClassifier, VxlanViaWrongVtepIsWrongNextHop) {
 TEST(RouteClassifier, CrossSubnetSameSubnetPeerIsDirect) {
   auto t = node_a();
   t.upsert_route(via("10.244.2.0/26", "192.168.1.11", kEth0, true, kProtoFelix));
-  EXPECT_EQ(kind_of(t,
-                    {peer("node-b", "192.168.1.11", {"10.244.2.0/26"},
-                          Encapsulation::kVxlanCrossSubnet)},
-                    "10.244.2.0/26"),
-            VerdictKind::kHealthy);
+  EXPECT_EQ(
+      kind_of(t,
+              {peer("node-b", "192.168.1.11", {"10.244.2.0/26"}, Encapsulation::kVxlanCrossSubnet)},
+              "10.244.2.0/26"),
+      VerdictKind::kHealthy);
 }
 
 TEST(RouteClassifier, MissingRoute) {
@@ -138,8 +138,8 @@ TEST(RouteClassifier, BlackholeForABlockThisNodeDoesNotOwn) {
   auto r = blackhole("10.244.4.0/26");
   r.type = RouteType::kUnreachable;
   t.upsert_route(r);
-  auto vs = classify(t, {peer("node-b", "192.168.1.11", {"10.244.2.0/26", "10.244.4.0/26"})}, {},
-                     {});
+  auto vs =
+      classify(t, {peer("node-b", "192.168.1.11", {"10.244.2.0/26", "10.244.4.0/26"})}, {}, {});
   EXPECT_EQ(for_block(vs, "10.244.2.0/26").kind, VerdictKind::kPodRouteBlackhole);
   EXPECT_EQ(for_block(vs, "10.244.4.0/26").kind, VerdictKind::kPodRouteBlackhole);
   // The peer's blocks are not mistaken for own blocks.
@@ -268,11 +268,12 @@ TEST(RouteClassifier, WrongNextHops) {
   t.upsert_route(via("10.244.5.0/26", "", kEth0));
   // Same subnet, a stranger as next hop.
   t.upsert_route(via("10.244.6.0/26", "192.168.1.77", kEth0));
-  auto vs = classify(t,
-                     {peer("b", "192.168.1.11", {"10.244.2.0/26", "10.244.5.0/26", "10.244.6.0/26"}),
-                      peer("c", "192.168.2.10", {"10.244.3.0/26"}, Encapsulation::kIpip),
-                      peer("d", "192.168.1.12", {})},
-                     {}, {});
+  auto vs =
+      classify(t,
+               {peer("b", "192.168.1.11", {"10.244.2.0/26", "10.244.5.0/26", "10.244.6.0/26"}),
+                peer("c", "192.168.2.10", {"10.244.3.0/26"}, Encapsulation::kIpip),
+                peer("d", "192.168.1.12", {})},
+               {}, {});
   for (const char* b : {"10.244.2.0/26", "10.244.3.0/26", "10.244.5.0/26", "10.244.6.0/26"}) {
     EXPECT_EQ(for_block(vs, b).kind, VerdictKind::kPodRouteWrongNextHop) << b;
   }
@@ -306,10 +307,10 @@ TEST(RouteClassifier, SubnetsComeFromTheTableNotFromConstants) {
   t.upsert_route(via("0.0.0.0/0", "172.20.0.1", 7, false, kProtoBoot));
   t.upsert_route(via("100.64.1.0/24", "172.20.9.9", 7));
   t.upsert_route(via("100.64.2.0/24", "172.20.0.1", 7));
-  auto vs = classify(t,
-                     {peer("near", "172.20.9.9", {"100.64.1.0/24"}),
-                      peer("far", "10.9.0.5", {"100.64.2.0/24"})},
-                     {}, {});
+  auto vs = classify(
+      t,
+      {peer("near", "172.20.9.9", {"100.64.1.0/24"}), peer("far", "10.9.0.5", {"100.64.2.0/24"})},
+      {}, {});
   EXPECT_EQ(for_block(vs, "100.64.1.0/24").kind, VerdictKind::kHealthy);
   EXPECT_EQ(for_block(vs, "100.64.2.0/24").kind, VerdictKind::kPodRouteViaGateway);
 }
