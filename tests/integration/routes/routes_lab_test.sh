@@ -145,6 +145,12 @@ cat >"$NG_TMP/peers.json" <<JSON
    "encapsulation": "vxlan-crosssubnet"}],
  "own_blocks": ["$RL_A_BLOCK"], "node_address": "$RL_A_IP/$RL_LEN1"}
 JSON
+# Bad input is refused whole, naming the field (exit 3), and changes nothing.
+set +e
+bad=$(echo '{"peers": [{"node_ip": "node-c"}]}' | ngctl peers set --file - 2>&1)
+rc=$?
+set -e
+[[ $rc -eq 3 && $bad == *"peers[0].node_ip"* ]] || fail "bad SetExpectedPeers: rc=$rc $bad"
 ngctl peers set --file "$NG_TMP/peers.json" | grep -q "2 peers" || fail "ngctl peers set"
 all_healthy() {
   local j
@@ -167,14 +173,15 @@ ngctl routes >&2
 ip -n "$RL_A" link add tunl0 type veth peer name tunl0-peer
 ip -n "$RL_A" link set tunl0-peer up
 ip -n "$RL_A" link set tunl0 up
-ip -n "$RL_A" route replace "$RL_C_BLOCK" via "$RL_C_IP" dev tunl0 onlink proto bird
+# proto 80, not bird: the real BIRD here prunes proto-bird routes it did not install.
+ip -n "$RL_A" route replace "$RL_C_BLOCK" via "$RL_C_IP" dev tunl0 onlink proto 80
 sed 's/vxlan-crosssubnet/ipip-crosssubnet/g' "$NG_TMP/peers.json" >"$NG_TMP/peers-ipip.json"
 ngctl peers set --file "$NG_TMP/peers-ipip.json" >/dev/null || fail "ngctl peers set (ipip)"
 ng_wait_until 30 all_healthy || fail "IPIP CrossSubnet shape not reported healthy"
 reason_c=$(ngctl routes -o json | jq -r --arg b "$RL_C_BLOCK" '.verdicts[] | select(.block == $b) | .reason')
 [[ $reason_c == IPIP* ]] || fail "C's block should be healthy over IPIP: $reason_c"
 # And an IPIP route via the gateway is still the seed's failure, named as such.
-ip -n "$RL_A" route replace "$RL_C_BLOCK" via "$RL_GW1" dev eth0 proto bird
+ip -n "$RL_A" route replace "$RL_C_BLOCK" via "$RL_GW1" dev eth0 proto 80
 ng_wait_until 30 verdict_is "$RL_C_BLOCK" PodRouteViaGateway || fail "plain route via gateway not flagged"
 ng_log "phase 2b ok: IPIP shape healthy; a plain route via the gateway flagged"
 

@@ -122,14 +122,10 @@ TEST_F(RouteCheckerTest, SourceErrorsDegradeAndRecover) {
   EXPECT_EQ(checker_->status().state, core::ComponentState::kDegraded);
   source_->recover();
   EXPECT_EQ(checker_->status().state, core::ComponentState::kRunning);
-  RouteChecker disabled_checker(
-      [] {
-        RoutesConfig c;
-        c.enabled = false;
-        return c;
-      }(),
-      std::make_unique<testing::FakeRouteSource>(), clock_, loop_, registry_, health_, env_errors_,
-      core::Logger::discard());
+  RoutesConfig off;  // the checker keeps a reference: the config outlives it
+  off.enabled = false;
+  RouteChecker disabled_checker(off, std::make_unique<testing::FakeRouteSource>(), clock_, loop_,
+                                registry_, health_, env_errors_, core::Logger::discard());
   EXPECT_EQ(disabled_checker.status().state, core::ComponentState::kDisabled);
 }
 
