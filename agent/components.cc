@@ -2,16 +2,48 @@
 
 #include <grpcpp/impl/service_type.h>
 
+#include "agent/api/network_service.h"
+#include "probes/bgp/asio_bird_connection.h"
+#include "probes/bgp/bgp_monitor.h"
+#include "probes/connectivity/asio_probe_transport.h"
+#include "probes/connectivity/prober.h"
+#include "probes/routes/netlink_route_source.h"
+#include "probes/routes/route_checker.h"
+
 namespace ng::agent {
 
-ComponentHandles register_components(ComponentRegistry& /*registry*/, ComponentContext& /*ctx*/) {
+ComponentHandles register_components(ComponentRegistry& registry, ComponentContext& ctx) {
   ComponentHandles handles;
+  // Routes before BGP: the BGP monitor hands the peers it learns to the route checker.
+  handles.routes = &registry.add(std::make_unique<probes::routes::RouteChecker>(
+      ctx.config.routes,
+      std::make_unique<probes::routes::NetlinkRouteSource>(ctx.io, ctx.log.with_component("routes"),
+                                                           &ctx.metrics),
+      ctx.clock, ctx.loop, ctx.metrics, ctx.health, ctx.env_errors,
+      ctx.log.with_component("routes")));
+  handles.bgp = &registry.add(std::make_unique<probes::bgp::BgpMonitor>(
+      ctx.config.bgp,
+      [&io = ctx.io, &clock = ctx.clock](const std::string& path) {
+        return std::make_unique<probes::bgp::AsioBirdConnection>(io, clock, path);
+      },
+      ctx.clock, ctx.metrics, ctx.health, ctx.env_errors, ctx.log.with_component("bgp")));
+  if (ctx.config.routes.enabled) {
+    handles.bgp->set_peers_listener(
+        [routes = handles.routes](auto peers) { routes->set_bird_peers(std::move(peers)); });
+  }
+  handles.probes = &registry.add(std::make_unique<probes::connectivity::Prober>(
+      ctx.config.probes,
+      std::make_unique<probes::connectivity::AsioProbeTransport>(ctx.io, ctx.clock), ctx.clock,
+      ctx.metrics, ctx.health, ctx.env_errors, ctx.log.with_component("probes")));
   return handles;
 }
 
-std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHandles& /*handles*/,
-                                                                    ComponentContext& /*ctx*/) {
-  return {};
+std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHandles& handles,
+                                                                    ComponentContext& ctx) {
+  std::vector<std::unique_ptr<grpc::Service>> services;
+  services.push_back(
+      std::make_unique<NetworkService>(ctx.loop, handles.routes, handles.bgp, handles.probes));
+  return services;
 }
 
 }  // namespace ng::agent

@@ -10,10 +10,24 @@ namespace grpc {
 class Service;
 }
 
+namespace ng::probes::routes {
+class RouteChecker;
+}
+namespace ng::probes::bgp {
+class BgpMonitor;
+}
+namespace ng::probes::connectivity {
+class Prober;
+}
+
 namespace ng::agent {
 
 // Typed handles to the components the API needs to query; null when not registered.
-struct ComponentHandles {};
+struct ComponentHandles {
+  probes::bgp::BgpMonitor* bgp = nullptr;
+  probes::routes::RouteChecker* routes = nullptr;
+  probes::connectivity::Prober* probes = nullptr;
+};
 
 // The one place that decides which components run, in which order (start order; stop is the
 // reverse). Components read their config section from ctx.config.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ struct RoutesConfig {
   bool enabled = true;
   std::vector<PeerSpec> peers;
   std::vector<std::string> own_blocks;  // pod blocks of this node (empty: from blackhole routes)
+  std::string node_address;             // as registered with the CNI, with prefix ("" unknown)
+  std::int64_t table = 254;             // the routing table the CNI programs (main)
+  std::string ipip_device = "tunl0";
+  std::vector<std::string> vxlan_devices = {"vxlan.calico", "vxlan-v6.calico"};
   core::Millis recheck_interval{30000};
 };
 

@@ -92,7 +92,11 @@ ng_cleanup() {
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  for ns in "${NG_NAMESPACES[@]}"; do
+  # ng_netns_add usually runs in $(...), a subshell whose NG_NAMESPACES append is lost: find
+  # this run's namespaces by their unique prefix too.
+  local found
+  found=$(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NG_RUN_ID}-" || true)
+  for ns in $(printf '%s\n' "${NG_NAMESPACES[@]}" $found | sort -u); do
     # Processes still inside (forked daemons) die with their namespace's last reference.
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true

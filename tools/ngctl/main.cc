@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   add_client_flags(app, opts, timeout_text);
   Runner run;
   add_status_command(app, opts, run);
+  add_routes_command(app, opts, run);
+  add_peers_command(app, opts, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

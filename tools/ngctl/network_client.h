@@ -1,0 +1,24 @@
+#pragma once
+
+#include <iostream>
+#include <memory>
+
+#include "nodeguard/v1/network.grpc.pb.h"
+#include "tools/ngctl/connection.h"
+
+namespace ng::ngctl {
+
+// A stub for nodeguard.v1.Network, or null with the reason printed and *exit_code set.
+inline std::unique_ptr<nodeguard::v1::Network::Stub> network_stub(const ClientOptions& opts,
+                                                                  int* exit_code) {
+  std::string error;
+  auto channel = make_channel(opts, opts.addr, &error);
+  if (!channel) {
+    std::cerr << "ngctl: " << error << "\n";
+    *exit_code = kExitUsage;
+    return nullptr;
+  }
+  return nodeguard::v1::Network::NewStub(channel);
+}
+
+}  // namespace ng::ngctl
