@@ -168,7 +168,6 @@ void UnixSocketListener::handle(int fd) {
     grpc::AddInsecureChannelFromFd(server_, fd);  // the server owns fd from here
     return;
   }
-  ::close(fd);
   gate_.count_peer_uid_refusal();
   // One line per second at most: a local loop of refused connects must not flood the log.
   const auto now_s = std::chrono::duration_cast<std::chrono::seconds>(
@@ -181,6 +180,7 @@ void UnixSocketListener::handle(int fd) {
                {"pid", known ? static_cast<std::int64_t>(cred.pid) : -1},
                {"socket", path_}});
   }
+  ::close(fd);
 }
 
 }  // namespace ng::agent

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/client_context.h>
 #include <grpcpp/support/status.h>
 
@@ -35,6 +36,19 @@ void add_client_flags(CLI::App& app, ClientOptions& opts, std::string& timeout_t
 std::shared_ptr<grpc::Channel> make_channel(const ClientOptions& opts, const std::string& addr,
                                             std::string* error);
 
+// Channels to many agents with the same TLS settings; the files are read once. Thread-safe.
+class ChannelFactory {
+ public:
+  // False plus reason when a TLS file cannot be read.
+  bool init(const ClientOptions& opts, std::string* error);
+  // TLS to addr (HOST:PORT); server_name overrides the name checked in the certificate.
+  std::shared_ptr<grpc::Channel> tls(const std::string& addr,
+                                     const std::string& server_name) const;
+
+ private:
+  grpc::SslCredentialsOptions ssl_;
+};
+
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout);
 
 // Exit codes shared by every command.
@@ -45,5 +59,17 @@ inline constexpr int kExitRpcError = 3;
 
 // Prints "ngctl: <one line reason>" for a failed call and returns the exit code.
 int report_rpc_failure(const grpc::Status& status, const std::string& target);
+// The same, and when the agent seems unreachable, finds out whether it is there and refused
+// us (bad or missing client certificate, uid not allowed): exit 3 with the reason.
+int report_rpc_failure(const grpc::Status& status, const ClientOptions& opts);
+
+// One failed call explained, for commands that report many targets (fleet).
+struct Failure {
+  int exit_code = kExitRpcError;
+  bool reachable = true;  // false: nothing answered at the address
+  std::string message;    // one line
+};
+Failure explain_failure(const grpc::Status& status, const ClientOptions& opts,
+                        const std::string& addr);
 
 }  // namespace ng::ngctl
