@@ -7,7 +7,7 @@ namespace {
 
 constexpr Refusal kAllRefusals[] = {Refusal::kUnauthenticated, Refusal::kPermissionDenied,
                                     Refusal::kRateLimited, Refusal::kTooManyStreams,
-                                    Refusal::kPeerUid};
+                                    Refusal::kPeerUid,         Refusal::kTlsHandshake};
 
 std::string code_name(int code) {
   static const char* const kNames[] = {
@@ -34,6 +34,8 @@ std::string_view to_string(Refusal r) {
       return "too_many_streams";
     case Refusal::kPeerUid:
       return "peer_uid";
+    case Refusal::kTlsHandshake:
+      return "tls_handshake";
   }
   return "unknown";
 }
@@ -154,6 +156,10 @@ std::int64_t CallGate::active_streams() const {
 
 void CallGate::count_peer_uid_refusal() {
   refused_[static_cast<size_t>(Refusal::kPeerUid)]->Increment();
+}
+
+void CallGate::count_tls_handshake_refusal() {
+  refused_[static_cast<size_t>(Refusal::kTlsHandshake)]->Increment();
 }
 
 void CallGate::count_result(std::string_view method, int code) {

@@ -24,7 +24,14 @@ struct TlsPeer {
 };
 
 // Why a call was refused; the label of nodeguard_api_refused_total.
-enum class Refusal { kUnauthenticated, kPermissionDenied, kRateLimited, kTooManyStreams, kPeerUid };
+enum class Refusal {
+  kUnauthenticated,
+  kPermissionDenied,
+  kRateLimited,
+  kTooManyStreams,
+  kPeerUid,
+  kTlsHandshake,
+};
 std::string_view to_string(Refusal r);
 
 // The API's admission policy in one place: who may call what (by full method name), the unary
@@ -52,8 +59,9 @@ class CallGate {
   grpc::Status check_stream_room();
   std::int64_t active_streams() const;
 
-  // A unix-socket connection refused by uid.
+  // A unix-socket connection refused by uid; a TLS handshake refused (mutual TLS).
   void count_peer_uid_refusal();
+  void count_tls_handshake_refusal();
   // Finished calls by method and status code (nodeguard_api_requests_total).
   void count_result(std::string_view method, int code);
 

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "agent/api/grpc_log_bridge.h"
 #include "core/loop_call.h"
 
 namespace ng::agent {
@@ -42,6 +43,7 @@ Agent::Agent(AgentConfig config, core::Logger log)
 
 Agent::~Agent() {
   if (endpoint_stopper_.joinable()) endpoint_stopper_.join();
+  uninstall_grpc_log_bridge();
 }
 
 int Agent::run() {
@@ -49,6 +51,7 @@ int Agent::run() {
                                    {"dry_run", config_.dry_run},
                                    {"components", components_.size()}});
   // Endpoints first: a port in use fails fast, before anything touches the node.
+  install_grpc_log_bridge(log_, &gate_);
   grpc_ = std::make_unique<GrpcServer>(config_, gate_, log_.with_component("grpc"));
   grpc_->add_service(agent_service_.get());
   for (auto& s : component_services_) grpc_->add_service(s.get());

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/api/call_gate.h"
+#include "agent/api/grpc_log_bridge.h"
 #include "tests/fakes/fake_clock.h"
 
 namespace ng::agent {
@@ -153,9 +154,17 @@ TEST_F(CallGateTest, ResultsAreCountedByMethodAndCodeName) {
 TEST_F(CallGateTest, EveryRefusalReasonIsExportedFromTheStart) {
   make({});
   for (const char* r : {"unauthenticated", "permission_denied", "rate_limited",
-                        "too_many_streams", "peer_uid"}) {
+                        "too_many_streams", "peer_uid", "tls_handshake"}) {
     EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", r}}), 0) << r;
   }
+}
+
+TEST(GrpcLogBridge, RecognisesHandshakeFailures) {
+  EXPECT_TRUE(is_tls_handshake_failure(
+      "Handshake failed with fatal error SSL_ERROR_SSL: error:0A0000C7:SSL routines::peer did "
+      "not return a certificate."));
+  EXPECT_FALSE(is_tls_handshake_failure("Failed to bind to port"));
+  EXPECT_FALSE(is_tls_handshake_failure(nullptr));
 }
 
 }  // namespace
