@@ -79,13 +79,15 @@ bool ChannelFactory::init(const ClientOptions& opts, std::string* error) {
     *error = "--tls-cert and --tls-key go together";
     return false;
   }
-  if (!opts.tls_ca.empty() && !read_file(opts.tls_ca, &ssl_.pem_root_certs, error)) return false;
-  if (!opts.tls_cert.empty() && !read_file(opts.tls_cert, &ssl_.pem_cert_chain, error)) {
+  grpc::SslCredentialsOptions ssl;
+  if (!opts.tls_ca.empty() && !read_file(opts.tls_ca, &ssl.pem_root_certs, error)) return false;
+  if (!opts.tls_cert.empty() && !read_file(opts.tls_cert, &ssl.pem_cert_chain, error)) {
     return false;
   }
-  if (!opts.tls_key.empty() && !read_file(opts.tls_key, &ssl_.pem_private_key, error)) {
+  if (!opts.tls_key.empty() && !read_file(opts.tls_key, &ssl.pem_private_key, error)) {
     return false;
   }
+  creds_ = grpc::SslCredentials(ssl);
   return true;
 }
 
@@ -96,7 +98,7 @@ std::shared_ptr<grpc::Channel> ChannelFactory::tls(const std::string& addr,
   // One connection per agent, not shared with other channels: fleet queries stay independent.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   if (!server_name.empty()) args.SetSslTargetNameOverride(server_name);
-  return grpc::CreateCustomChannel(addr, grpc::SslCredentials(ssl_), args);
+  return grpc::CreateCustomChannel(addr, creds_, args);
 }
 
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) {

@@ -46,7 +46,8 @@ class ChannelFactory {
                                      const std::string& server_name) const;
 
  private:
-  grpc::SslCredentialsOptions ssl_;
+  // One credentials object for every channel: the CA and key are parsed once.
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
 };
 
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# GetHealth over TLS (mutual TLS) with 64 concurrent clients against a real agent whose whole
+# process is pinned to one core (the client runs on another core):
+#   1. closed loop: the most the agent answers on one core;
+#   2. open loop at 2,000 req/s (the target: p99 under 5 ms): latency percentiles.
+#   tools/bench/api_bench.sh [--clients 64] [--duration 10s] [--rate 2000]
+# Needs a build (cmake --build build) and two cores. Prints the figures for docs/benchmarks.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${NG_BUILD_DIR:-build}
+clients=64 duration=10s rate=2000
+while (($#)); do
+  case $1 in
+    --clients) clients=$2; shift ;;
+    --duration) duration=$2; shift ;;
+    --rate) rate=$2; shift ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "api_bench: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+tmp=$(mktemp -d /tmp/ng-api-bench-XXXXXX)
+agent=
+cleanup() { [[ -n $agent ]] && kill "$agent" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+bash tests/integration/api/gen_certs.sh "$tmp/pki" >/dev/null
+P=$tmp/pki
+cat >"$tmp/agent.yaml" <<YAML
+node_name: bench-node
+state_dir: $tmp/state
+grpc_socket: $tmp/agent.sock
+grpc_listen: 127.0.0.1:0
+metrics_listen: ""
+log_level: warn
+dry_run: true
+api:
+  tls_cert: $P/server.pem
+  tls_key: $P/server.key
+  tls_client_ca: $P/ca.pem
+  max_requests_per_second: 1000000
+netfilter: {enabled: false}
+firewalld: {enabled: false}
+bgp: {enabled: false}
+routes: {enabled: false}
+probes: {enabled: false}
+logs: {enabled: false}
+cni: {mode: "off"}
+YAML
+taskset -c 0 "$BUILD/agent/nodeguard" --config "$tmp/agent.yaml" --log-level info >"$tmp/agent.log" 2>&1 &
+agent=$!
+port=
+for _ in $(seq 1 100); do
+  port=$(grep -o '"tcp_port":[0-9]*' "$tmp/agent.log" | cut -d: -f2 || true)
+  [[ -n $port ]] && break
+  sleep 0.05
+done
+[[ -n $port ]] || { cat "$tmp/agent.log"; exit 1; }
+cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
+hz=$(getconf CLK_TCK)
+run() {
+  local t0 c0 c1 t1
+  t0=$(date +%s%N); c0=$(cpu)
+  taskset -c 1 "$BUILD/tools/bench/ng_api_bench" --addr "127.0.0.1:$port" --ca "$P/ca.pem" \
+    --cert "$P/controller.pem" --key "$P/controller.key" --server-name agent.test \
+    --clients "$clients" --duration "$duration" "$@"
+  c1=$(cpu); t1=$(date +%s%N)
+  awk -v c=$((c1 - c0)) -v hz="$hz" -v ns=$((t1 - t0)) \
+    'BEGIN { printf "  agent CPU: %.2f cores (pinned to 1 core)\n", (c / hz) / (ns / 1e9) }'
+}
+echo "agent $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, $(uname -r)"
+run
+run --rate "$rate"
