@@ -24,10 +24,9 @@ std::vector<core::ComponentStatus> plain(const std::vector<NamedStatus>& named) 
 
 }  // namespace
 
-AgentService::AgentService(core::Executor& loop, core::Clock& clock,
-                           const AgentIdentity& identity, const ComponentRegistry& components,
-                           HealthModel& health, prometheus::Registry& metrics,
-                           WatchEventsReactor::Options watch_options)
+AgentService::AgentService(core::Executor& loop, core::Clock& clock, const AgentIdentity& identity,
+                           const ComponentRegistry& components, HealthModel& health,
+                           prometheus::Registry& metrics, WatchEventsReactor::Options watch_options)
     : loop_(loop),
       clock_(clock),
       identity_(identity),

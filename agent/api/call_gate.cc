@@ -6,16 +6,27 @@ namespace ng::agent {
 namespace {
 
 constexpr Refusal kAllRefusals[] = {Refusal::kUnauthenticated, Refusal::kPermissionDenied,
-                                    Refusal::kRateLimited, Refusal::kTooManyStreams,
+                                    Refusal::kRateLimited,     Refusal::kTooManyStreams,
                                     Refusal::kPeerUid,         Refusal::kTlsHandshake};
 
 std::string code_name(int code) {
-  static const char* const kNames[] = {
-      "OK",           "CANCELLED",         "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",    "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",   "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",         "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
   if (code >= 0 && code < static_cast<int>(std::size(kNames))) return kNames[code];
   return "UNKNOWN";
 }
@@ -88,8 +99,7 @@ grpc::Status CallGate::authorize_tls(const TlsPeer& peer, std::string_view metho
                       "accepts mutating calls");
   }
   for (const auto& id : peer.identities) {
-    if (std::find(allowed_clients_.begin(), allowed_clients_.end(), id) !=
-        allowed_clients_.end()) {
+    if (std::find(allowed_clients_.begin(), allowed_clients_.end(), id) != allowed_clients_.end()) {
       return grpc::Status::OK;
     }
   }

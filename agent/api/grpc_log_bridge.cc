@@ -31,10 +31,10 @@ void forward(gpr_log_func_args* args) {
   const auto level = handshake || args->severity != GPR_LOG_SEVERITY_ERROR ? core::LogLevel::kDebug
                                                                            : core::LogLevel::kWarn;
   if (!bridge->log.enabled(level)) return;
-  bridge->log.log(level, handshake ? "TLS handshake refused" : "gRPC",
-                  {{"detail", args->message},
-                   {"source", std::string(args->file ? args->file : "") + ":" +
-                                  std::to_string(args->line)}});
+  bridge->log.log(
+      level, handshake ? "TLS handshake refused" : "gRPC",
+      {{"detail", args->message},
+       {"source", std::string(args->file ? args->file : "") + ":" + std::to_string(args->line)}});
 }
 
 }  // namespace

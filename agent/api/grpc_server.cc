@@ -35,8 +35,8 @@ core::Status GrpcServer::start() {
   builder.experimental().SetInterceptorCreators(std::move(gates));
 
   if (!config_.grpc_socket.empty()) {
-    unix_ = std::make_unique<UnixSocketListener>(
-        config_.grpc_socket, parse_uids(config_.api.allowed_uids), gate_, log_);
+    unix_ = std::make_unique<UnixSocketListener>(config_.grpc_socket,
+                                                 parse_uids(config_.api.allowed_uids), gate_, log_);
     if (auto st = unix_->bind(); !st) {
       unix_.reset();
       return st.error();
@@ -52,9 +52,9 @@ core::Status GrpcServer::start() {
     server_.reset();
     if (unix_) unix_->stop();
     unix_.reset();
-    return core::EnvError{core::EnvErrorKind::kUnavailable,
-                          "gRPC server failed to start on " + config_.grpc_listen +
-                              ": address in use or not allowed"};
+    return core::EnvError{core::EnvErrorKind::kUnavailable, "gRPC server failed to start on " +
+                                                                config_.grpc_listen +
+                                                                ": address in use or not allowed"};
   }
   if (unix_) unix_->start(server_.get());
   return core::Ok{};

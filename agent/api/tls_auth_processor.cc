@@ -10,8 +10,7 @@ TlsPeer tls_peer_from(const grpc::AuthContext& context) {
   for (const char* property : {"x509_subject_alternative_name", "x509_common_name"}) {
     for (const auto& v : context.FindPropertyValues(property)) {
       std::string id(v.data(), v.size());
-      if (std::find(peer.identities.begin(), peer.identities.end(), id) ==
-          peer.identities.end()) {
+      if (std::find(peer.identities.begin(), peer.identities.end(), id) == peer.identities.end()) {
         peer.identities.push_back(std::move(id));
       }
     }

@@ -53,9 +53,9 @@ void TlsCertificateMonitor::check() {
       log_.error("TLS files changed but are not valid; connections keep the previous ones",
                  {{"error", error}});
     } else {
-      const auto expires = std::chrono::duration_cast<std::chrono::seconds>(
-                               facts->not_after.time_since_epoch())
-                               .count();
+      const auto expires =
+          std::chrono::duration_cast<std::chrono::seconds>(facts->not_after.time_since_epoch())
+              .count();
       expiry_.Set(static_cast<double>(expires));
       if (!first_) {
         applied_.Increment();

@@ -21,8 +21,8 @@ namespace ng::agent {
 // to alert on. Loop thread only.
 class TlsCertificateMonitor {
  public:
-  TlsCertificateMonitor(const ApiConfig& config, core::Clock& clock,
-                        prometheus::Registry& registry, core::Logger log);
+  TlsCertificateMonitor(const ApiConfig& config, core::Clock& clock, prometheus::Registry& registry,
+                        core::Logger log);
   void start();
   void stop();
 

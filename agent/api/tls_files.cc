@@ -90,8 +90,7 @@ core::Result<int> inspect_ca_bundle(const std::string& ca_path) {
   int count = 0;
   ERR_clear_error();
   for (;;) {
-    std::unique_ptr<X509, X509Free> cert(
-        PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr));
+    std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(bio->get(), nullptr, nullptr, nullptr));
     if (!cert) break;
     ++count;
   }

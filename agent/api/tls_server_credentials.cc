@@ -17,10 +17,8 @@ core::Result<std::shared_ptr<grpc::ServerCredentials>> make_tls_server_credentia
   if (!api.tls_client_ca.empty()) {
     if (auto ca = inspect_ca_bundle(api.tls_client_ca); !ca) return ca.error();
   }
-  const auto refresh = static_cast<unsigned>(
-      std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(
-                                 api.tls_reload_interval)
-                                 .count()));
+  const auto refresh = static_cast<unsigned>(std::max<long long>(
+      1, std::chrono::duration_cast<std::chrono::seconds>(api.tls_reload_interval).count()));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       api.tls_key, api.tls_cert, api.tls_client_ca, refresh);
   grpc::experimental::TlsServerCredentialsOptions options(provider);

@@ -59,7 +59,10 @@ std::vector<uid_t> parse_uids(const std::vector<std::string>& uids) {
 
 UnixSocketListener::UnixSocketListener(std::string path, std::vector<uid_t> allowed_uids,
                                        CallGate& gate, core::Logger log)
-    : path_(std::move(path)), allowed_(std::move(allowed_uids)), gate_(gate), log_(std::move(log)) {}
+    : path_(std::move(path)),
+      allowed_(std::move(allowed_uids)),
+      gate_(gate),
+      log_(std::move(log)) {}
 
 UnixSocketListener::~UnixSocketListener() {
   stop();

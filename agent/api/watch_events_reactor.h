@@ -18,9 +18,9 @@ namespace ng::agent {
 
 // One WatchEvents stream. The loop hands it events (a HealthModel listener) and never waits:
 // each stream has a bounded queue (api.watch_queue_events, plus the replay of the model's
-// ring at the start) drained by gRPC as fast as the client reads. A client that lets the queue fill is cut with RESOURCE_EXHAUSTED naming the
-// last event sent, so it can resume from there; a client that reads nothing at all is
-// cancelled a little later so its slot and memory come back.
+// ring at the start) drained by gRPC as fast as the client reads. A client that lets the queue fill
+// is cut with RESOURCE_EXHAUSTED naming the last event sent, so it can resume from there; a client
+// that reads nothing at all is cancelled a little later so its slot and memory come back.
 //
 // Threads: deliver()/subscribe run on the loop; OnWriteDone/OnCancel on gRPC threads; the
 // queue and the call state are under mu_. The reactor deletes itself on the loop after
@@ -64,9 +64,9 @@ class WatchEventsReactor final
   std::deque<nodeguard::v1::WatchEventsResponse> queue_;
   nodeguard::v1::WatchEventsResponse in_flight_;  // owned by gRPC while writing_
   bool writing_ = false;
-  bool closing_ = false;           // no more messages: cut, cancelled, broken or refused
-  bool finish_requested_ = false;  // a Finish is posted to the loop; no more writes
-  bool cut_ = false;               // closing because the reader was too slow
+  bool closing_ = false;                // no more messages: cut, cancelled, broken or refused
+  bool finish_requested_ = false;       // a Finish is posted to the loop; no more writes
+  bool cut_ = false;                    // closing because the reader was too slow
   std::optional<grpc::Status> status_;  // how to finish when closing (unless cut_)
   std::uint64_t last_sent_seq_ = 0;
   size_t replay_pending_ = 0;  // queued replay messages, not counted against max_queue

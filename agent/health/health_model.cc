@@ -19,8 +19,8 @@ bool is_repair_event(const core::HealthEvent& event) {
     return it->second == "applied";
   }
   const std::string& r = event.reason;
-  const bool says_repaired = r.find("Repair") != std::string::npos ||
-                             r.find("Restore") != std::string::npos;
+  const bool says_repaired =
+      r.find("Repair") != std::string::npos || r.find("Restore") != std::string::npos;
   if (!says_repaired) return false;
   for (const char* not_done : {"Fail", "Skip", "DryRun", "Would", "Planned", "Refused"}) {
     if (r.find(not_done) != std::string::npos) return false;

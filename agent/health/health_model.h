@@ -12,10 +12,10 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include "agent/runtime/component_registry.h"
 #include "core/clock.h"
 #include "core/component.h"
 #include "core/health_sink.h"
-#include "agent/runtime/component_registry.h"
 
 namespace ng::agent {
 

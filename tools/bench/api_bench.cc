@@ -131,14 +131,15 @@ int main(int argc, char** argv) {
   for (auto& v : latencies) all.insert(all.end(), v.begin(), v.end());
   const double secs = std::chrono::duration<double>(*duration).count();
   std::printf("GetHealth over TLS: %d clients, %s, %.1f s measured\n", clients,
-              rate > 0 ? ("open loop at " + std::to_string(static_cast<int>(rate)) + " req/s").c_str()
-                       : "closed loop",
+              rate > 0
+                  ? ("open loop at " + std::to_string(static_cast<int>(rate)) + " req/s").c_str()
+                  : "closed loop",
               secs);
   std::printf("  calls %zu  throughput %.0f req/s  errors %ld", all.size(), all.size() / secs,
               errors.load());
   if (errors > 0) std::printf(" (first code %ld)", first_error_code.load());
-  std::printf("\n  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n",
-              pct(all, 50), pct(all, 90), pct(all, 99), pct(all, 99.9),
+  std::printf("\n  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f\n", pct(all, 50),
+              pct(all, 90), pct(all, 99), pct(all, 99.9),
               all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()));
   return errors > 0 ? 1 : 0;
 }

@@ -52,7 +52,10 @@ int main(int argc, char** argv) {
   // Something to report: a warning condition and a repair.
   health.set_condition({"NetfilterDrift", true, "RulesMissing",
                         "2 rules missing in nat/CNI-HOSTPORT-DNAT", core::Severity::kWarning});
-  health.record_event({"netfilter", "DriftRepaired", "put back 2 rules", core::Severity::kInfo,
+  health.record_event({"netfilter",
+                       "DriftRepaired",
+                       "put back 2 rules",
+                       core::Severity::kInfo,
                        {{"table", "nat"}}});
 
   auto creds = agent::make_tls_server_credentials(config.api, gate);

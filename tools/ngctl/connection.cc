@@ -114,10 +114,9 @@ Failure explain_failure(const grpc::Status& status, const ClientOptions& opts,
     case grpc::StatusCode::DEADLINE_EXCEEDED: {
       // An agent that refuses us closes the connection without a status: ask it how.
       const auto probe_timeout = std::min(opts.timeout, std::chrono::milliseconds(2000));
-      const Diagnosis d = status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED
-                              ? Diagnosis{}
-                              : addr.empty() ? diagnose_unix(opts.socket, probe_timeout)
-                                             : diagnose_tls(opts, addr, probe_timeout);
+      const Diagnosis d = status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? Diagnosis{}
+                          : addr.empty() ? diagnose_unix(opts.socket, probe_timeout)
+                                         : diagnose_tls(opts, addr, probe_timeout);
       if (d.refused) {
         f.message = "nodeguard at " + target + " refused the connection: " + d.reason;
         return f;
@@ -133,9 +132,8 @@ Failure explain_failure(const grpc::Status& status, const ClientOptions& opts,
       f.message = "nodeguard at " + target + " refused the call: " + status.error_message();
       return f;
     default:
-      f.message = "nodeguard at " + target +
-                  " answered with an error: " + status.error_message() + " (code " +
-                  std::to_string(status.error_code()) + ")";
+      f.message = "nodeguard at " + target + " answered with an error: " + status.error_message() +
+                  " (code " + std::to_string(status.error_code()) + ")";
       return f;
   }
 }

@@ -5,8 +5,8 @@
 #include <string>
 
 #include <grpcpp/channel.h>
-#include <grpcpp/security/credentials.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
 
 namespace CLI {
@@ -42,8 +42,7 @@ class ChannelFactory {
   // False plus reason when a TLS file cannot be read.
   bool init(const ClientOptions& opts, std::string* error);
   // TLS to addr (HOST:PORT); server_name overrides the name checked in the certificate.
-  std::shared_ptr<grpc::Channel> tls(const std::string& addr,
-                                     const std::string& server_name) const;
+  std::shared_ptr<grpc::Channel> tls(const std::string& addr, const std::string& server_name) const;
 
  private:
   // One credentials object for every channel: the CA and key are parsed once.

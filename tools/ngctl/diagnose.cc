@@ -104,8 +104,8 @@ Diagnosis explain_tls(const std::string& error, long verify_result) {
             "--tls-key"};
   }
   if (has("unknown ca") || has("bad certificate") || has("certificate unknown") ||
-      has("unsupported certificate") || has("certificate expired") ||
-      has("certificate revoked") || has("access denied") || has("decrypt error")) {
+      has("unsupported certificate") || has("certificate expired") || has("certificate revoked") ||
+      has("access denied") || has("decrypt error")) {
     return {true, "the agent does not accept your client certificate (" + error +
                       "): it must be valid and signed by the agent's client CA "
                       "(api.tls_client_ca)"};
@@ -113,14 +113,12 @@ Diagnosis explain_tls(const std::string& error, long verify_result) {
   if (has("certificate verify failed")) {
     std::string why = X509_verify_cert_error_string(verify_result);
     if (verify_result == X509_V_ERR_HOSTNAME_MISMATCH) {
-      return {true,
-              "the agent's certificate does not name this address (" + why +
-                  "): use --tls-server-name with a name in its certificate"};
+      return {true, "the agent's certificate does not name this address (" + why +
+                        "): use --tls-server-name with a name in its certificate"};
     }
     return {true, "cannot verify the agent's certificate with --tls-ca (" + why + ")"};
   }
-  if (has("wrong version number") || has("packet length too long") ||
-      has("unexpected eof")) {
+  if (has("wrong version number") || has("packet length too long") || has("unexpected eof")) {
     return {false, "the address does not speak TLS (" + error + ")"};
   }
   return {false, error.empty() ? "" : "TLS: " + error};
@@ -136,7 +134,7 @@ Diagnosis diagnose_tls(const ClientOptions& opts, const std::string& addr,
   if (sock.fd < 0) return {false, std::strerror(errno)};
 
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_client_method()),
-                                                         SSL_CTX_free);
+                                                        SSL_CTX_free);
   if (!ctx) return {};
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
   if (!opts.tls_ca.empty()) {

@@ -68,8 +68,8 @@ TargetResult query(const ChannelFactory& channels, const ClientOptions& opts,
     r.reachable = f.reachable;
     r.error = f.message;
     // The table and JSON already carry the address.
-    for (const std::string& prefix :
-         {"cannot reach nodeguard at " + target.address + ": ", "nodeguard at " + target.address + " "}) {
+    for (const std::string& prefix : {"cannot reach nodeguard at " + target.address + ": ",
+                                      "nodeguard at " + target.address + " "}) {
       if (r.error.rfind(prefix, 0) == 0) r.error.erase(0, prefix.size());
     }
   }
@@ -107,9 +107,8 @@ void print_table(std::vector<TargetResult> results, long long wall_ms, std::ostr
   t.print(out);
   out << "\n"
       << results.size() << (results.size() == 1 ? " target in " : " targets in ") << wall_ms
-      << " ms: " << counts[4] << " Healthy, "
-      << counts[3] << " Degraded, " << counts[2] << " Unhealthy, " << counts[1] << " refused, "
-      << counts[0] << " unreachable\n";
+      << " ms: " << counts[4] << " Healthy, " << counts[3] << " Degraded, " << counts[2]
+      << " Unhealthy, " << counts[1] << " refused, " << counts[0] << " unreachable\n";
 }
 
 void print_json(const std::vector<TargetResult>& results, std::ostream& out) {

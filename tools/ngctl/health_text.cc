@@ -58,10 +58,9 @@ void print_health(const nodeguard::v1::GetHealthResponse& h, std::ostream& out) 
   }
   out << "\n"
       << "Mode:         " << (h.dry_run() ? "dry-run (observe only)" : "repair") << "\n"
-      << "Version:      " << h.version() << ", up " << age(h.started_at(), h.observed_at())
-      << "\n"
-      << "Events:       " << h.last_event_seq()
-      << " recorded (ngctl watch --after-seq " << h.last_event_seq() << " follows from here)\n\n";
+      << "Version:      " << h.version() << ", up " << age(h.started_at(), h.observed_at()) << "\n"
+      << "Events:       " << h.last_event_seq() << " recorded (ngctl watch --after-seq "
+      << h.last_event_seq() << " follows from here)\n\n";
   Table conditions({"CONDITION", "STATUS", "SEVERITY", "REASON", "FOR", "MESSAGE"});
   for (const auto& c : h.conditions()) {
     conditions.add({c.type(), c.status(), c.severity(), c.reason(),

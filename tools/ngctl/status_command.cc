@@ -18,8 +18,7 @@ void add_status_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       "components[], last_repair, last_event_seq (a resume point for `ngctl watch\n"
       "--after-seq`).");
   auto events = std::make_shared<unsigned>(0);
-  cmd->add_option("--events", *events, "Also show the N most recent events")
-      ->capture_default_str();
+  cmd->add_option("--events", *events, "Also show the N most recent events")->capture_default_str();
   cmd->callback([&opts, &run, events] {
     run = [&opts, events]() -> int {
       std::string error;

@@ -1,6 +1,6 @@
-#include <csignal>
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <csignal>
 #include <iostream>
 #include <thread>
 
@@ -37,8 +37,7 @@ int watch(const ClientOptions& opts, const WatchFlags& flags) {
   grpc::ClientContext ctx;  // no deadline: a watch runs until stopped
   // Fail fast if the agent is not there; after that the stream may stay quiet for hours.
   if (!channel->WaitForConnected(std::chrono::system_clock::now() + opts.timeout)) {
-    return report_rpc_failure(grpc::Status(grpc::StatusCode::UNAVAILABLE, "not connected"),
-                              opts);
+    return report_rpc_failure(grpc::Status(grpc::StatusCode::UNAVAILABLE, "not connected"), opts);
   }
   nodeguard::v1::WatchEventsRequest req;
   req.set_after_seq(flags.after_seq);

@@ -121,8 +121,7 @@ class ApiSecurityTest : public ::testing::Test {
     return grpc::CreateCustomChannel(addr_, grpc::SslCredentials(o), args);
   }
   std::shared_ptr<grpc::Channel> unix_channel() {
-    return grpc::CreateChannel("unix://" + config_.grpc_socket,
-                               grpc::InsecureChannelCredentials());
+    return grpc::CreateChannel("unix://" + config_.grpc_socket, grpc::InsecureChannelCredentials());
   }
 
   grpc::Status get_health(const std::shared_ptr<grpc::Channel>& ch,
@@ -160,7 +159,8 @@ class ApiSecurityTest : public ::testing::Test {
   }
 
   std::uint64_t health_last_seq() {
-    auto seq = core::call_on_loop(io_, [&] { return health_.last_seq(); }, 5s);
+    auto seq = core::call_on_loop(
+        io_, [&] { return health_.last_seq(); }, 5s);
     return seq.value_or(0);
   }
 
@@ -169,9 +169,11 @@ class ApiSecurityTest : public ::testing::Test {
                     io_,
                     [&] {
                       for (int i = 0; i < n; ++i) {
-                        health_.record_event({"netfilter", "DriftRepaired",
+                        health_.record_event({"netfilter",
+                                              "DriftRepaired",
                                               std::string(message_bytes, 'x'),
-                                              core::Severity::kInfo, {}});
+                                              core::Severity::kInfo,
+                                              {}});
                       }
                       return true;
                     },
@@ -229,8 +231,7 @@ TEST_F(ApiSecurityTest, IdentityNotOnTheAllowListIsDeniedMutatingCalls) {
   EXPECT_NE(st.error_message().find("viewer.example"), std::string::npos) << st.error_message();
   EXPECT_EQ(raw_call(viewer, kSetPeers).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(get_health(viewer).ok());  // same connection, read-only: fine
-  EXPECT_EQ(metric(metrics_, "nodeguard_api_refused_total", {{"reason", "permission_denied"}}),
-            2);
+  EXPECT_EQ(metric(metrics_, "nodeguard_api_refused_total", {{"reason", "permission_denied"}}), 2);
 }
 
 TEST_F(ApiSecurityTest, NoCertificateWrongCaAndExpiredAreRefusedOthersUnharmed) {
@@ -247,6 +248,25 @@ TEST_F(ApiSecurityTest, NoCertificateWrongCaAndExpiredAreRefusedOthersUnharmed) 
     EXPECT_EQ(raw_call(bad, kRepair).error_code(), grpc::StatusCode::UNAVAILABLE);
     EXPECT_TRUE(get_health(good).ok());
   }
+}
+
+TEST_F(ApiSecurityTest, MalformedRequestsGetAStatusAndTheServerCarriesOn) {
+  start();
+  auto viewer = tls("viewer");
+  for (const std::string& garbage : {std::string("\xff\xff\xff\xff\xff"),
+                                     std::string("\x0a\x05"
+                                                 "ab"),
+                                     std::string(1000, '\x80')}) {
+    for (const char* method : {"/nodeguard.v1.Agent/GetHealth", "/nodeguard.v1.Agent/GetStatus"}) {
+      const auto st = raw_call(viewer, method, garbage);
+      EXPECT_FALSE(st.ok()) << method;
+      EXPECT_NE(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+    }
+  }
+  EXPECT_EQ(raw_call(viewer, "/nodeguard.v1.Agent/NoSuchMethod").error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(raw_call(viewer, "/not a path").error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_TRUE(get_health(viewer).ok());
 }
 
 TEST_F(ApiSecurityTest, ForgedRefusalMetadataIsIgnored) {
@@ -271,7 +291,8 @@ TEST_F(ApiSecurityTest, ServerCertificateAndClientCaReloadWithoutRestart) {
   };
   EXPECT_EQ(server_cn(tls("viewer")), "agent");
   // Rotate like cert-manager: new files renamed into place.
-  for (const auto& [from, to] : {std::pair{"server2.pem", "server.pem"}, {"server2.key", "server.key"}}) {
+  for (const auto& [from, to] :
+       {std::pair{"server2.pem", "server.pem"}, {"server2.key", "server.key"}}) {
     std::ofstream(dir_ / (std::string(to) + ".new")) << slurp(pki_ + from);
     ASSERT_EQ(::rename((dir_ / (std::string(to) + ".new")).c_str(), (dir_ / to).c_str()), 0);
   }

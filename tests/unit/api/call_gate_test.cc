@@ -16,8 +16,8 @@ double counter(prometheus::Registry& r, const std::string& name,
     for (const auto& m : f.metric) {
       std::map<std::string, std::string> l;
       for (const auto& x : m.label) l[x.name] = x.value;
-      if (l == labels) return f.type == prometheus::MetricType::Gauge ? m.gauge.value
-                                                                       : m.counter.value;
+      if (l == labels)
+        return f.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
     }
   }
   return -1;
@@ -41,8 +41,7 @@ TEST_F(CallGateTest, WithClientCaEveryCallNeedsAVerifiedPeer) {
   auto st = gate.authorize_tls({false, {}}, "/nodeguard.v1.Agent/GetHealth");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_NE(st.error_message().find("client certificate"), std::string::npos);
-  EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", "unauthenticated"}}),
-            1);
+  EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", "unauthenticated"}}), 1);
 }
 
 TEST_F(CallGateTest, ReadOnlyCallsAreOpenToAnyVerifiedClient) {
@@ -58,9 +57,9 @@ TEST_F(CallGateTest, MutatingCallsNeedAnAllowedIdentity) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(st.error_message().find("intruder.example"), std::string::npos);
   EXPECT_NE(st.error_message().find("api.allowed_clients"), std::string::npos);
-  EXPECT_TRUE(gate.authorize_tls({true, {"other", "controller.example"}},
-                                 "/nodeguard.v1.Netfilter/Repair")
-                  .ok());
+  EXPECT_TRUE(
+      gate.authorize_tls({true, {"other", "controller.example"}}, "/nodeguard.v1.Netfilter/Repair")
+          .ok());
   EXPECT_TRUE(gate.authorize_tls({true, {"spiffe://cluster/ns/ops/sa/repairer"}},
                                  "/nodeguard.v1.Network/SetExpectedPeers")
                   .ok());
@@ -130,8 +129,7 @@ TEST_F(CallGateTest, StreamSlots) {
   gate.close_stream();
   gate.close_stream();  // never below zero
   EXPECT_EQ(gate.active_streams(), 0);
-  EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", "too_many_streams"}}),
-            2);
+  EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", "too_many_streams"}}), 2);
 }
 
 TEST_F(CallGateTest, ResultsAreCountedByMethodAndCodeName) {
@@ -153,8 +151,8 @@ TEST_F(CallGateTest, ResultsAreCountedByMethodAndCodeName) {
 
 TEST_F(CallGateTest, EveryRefusalReasonIsExportedFromTheStart) {
   make({});
-  for (const char* r : {"unauthenticated", "permission_denied", "rate_limited",
-                        "too_many_streams", "peer_uid", "tls_handshake"}) {
+  for (const char* r : {"unauthenticated", "permission_denied", "rate_limited", "too_many_streams",
+                        "peer_uid", "tls_handshake"}) {
     EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", r}}), 0) << r;
   }
 }

@@ -31,7 +31,8 @@ TEST(CallPolicy, StreamingComesFromTheDescriptorsOfLinkedServices) {
 }
 
 TEST(CallPolicy, DescriptorNames) {
-  EXPECT_EQ(method_descriptor_name("/nodeguard.v1.Agent/GetHealth"), "nodeguard.v1.Agent.GetHealth");
+  EXPECT_EQ(method_descriptor_name("/nodeguard.v1.Agent/GetHealth"),
+            "nodeguard.v1.Agent.GetHealth");
   EXPECT_EQ(method_descriptor_name("nodeguard.v1.Agent/GetHealth"), "");
   EXPECT_EQ(method_descriptor_name("/nodeguard.v1.Agent/"), "");
   EXPECT_EQ(method_descriptor_name("//GetHealth"), "");

@@ -41,8 +41,8 @@ class GrpcApiTest : public ::testing::Test {
     identity_.started_mono = clock_.now();
     registry_.add(std::make_unique<FixedComponent>());
     registry_.start_all();
-    service_ = std::make_unique<AgentService>(loop_, clock_, identity_, registry_, health_,
-                                              metrics_);
+    service_ =
+        std::make_unique<AgentService>(loop_, clock_, identity_, registry_, health_, metrics_);
     server_ = std::make_unique<GrpcServer>(config_, gate_, core::Logger::discard());
     server_->add_service(service_.get());
     ASSERT_TRUE(server_->start());
@@ -129,7 +129,10 @@ TEST_F(GrpcApiTest, GetHealthCarriesVerdictConditionsAndLastRepair) {
     health_.set_condition({"PodRouteViaGateway", true, "NextHopIsGateway",
                            "route to 10.244.2.0/26 goes via the gateway", core::Severity::kError});
     health_.set_condition({"BGPPeerDown", false, "AllEstablished", "", core::Severity::kError});
-    health_.record_event({"netfilter", "DriftRepaired", "put back 3 rules", core::Severity::kInfo,
+    health_.record_event({"netfilter",
+                          "DriftRepaired",
+                          "put back 3 rules",
+                          core::Severity::kInfo,
                           {{"table", "nat"}}});
   });
   auto stub = nodeguard::v1::Agent::NewStub(channel_);
