@@ -129,6 +129,12 @@ grpc::Status CallGate::take_unary_token() {
                     " calls per second (api.max_requests_per_second); retry with backoff");
 }
 
+grpc::Status CallGate::too_many_streams() {
+  return refuse(Refusal::kTooManyStreams, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                "too many streams: this agent serves at most " + std::to_string(max_streams_) +
+                    " concurrent streaming calls (api.max_streams); close one or retry later");
+}
+
 grpc::Status CallGate::open_stream() {
   {
     std::lock_guard lock(mu_);
@@ -138,9 +144,7 @@ grpc::Status CallGate::open_stream() {
       return grpc::Status::OK;
     }
   }
-  return refuse(Refusal::kTooManyStreams, grpc::StatusCode::RESOURCE_EXHAUSTED,
-                "too many streams: this agent serves at most " + std::to_string(max_streams_) +
-                    " concurrent streaming calls (api.max_streams); close one or retry later");
+  return too_many_streams();
 }
 
 grpc::Status CallGate::check_stream_room() {
@@ -148,9 +152,7 @@ grpc::Status CallGate::check_stream_room() {
     std::lock_guard lock(mu_);
     if (streams_ < max_streams_) return grpc::Status::OK;
   }
-  return refuse(Refusal::kTooManyStreams, grpc::StatusCode::RESOURCE_EXHAUSTED,
-                "too many streams: this agent serves at most " + std::to_string(max_streams_) +
-                    " concurrent streaming calls (api.max_streams); close one or retry later");
+  return too_many_streams();
 }
 
 void CallGate::close_stream() {

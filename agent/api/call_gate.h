@@ -69,6 +69,7 @@ class CallGate {
 
  private:
   grpc::Status refuse(Refusal r, grpc::StatusCode code, std::string message);
+  grpc::Status too_many_streams();
 
   const bool client_ca_;
   const std::vector<std::string> allowed_clients_;

@@ -27,36 +27,11 @@ cleanup() { [[ -n $agent ]] && kill "$agent" 2>/dev/null; wait 2>/dev/null || tr
 trap cleanup EXIT
 bash tests/integration/api/gen_certs.sh "$tmp/pki" >/dev/null
 P=$tmp/pki
-cat >"$tmp/agent.yaml" <<YAML
-node_name: bench-node
-state_dir: $tmp/state
-grpc_socket: $tmp/agent.sock
-grpc_listen: 127.0.0.1:0
-metrics_listen: ""
-log_level: warn
-dry_run: true
-api:
-  tls_cert: $P/server.pem
-  tls_key: $P/server.key
-  tls_client_ca: $P/ca.pem
-  max_requests_per_second: 1000000
-netfilter: {enabled: false}
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
-nice -n -15 taskset -c 0 "$BUILD/agent/nodeguard" --config "$tmp/agent.yaml" --log-level info >"$tmp/agent.log" 2>&1 &
+source tests/integration/api/agent_lab.sh
+NG_AGENT_RPS=1000000 ng_agent_yaml bench-node "$tmp" "$P" >"$tmp/agent.yaml"
+nice -n -15 taskset -c 0 "$BUILD/agent/nodeguard" --config "$tmp/agent.yaml" >"$tmp/agent.log" 2>&1 &
 agent=$!
-port=
-for _ in $(seq 1 100); do
-  port=$(grep -o '"tcp_port":[0-9]*' "$tmp/agent.log" | cut -d: -f2 || true)
-  [[ -n $port ]] && break
-  sleep 0.05
-done
-[[ -n $port ]] || { cat "$tmp/agent.log"; exit 1; }
+port=$(ng_agent_tcp_port "$tmp/agent.log")
 cpu() { awk '{print $14 + $15}' "/proc/$agent/stat"; }
 hz=$(getconf CLK_TCK)
 run() {

@@ -25,35 +25,15 @@ tls=(--tls-ca "$P/ca.pem" --tls-cert "$P/controller.pem" --tls-key "$P/controlle
      --tls-server-name agent.test --timeout 3s)
 
 # 50 real agents.
+source tests/integration/api/agent_lab.sh
 : >"$tmp/targets50"
 for i in $(seq 1 50); do
-  cat >"$tmp/a$i.yaml" <<YAML
-node_name: bench-$i
-state_dir: $tmp/s$i
-grpc_socket: $tmp/a$i.sock
-grpc_listen: 127.0.0.1:0
-metrics_listen: ""
-dry_run: true
-api: {tls_cert: $P/server.pem, tls_key: $P/server.key, tls_client_ca: $P/ca.pem}
-netfilter: {enabled: false}
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
+  ng_agent_yaml "bench-$i" "$tmp" "$P" >"$tmp/a$i.yaml"
   taskset -c 0 "$BUILD/agent/nodeguard" --config "$tmp/a$i.yaml" >"$tmp/a$i.log" 2>&1 &
   pids+=($!)
 done
 for i in $(seq 1 50); do
-  port=
-  for _ in $(seq 1 200); do
-    port=$(grep -o '"tcp_port":[0-9]*' "$tmp/a$i.log" 2>/dev/null | cut -d: -f2 || true)
-    [[ -n $port ]] && break
-    sleep 0.05
-  done
-  echo "127.0.0.1:$port" >>"$tmp/targets50"
+  echo "127.0.0.1:$(ng_agent_tcp_port "$tmp/a$i.log")" >>"$tmp/targets50"
 done
 
 # 500 simulated endpoints.

@@ -74,6 +74,13 @@ std::shared_ptr<grpc::Channel> make_channel(const ClientOptions& opts, const std
   return factory.tls(addr, opts.tls_server_name);
 }
 
+std::shared_ptr<grpc::Channel> open_channel(const ClientOptions& opts) {
+  std::string error;
+  auto channel = make_channel(opts, opts.addr, &error);
+  if (!channel) std::cerr << "ngctl: " << error << "\n";
+  return channel;
+}
+
 bool ChannelFactory::init(const ClientOptions& opts, std::string* error) {
   if (opts.tls_cert.empty() != opts.tls_key.empty()) {
     *error = "--tls-cert and --tls-key go together";

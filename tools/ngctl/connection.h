@@ -36,6 +36,10 @@ void add_client_flags(CLI::App& app, ClientOptions& opts, std::string& timeout_t
 std::shared_ptr<grpc::Channel> make_channel(const ClientOptions& opts, const std::string& addr,
                                             std::string* error);
 
+// The channel to the agent the flags name; on bad TLS files prints why and returns null
+// (exit with kExitUsage).
+std::shared_ptr<grpc::Channel> open_channel(const ClientOptions& opts);
+
 // Channels to many agents with the same TLS settings; the files are read once. Thread-safe.
 class ChannelFactory {
  public:

@@ -21,12 +21,8 @@ void add_status_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
   cmd->add_option("--events", *events, "Also show the N most recent events")->capture_default_str();
   cmd->callback([&opts, &run, events] {
     run = [&opts, events]() -> int {
-      std::string error;
-      auto channel = make_channel(opts, opts.addr, &error);
-      if (!channel) {
-        std::cerr << "ngctl: " << error << "\n";
-        return kExitUsage;
-      }
+      auto channel = open_channel(opts);
+      if (!channel) return kExitUsage;
       auto stub = nodeguard::v1::Agent::NewStub(channel);
       grpc::ClientContext ctx;
       set_deadline(ctx, opts.timeout);

@@ -27,12 +27,8 @@ void on_signal(int) {
 }
 
 int watch(const ClientOptions& opts, const WatchFlags& flags) {
-  std::string error;
-  auto channel = make_channel(opts, opts.addr, &error);
-  if (!channel) {
-    std::cerr << "ngctl: " << error << "\n";
-    return kExitUsage;
-  }
+  auto channel = open_channel(opts);
+  if (!channel) return kExitUsage;
   auto stub = nodeguard::v1::Agent::NewStub(channel);
   grpc::ClientContext ctx;  // no deadline: a watch runs until stopped
   // Fail fast if the agent is not there; after that the stream may stay quiet for hours.

@@ -18,13 +18,11 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/security/credentials.h>
-#include <boost/asio/executor_work_guard.hpp>
 
 #include "agent/api/agent_service.h"
 #include "agent/api/grpc_server.h"
-#include "core/asio_clock.h"
-#include "core/loop_call.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "tests/support/api_harness.h"
 #include "tests/support/temp_dir.h"
 
 namespace ng::agent {
@@ -42,17 +40,7 @@ std::string slurp(const std::string& path) {
 
 double metric(prometheus::Registry& r, const std::string& name,
               const std::map<std::string, std::string>& labels) {
-  for (const auto& f : r.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      std::map<std::string, std::string> l;
-      for (const auto& x : m.label) l[x.name] = x.value;
-      if (l == labels) {
-        return f.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
-      }
-    }
-  }
-  return 0;
+  return std::max(0.0, testing::metric_value(r, name, labels));
 }
 
 struct Options {
@@ -88,24 +76,22 @@ class ApiSecurityTest : public ::testing::Test {
     config_.api.max_requests_per_second = o.rps;
     config_.api.max_message_bytes = o.max_message;
     config_.api.tls_reload_interval = 1s;
-    gate_ = std::make_unique<CallGate>(config_.api, clock_, metrics_);
+    gate_ = std::make_unique<CallGate>(config_.api, l_.clock, metrics_);
     WatchEventsReactor::Options watch;
     watch.max_queue = static_cast<size_t>(o.watch_queue);
     watch.stuck_reader_grace = o.stuck_grace;
-    service_ = std::make_unique<AgentService>(loop_, clock_, identity_, registry_, health_,
+    service_ = std::make_unique<AgentService>(l_.loop, l_.clock, identity_, l_.components, health_,
                                               metrics_, watch);
     identity_.node_name = "node-sec";
     server_ = std::make_unique<GrpcServer>(config_, *gate_, core::Logger::discard());
     server_->add_service(service_.get());
     ASSERT_TRUE(server_->start());
-    loop_thread_ = std::thread([this] { io_.run(); });
+    l_.start();
     addr_ = "127.0.0.1:" + std::to_string(server_->tcp_port());
   }
   void TearDown() override {
     if (server_) server_->shutdown(1s);
-    work_.reset();
-    io_.stop();
-    if (loop_thread_.joinable()) loop_thread_.join();
+    l_.stop();
   }
 
   // A TLS channel as `who` (a pki file stem; empty: no client certificate).
@@ -159,45 +145,34 @@ class ApiSecurityTest : public ::testing::Test {
   }
 
   std::uint64_t health_last_seq() {
-    auto seq = core::call_on_loop(
-        io_, [&] { return health_.last_seq(); }, 5s);
-    return seq.value_or(0);
+    std::uint64_t seq = 0;
+    l_.run([&] { seq = health_.last_seq(); });
+    return seq;
   }
 
   void record_events(int n, size_t message_bytes) {
-    ASSERT_TRUE(core::call_on_loop(
-                    io_,
-                    [&] {
-                      for (int i = 0; i < n; ++i) {
-                        health_.record_event({"netfilter",
-                                              "DriftRepaired",
-                                              std::string(message_bytes, 'x'),
-                                              core::Severity::kInfo,
-                                              {}});
-                      }
-                      return true;
-                    },
-                    10s)
-                    .has_value());
+    ASSERT_TRUE(l_.run([&] {
+      for (int i = 0; i < n; ++i) {
+        health_.record_event({"netfilter",
+                              "DriftRepaired",
+                              std::string(message_bytes, 'x'),
+                              core::Severity::kInfo,
+                              {}});
+      }
+    }));
   }
 
   testing::TempDir dir_;
   std::string pki_;
   std::string addr_;
   AgentConfig config_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(io_);
-  core::AsioClock clock_{io_};
-  core::IoContextExecutor loop_{io_};
-  prometheus::Registry metrics_;
-  HealthModel health_{clock_, metrics_, 4096};
-  ComponentRegistry registry_{core::Logger::discard()};
+  testing::ApiLoop l_{4096};
+  prometheus::Registry& metrics_ = l_.metrics;
+  HealthModel& health_ = l_.health;
   AgentIdentity identity_;
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<GrpcServer> server_;
-  std::thread loop_thread_;
 };
 
 constexpr const char* kRepair = "/nodeguard.v1.Netfilter/Repair";

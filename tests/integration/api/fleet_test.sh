@@ -21,27 +21,9 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 bash "$NG_SOURCE_DIR/tests/integration/api/gen_certs.sh" "$tmp/pki"
 P=$tmp/pki
+source "$NG_SOURCE_DIR/tests/integration/api/agent_lab.sh"
 for i in $(seq 1 "$N"); do
-  cat >"$tmp/agent$i.yaml" <<YAML
-node_name: fleet-node-$i
-state_dir: $tmp/state$i
-grpc_socket: $tmp/a$i.sock
-grpc_listen: 127.0.0.1:0
-metrics_listen: ""
-dry_run: true
-api:
-  tls_cert: $P/server.pem
-  tls_key: $P/server.key
-  tls_client_ca: $P/ca.pem
-  allowed_clients: [controller.example]
-netfilter: {enabled: false}
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
+  ng_agent_yaml "fleet-node-$i" "$tmp" "$P" >"$tmp/agent$i.yaml"
   "$NODEGUARD" --config "$tmp/agent$i.yaml" >"$tmp/agent$i.log" 2>&1 &
   pids+=($!)
 done
@@ -50,13 +32,7 @@ done
 : >"$tmp/targets"
 echo "# $N nodeguard agents on loopback" >>"$tmp/targets"
 for i in $(seq 1 "$N"); do
-  port=
-  for _ in $(seq 1 200); do
-    port=$(grep -o '"tcp_port":[0-9]*' "$tmp/agent$i.log" 2>/dev/null | cut -d: -f2 || true)
-    [[ -n $port ]] && break
-    sleep 0.05
-  done
-  [[ -n $port && $port != 0 ]] || { cat "$tmp/agent$i.log" >&2; fail "agent $i did not start"; }
+  port=$(ng_agent_tcp_port "$tmp/agent$i.log") || fail "agent $i did not start"
   echo "127.0.0.1:$port" >>"$tmp/targets"
   ports[$i]=$port
 done

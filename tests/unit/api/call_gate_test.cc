@@ -3,6 +3,7 @@
 #include "agent/api/call_gate.h"
 #include "agent/api/grpc_log_bridge.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/support/metric_value.h"
 
 namespace ng::agent {
 namespace {
@@ -11,16 +12,7 @@ using namespace std::chrono_literals;
 
 double counter(prometheus::Registry& r, const std::string& name,
                const std::map<std::string, std::string>& labels) {
-  for (const auto& f : r.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      std::map<std::string, std::string> l;
-      for (const auto& x : m.label) l[x.name] = x.value;
-      if (l == labels)
-        return f.type == prometheus::MetricType::Gauge ? m.gauge.value : m.counter.value;
-    }
-  }
-  return -1;
+  return testing::metric_value(r, name, labels);
 }
 
 class CallGateTest : public ::testing::Test {

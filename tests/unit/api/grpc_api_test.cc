@@ -5,14 +5,11 @@
 #include <atomic>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-
 #include "agent/api/agent_service.h"
 #include "agent/api/grpc_server.h"
-#include "core/asio_clock.h"
-#include "core/loop_call.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "tests/support/api_harness.h"
 #include "tests/support/temp_dir.h"
 
 namespace ng::agent {
@@ -37,54 +34,37 @@ class GrpcApiTest : public ::testing::Test {
     config_.grpc_socket = dir_ / "api.sock";
     config_.api.allowed_uids = {std::to_string(::getuid())};
     identity_.node_name = "node-a";
-    identity_.started_at = clock_.wall_now();
-    identity_.started_mono = clock_.now();
-    registry_.add(std::make_unique<FixedComponent>());
-    registry_.start_all();
-    service_ =
-        std::make_unique<AgentService>(loop_, clock_, identity_, registry_, health_, metrics_);
+    identity_.started_at = l_.clock.wall_now();
+    identity_.started_mono = l_.clock.now();
+    l_.components.add(std::make_unique<FixedComponent>());
+    l_.components.start_all();
+    service_ = std::make_unique<AgentService>(l_.loop, l_.clock, identity_, l_.components, health_,
+                                              l_.metrics);
     server_ = std::make_unique<GrpcServer>(config_, gate_, core::Logger::discard());
     server_->add_service(service_.get());
     ASSERT_TRUE(server_->start());
-    loop_thread_ = std::thread([this] { io_.run(); });
+    l_.start();
     channel_ =
         grpc::CreateChannel("unix://" + config_.grpc_socket, grpc::InsecureChannelCredentials());
   }
   void TearDown() override {
     server_->shutdown(1s);
-    work_.reset();
-    io_.stop();
-    loop_thread_.join();
+    l_.stop();
   }
 
   testing::TempDir dir_;
   AgentConfig config_;
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
-      boost::asio::make_work_guard(io_);
-  core::AsioClock clock_{io_};
-  core::IoContextExecutor loop_{io_};
-  prometheus::Registry metrics_;
-  HealthModel health_{clock_, metrics_, 16};
-  CallGate gate_{config_.api, clock_, metrics_};
-  ComponentRegistry registry_{core::Logger::discard()};
+  testing::ApiLoop l_{16};
+  HealthModel& health_ = l_.health;
+  CallGate gate_{config_.api, l_.clock, l_.metrics};
   AgentIdentity identity_;
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<GrpcServer> server_;
-  std::thread loop_thread_;
   std::shared_ptr<grpc::Channel> channel_;
 
-  // Runs fn on the agent loop (the model is loop-owned) and waits.
   template <class Fn>
   void on_loop(Fn fn) {
-    ASSERT_TRUE(core::call_on_loop(
-                    io_,
-                    [&] {
-                      fn();
-                      return true;
-                    },
-                    5s)
-                    .has_value());
+    ASSERT_TRUE(l_.run(fn));
   }
   void record(const std::string& reason) {
     on_loop([&] { health_.record_event({"netfilter", reason, "m", core::Severity::kInfo, {}}); });
