@@ -1,5 +1,9 @@
 #include "agent/api/grpc_server.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/server_builder.h>
@@ -35,8 +39,12 @@ core::Status GrpcServer::start() {
   builder.experimental().SetInterceptorCreators(std::move(gates));
 
   if (!config_.grpc_socket.empty()) {
-    unix_ = std::make_unique<UnixSocketListener>(config_.grpc_socket,
-                                                 parse_uids(config_.api.allowed_uids), gate_, log_);
+    // The socket is the agent's (mode 0600): its own uid is always allowed, as the owner.
+    auto uids = parse_uids(config_.api.allowed_uids);
+    if (std::find(uids.begin(), uids.end(), ::geteuid()) == uids.end()) {
+      uids.push_back(::geteuid());
+    }
+    unix_ = std::make_unique<UnixSocketListener>(config_.grpc_socket, std::move(uids), gate_, log_);
     if (auto st = unix_->bind(); !st) {
       unix_.reset();
       return st.error();

@@ -19,7 +19,8 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           "Client identities (certificate SAN DNS/URI or CN) allowed to call mutating RPCs "
           "(Repair, SetExpectedPeers). Read-only RPCs are open to any verified client.");
   b.field("allowed_uids", c.allowed_uids,
-          "Unix user ids allowed on the unix socket (checked with SO_PEERCRED).",
+          "Unix user ids allowed on the unix socket (checked with SO_PEERCRED); the agent's "
+          "own uid, the socket's owner, always is.",
           [](const std::string& v) -> std::optional<std::string> {
             if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
               return "must be a numeric uid; got \"" + v + "\"";
