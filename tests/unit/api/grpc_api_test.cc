@@ -2,7 +2,6 @@
 #include <sys/stat.h>
 
 #include <grpcpp/create_channel.h>
-#include <atomic>
 #include <thread>
 
 #include "agent/api/agent_service.h"
@@ -143,7 +142,7 @@ TEST_F(GrpcApiTest, GetHealthCarriesVerdictConditionsAndLastRepair) {
   EXPECT_EQ(resp.components_size(), 1);
 }
 
-TEST_F(GrpcApiTest, WatchReplaysFromTheResumePointThenFollows) {
+TEST_F(GrpcApiTest, WatchReplaysFromTheResumePoint) {
   record("A");
   record("B");
   record("C");
@@ -155,29 +154,8 @@ TEST_F(GrpcApiTest, WatchReplaysFromTheResumePointThenFollows) {
   EXPECT_EQ(got[0].event().reason(), "B");
   EXPECT_EQ(got[1].event().reason(), "C");
 
-  // Follows live events: open, then record.
-  auto stub = nodeguard::v1::Agent::NewStub(channel_);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + 5s);
-  nodeguard::v1::WatchEventsRequest live;
-  live.set_only_new(true);
-  auto reader = stub->WatchEvents(&ctx, live);
-  // The stream is subscribed once the server saw it; record until the first arrives.
-  std::atomic<bool> stop{false};
-  std::thread producer([&] {
-    for (int i = 0; i < 250 && !stop; ++i) {
-      record("Live");
-      std::this_thread::sleep_for(20ms);
-    }
-  });
-  nodeguard::v1::WatchEventsResponse msg;
-  ASSERT_TRUE(reader->Read(&msg));
-  EXPECT_EQ(msg.event().reason(), "Live");
-  EXPECT_GT(msg.event().seq(), 3u);
-  stop = true;
-  ctx.TryCancel();
-  reader->Finish();
-  producer.join();
+  // Live delivery (events recorded after the stream opened) is covered by
+  // tests/integration/api/api_security_test.cc, which may wait for it.
 }
 
 TEST_F(GrpcApiTest, WatchSaysGapWhenTheResumePointIsGone) {
