@@ -55,6 +55,10 @@ class ChannelFactory {
 
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout);
 
+// Connects within the timeout; false as soon as the first attempt fails (nothing listening,
+// or the agent closed the connection) instead of retrying until the deadline.
+bool connect_now(grpc::Channel& channel, std::chrono::milliseconds timeout);
+
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUnreachable = 1;

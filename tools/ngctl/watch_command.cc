@@ -31,8 +31,9 @@ int watch(const ClientOptions& opts, const WatchFlags& flags) {
   if (!channel) return kExitUsage;
   auto stub = nodeguard::v1::Agent::NewStub(channel);
   grpc::ClientContext ctx;  // no deadline: a watch runs until stopped
-  // Fail fast if the agent is not there; after that the stream may stay quiet for hours.
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + opts.timeout)) {
+  // Fail fast if the agent is not there or refuses us; after that the stream may stay quiet
+  // for hours, so the call itself has no deadline.
+  if (!connect_now(*channel, opts.timeout)) {
     return report_rpc_failure(grpc::Status(grpc::StatusCode::UNAVAILABLE, "not connected"), opts);
   }
   nodeguard::v1::WatchEventsRequest req;
