@@ -83,10 +83,12 @@ CliOutcome parse_command_line(int argc, char** argv) {
   for (size_t i = 0; i < keys.size(); ++i) {
     const auto& k = keys[i];
     const std::string desc = k.doc + " [key " + k.path + ", default " + k.default_value + "]";
+    std::string names = "--" + k.flag;
+    for (const auto& a : k.aliases) names += ",--" + a;
     if (k.type == "bool") {
-      options[i] = app.add_flag("--" + k.flag, values[i], desc);
+      options[i] = app.add_flag(names, values[i], desc);
     } else {
-      options[i] = app.add_option("--" + k.flag, values[i], desc)->type_name(type_name(k.type));
+      options[i] = app.add_option(names, values[i], desc)->type_name(type_name(k.type));
     }
     options[i]->group(group_of(k.path));
   }

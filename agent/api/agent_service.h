@@ -2,6 +2,10 @@
 
 #include <string>
 
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
+
+#include "agent/api/watch_events_reactor.h"
 #include "agent/health/health_model.h"
 #include "agent/runtime/component_registry.h"
 #include "core/clock.h"
@@ -17,26 +21,35 @@ struct AgentIdentity {
   core::MonoTime started_mono{};
 };
 
-// nodeguard.v1.Agent: identity and component status.
+// nodeguard.v1.Agent: identity, component status, the node's health and its event stream.
 class AgentService final : public nodeguard::v1::Agent::CallbackService {
  public:
   AgentService(core::Executor& loop, core::Clock& clock, const AgentIdentity& identity,
-               const ComponentRegistry& components, const HealthModel& health)
-      : loop_(loop), clock_(clock), identity_(identity), components_(components), health_(health) {}
+               const ComponentRegistry& components, HealthModel& health,
+               prometheus::Registry& metrics, WatchEventsReactor::Options watch_options = {});
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
                                       const nodeguard::v1::GetStatusRequest* request,
                                       nodeguard::v1::GetStatusResponse* response) override;
+  grpc::ServerUnaryReactor* GetHealth(grpc::CallbackServerContext* ctx,
+                                      const nodeguard::v1::GetHealthRequest* request,
+                                      nodeguard::v1::GetHealthResponse* response) override;
+  grpc::ServerWriteReactor<nodeguard::v1::WatchEventsResponse>* WatchEvents(
+      grpc::CallbackServerContext* ctx, const nodeguard::v1::WatchEventsRequest* request) override;
 
-  // Fills a response from the current state; loop thread.
+  // Fill a response from the current state; loop thread.
   void fill_status(nodeguard::v1::GetStatusResponse& out) const;
+  void fill_health(const nodeguard::v1::GetHealthRequest& request,
+                   nodeguard::v1::GetHealthResponse& out) const;
 
  private:
   core::Executor& loop_;
   core::Clock& clock_;
   const AgentIdentity& identity_;
   const ComponentRegistry& components_;
-  const HealthModel& health_;
+  HealthModel& health_;
+  WatchEventsReactor::Options watch_options_;
+  prometheus::Counter& watchers_cut_;
 };
 
 }  // namespace ng::agent

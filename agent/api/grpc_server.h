@@ -6,8 +6,9 @@
 #include <vector>
 
 #include <grpcpp/server.h>
-#include <grpcpp/support/channel_arguments.h>
 
+#include "agent/api/call_gate.h"
+#include "agent/api/unix_socket_listener.h"
 #include "agent/config/agent_config.h"
 #include "core/log.h"
 #include "core/result.h"
@@ -19,10 +20,12 @@ class Service;
 namespace ng::agent {
 
 // The gRPC server: our services plus grpc.health.v1.Health and server reflection (so grpcurl
-// works), on a unix socket (mode 0600) and optionally a TLS-only TCP port.
+// works), on a unix socket (mode 0600, peer uid checked) and optionally a TLS-only TCP port
+// (mutual TLS when api.tls_client_ca is set; certificates re-read every
+// api.tls_reload_interval). Every call passes the CallGate (docs/api.md, "Security").
 class GrpcServer {
  public:
-  GrpcServer(const AgentConfig& config, core::Logger log);
+  GrpcServer(const AgentConfig& config, CallGate& gate, core::Logger log);
   ~GrpcServer();
 
   void add_service(grpc::Service* service) { services_.push_back(service); }
@@ -35,8 +38,10 @@ class GrpcServer {
 
  private:
   const AgentConfig& config_;
+  CallGate& gate_;
   core::Logger log_;
   std::vector<grpc::Service*> services_;
+  std::unique_ptr<UnixSocketListener> unix_;
   std::unique_ptr<grpc::Server> server_;
   int tcp_port_ = 0;
 };

@@ -19,7 +19,8 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           "Client identities (certificate SAN DNS/URI or CN) allowed to call mutating RPCs "
           "(Repair, SetExpectedPeers). Read-only RPCs are open to any verified client.");
   b.field("allowed_uids", c.allowed_uids,
-          "Unix user ids allowed on the unix socket (checked with SO_PEERCRED).",
+          "Unix user ids allowed on the unix socket (checked with SO_PEERCRED); the agent's "
+          "own uid, the socket's owner, always is.",
           [](const std::string& v) -> std::optional<std::string> {
             if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
               return "must be a numeric uid; got \"" + v + "\"";
@@ -28,11 +29,32 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           });
   b.field("max_message_bytes", c.max_message_bytes, "Largest gRPC message accepted.",
           core::int_range(1024, 64 * 1024 * 1024));
-  b.field("max_streams", c.max_streams, "Concurrent streaming RPCs (watch, logs) per agent.",
+  b.field("max_streams", c.max_streams,
+          "Concurrent streaming RPCs (WatchEvents, TailLogs, any other) per agent; more get "
+          "RESOURCE_EXHAUSTED.",
           core::int_range(1, 10000));
   b.field("max_requests_per_second", c.max_requests_per_second,
-          "Unary RPC rate limit for the whole agent; excess calls get RESOURCE_EXHAUSTED.",
+          "Unary RPC rate limit for the whole agent (a token bucket holding one second's worth); "
+          "excess calls get RESOURCE_EXHAUSTED.",
           core::double_range(1, 1e6));
+  b.field("tls_reload_interval", c.tls_reload_interval,
+          "How often the certificate, key and client CA files are re-read; a changed file is "
+          "used for new connections without a restart.",
+          core::duration_range(1s, 1h));
+  b.field("watch_queue_events", c.watch_queue_events,
+          "Events queued per WatchEvents stream; a reader that falls this far behind is cut "
+          "with RESOURCE_EXHAUSTED (and told where to resume) instead of slowing the agent.",
+          core::int_range(16, 1000000));
+}
+
+const std::vector<std::pair<std::string, std::string>>& flag_aliases() {
+  static const std::vector<std::pair<std::string, std::string>> aliases = {
+      {"api.tls_cert", "tls-cert"},
+      {"api.tls_key", "tls-key"},
+      {"api.tls_client_ca", "tls-client-ca"},
+      {"api.allowed_clients", "allowed-clients"},
+  };
+  return aliases;
 }
 
 void bind_config(core::ConfigBinder& b, AgentConfig& c) {

@@ -25,9 +25,15 @@ struct ApiConfig {
   std::int64_t max_message_bytes = 4 * 1024 * 1024;
   std::int64_t max_streams = 64;
   double max_requests_per_second = 200;
+  core::Millis tls_reload_interval{10000};  // how often certificate files are re-read
+  std::int64_t watch_queue_events = 1024;   // per WatchEvents stream, before a slow reader is cut
 };
 
 void bind_config(core::ConfigBinder& b, ApiConfig& c);
+
+// Short flags the API contract names, besides each key's own flag: (key path, flag without
+// dashes), e.g. ("api.tls_cert", "tls-cert") makes --tls-cert set api.tls_cert.
+const std::vector<std::pair<std::string, std::string>>& flag_aliases();
 
 // The whole agent configuration: top-level keys for the agent itself, one section per
 // component. Defaults are safe for a DaemonSet on a Calico or flannel node.

@@ -520,7 +520,7 @@ class KeyCollector final : public ConfigBinder {
  private:
   void add(std::string_view key, std::string_view doc, std::string type, std::string def) {
     const std::string path = join_path(prefix_, key);
-    out_.push_back({path, flag_for(path), std::string(doc), std::move(type), std::move(def)});
+    out_.push_back({path, flag_for(path), std::string(doc), std::move(type), std::move(def), {}});
   }
   std::vector<KeyInfo>& out_;
   std::string prefix_;
@@ -578,8 +578,8 @@ std::vector<ConfigError> validate(const AgentConfig& c) {
   std::vector<ConfigError> errors;
   if (!c.grpc_listen.empty() && (c.api.tls_cert.empty() || c.api.tls_key.empty())) {
     errors.push_back({"grpc_listen", "effective config",
-                      "the TCP listener serves TLS only: set api.tls_cert and api.tls_key, or "
-                      "leave grpc_listen empty"});
+                      "the TCP listener serves TLS only: set api.tls_cert and api.tls_key "
+                      "(--tls-cert, --tls-key), or leave grpc_listen empty"});
   }
   if (c.api.tls_cert.empty() != c.api.tls_key.empty()) {
     errors.push_back(
@@ -589,8 +589,10 @@ std::vector<ConfigError> validate(const AgentConfig& c) {
     errors.push_back({"api.tls_client_ca", "effective config",
                       "client certificates only apply to the TCP listener: set grpc_listen"});
   }
-  if (c.grpc_socket.empty() && c.grpc_listen.empty()) {
-    // Allowed (metrics only), but worth a clear word: nothing can query the agent.
+  if (!c.api.allowed_clients.empty() && c.api.tls_client_ca.empty()) {
+    errors.push_back({"api.allowed_clients", "effective config",
+                      "client identities come from verified client certificates: set "
+                      "api.tls_client_ca (--tls-client-ca) too"});
   }
   return errors;
 }
@@ -600,6 +602,11 @@ std::vector<KeyInfo> describe_keys() {
   std::vector<KeyInfo> keys;
   KeyCollector collector(keys, "");
   bind_config(collector, defaults);
+  for (const auto& [path, alias] : flag_aliases()) {
+    for (auto& k : keys) {
+      if (k.path == path) k.aliases.push_back(alias);
+    }
+  }
   return keys;
 }
 
@@ -632,8 +639,9 @@ std::string render_reference_markdown() {
       }
       *s = esc;
     }
-    out += "| `" + k.path + "` | `--" + k.flag + "` | " + k.type + " | `" + def + "` | " + doc +
-           " |\n";
+    std::string flags = "`--" + k.flag + "`";
+    for (const auto& a : k.aliases) flags += ", `--" + a + "`";
+    out += "| `" + k.path + "` | " + flags + " | " + k.type + " | `" + def + "` | " + doc + " |\n";
   }
   return out;
 }

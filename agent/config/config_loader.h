@@ -22,8 +22,9 @@ struct KeyInfo {
   std::string path;  // netfilter.poll_interval
   std::string flag;  // netfilter-poll-interval
   std::string doc;
-  std::string type;           // bool, int, number, string, duration, list, map, objects
-  std::string default_value;  // as YAML
+  std::string type;                  // bool, int, number, string, duration, list, map, objects
+  std::string default_value;         // as YAML
+  std::vector<std::string> aliases;  // more flags for the same key (flag_aliases())
 };
 
 // Loads YAML text over `config` (missing keys keep their value). Unknown keys, wrong types and

@@ -14,6 +14,20 @@ std::string_view to_string(Verdict v) {
   return "Unknown";
 }
 
+bool is_repair_event(const core::HealthEvent& event) {
+  if (auto it = event.attributes.find("repair"); it != event.attributes.end()) {
+    return it->second == "applied";
+  }
+  const std::string& r = event.reason;
+  const bool says_repaired =
+      r.find("Repair") != std::string::npos || r.find("Restore") != std::string::npos;
+  if (!says_repaired) return false;
+  for (const char* not_done : {"Fail", "Skip", "DryRun", "Would", "Planned", "Refused"}) {
+    if (r.find(not_done) != std::string::npos) return false;
+  }
+  return true;
+}
+
 HealthModel::HealthModel(core::Clock& clock, prometheus::Registry& registry, size_t event_capacity)
     : clock_(clock),
       capacity_(event_capacity),
@@ -33,6 +47,7 @@ void HealthModel::set_condition(const core::ConditionReport& report) {
   Condition& c = it->second;
   const bool changed = inserted || c.active != report.active;
   c.type = report.type;
+  if (inserted) c.since = now;
   if (changed) c.last_transition = now;
   c.active = report.active;
   c.reason = report.reason;
@@ -58,6 +73,7 @@ void HealthModel::record_event(core::HealthEvent event) {
       .Add({{"source", event.source}, {"severity", std::string(core::to_string(event.severity))}})
       .Increment();
   RecordedEvent r{next_seq_++, clock_.wall_now(), std::move(event)};
+  if (is_repair_event(r.event)) last_repair_ = r;
   events_.push_back(std::move(r));
   while (events_.size() > capacity_) events_.pop_front();
   // Listeners may unsubscribe while being called: iterate over a copy of the ids.
@@ -76,6 +92,33 @@ std::vector<RecordedEvent> HealthModel::events_after(std::uint64_t after, bool* 
     if (e.seq > after) out.push_back(e);
   }
   return out;
+}
+
+std::vector<RecordedEvent> HealthModel::recent_events(size_t n) const {
+  const size_t skip = events_.size() > n ? events_.size() - n : 0;
+  return {events_.begin() + static_cast<std::ptrdiff_t>(skip), events_.end()};
+}
+
+std::vector<std::string> HealthModel::verdict_reasons(
+    const std::vector<NamedStatus>& components) const {
+  std::vector<std::string> errors, warnings;
+  for (const auto& [type, c] : conditions_) {
+    if (!c.active || c.severity == core::Severity::kInfo) continue;
+    std::string line = "condition " + type + " (" + std::string(core::to_string(c.severity)) +
+                       "): " + (c.message.empty() ? c.reason : c.message);
+    (c.severity == core::Severity::kError ? errors : warnings).push_back(std::move(line));
+  }
+  for (const auto& s : components) {
+    const auto state = s.status.state;
+    if (state != core::ComponentState::kFailed && state != core::ComponentState::kDegraded) {
+      continue;
+    }
+    std::string line = "component " + s.name + " " + std::string(core::to_string(state)) +
+                       (s.status.message.empty() ? "" : ": " + s.status.message);
+    (state == core::ComponentState::kFailed ? errors : warnings).push_back(std::move(line));
+  }
+  errors.insert(errors.end(), warnings.begin(), warnings.end());
+  return errors;
 }
 
 Verdict HealthModel::verdict(const std::vector<core::ComponentStatus>& components) const {

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "agent/api/grpc_log_bridge.h"
 #include "core/loop_call.h"
 
 namespace ng::agent {
@@ -26,18 +27,23 @@ Agent::Agent(AgentConfig config, core::Logger log)
       components_(log_.with_component("agent")),
       ctx_{config_, io_,         clock_, loop_,  workers_,  *registry_,
            health_, env_errors_, log_,   files_, processes_},
+      gate_(config_.api, clock_, *registry_),
       signals_(io_, SIGINT, SIGTERM) {
   identity_.node_name = config_.node_name;
   identity_.dry_run = config_.dry_run;
   identity_.started_at = clock_.wall_now();
   identity_.started_mono = clock_.now();
   handles_ = register_components(components_, ctx_);
-  agent_service_ = std::make_unique<AgentService>(loop_, clock_, identity_, components_, health_);
+  WatchEventsReactor::Options watch;
+  watch.max_queue = static_cast<size_t>(config_.api.watch_queue_events);
+  agent_service_ = std::make_unique<AgentService>(loop_, clock_, identity_, components_, health_,
+                                                  *registry_, watch);
   component_services_ = make_component_services(handles_, ctx_);
 }
 
 Agent::~Agent() {
   if (endpoint_stopper_.joinable()) endpoint_stopper_.join();
+  uninstall_grpc_log_bridge();
 }
 
 int Agent::run() {
@@ -45,7 +51,8 @@ int Agent::run() {
                                    {"dry_run", config_.dry_run},
                                    {"components", components_.size()}});
   // Endpoints first: a port in use fails fast, before anything touches the node.
-  grpc_ = std::make_unique<GrpcServer>(config_, log_.with_component("grpc"));
+  install_grpc_log_bridge(log_, &gate_);
+  grpc_ = std::make_unique<GrpcServer>(config_, gate_, log_.with_component("grpc"));
   grpc_->add_service(agent_service_.get());
   for (auto& s : component_services_) grpc_->add_service(s.get());
   if (!config_.grpc_socket.empty() || !config_.grpc_listen.empty()) {
@@ -103,6 +110,11 @@ int Agent::run() {
     begin_shutdown();
   });
   boost::asio::post(io_, [this] {
+    if (!config_.grpc_listen.empty()) {
+      tls_monitor_ = std::make_unique<TlsCertificateMonitor>(config_.api, clock_, *registry_,
+                                                             log_.with_component("grpc"));
+      tls_monitor_->start();
+    }
     components_.start_all();
     started_ = true;
     log_.info("nodeguard running", {{"node", config_.node_name}});
@@ -129,6 +141,7 @@ void Agent::begin_shutdown() {
     std::abort();
   });
   signals_.cancel();
+  if (tls_monitor_) tls_monitor_->stop();
   components_.stop_all();
   // gRPC shutdown waits for in-flight calls, which finish on this loop: run it elsewhere and
   // keep the loop turning until it is done.

@@ -11,7 +11,9 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "agent/api/agent_service.h"
+#include "agent/api/call_gate.h"
 #include "agent/api/grpc_server.h"
+#include "agent/api/tls_certificate_monitor.h"
 #include "agent/components.h"
 #include "agent/config/agent_config.h"
 #include "agent/health/health_model.h"
@@ -66,6 +68,8 @@ class Agent {
   ComponentContext ctx_;
   ComponentHandles handles_;
   AgentIdentity identity_;
+  CallGate gate_;
+  std::unique_ptr<TlsCertificateMonitor> tls_monitor_;
   std::unique_ptr<AgentService> agent_service_;
   std::vector<std::unique_ptr<grpc::Service>> component_services_;
   std::unique_ptr<GrpcServer> grpc_;

@@ -106,3 +106,8 @@ ng_cleanup() {
 }
 trap ng_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# ng_grep ARGS...: `cmd | ng_grep PATTERN` is `grep -q` that reads all its input. Under
+# `set -o pipefail`, grep -q exits at the first match, the writer dies of SIGPIPE and the
+# pipeline fails at random: never pipe into grep -q in these scripts.
+ng_grep() { grep "$@" >/dev/null; }

@@ -15,5 +15,7 @@ using Runner = std::function<int()>;
 void add_status_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_routes_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_peers_command(CLI::App& app, const ClientOptions& opts, Runner& run);
+void add_watch_command(CLI::App& app, const ClientOptions& opts, Runner& run);
+void add_fleet_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 
 }  // namespace ng::ngctl

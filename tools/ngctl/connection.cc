@@ -7,6 +7,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "tools/ngctl/diagnose.h"
+
 namespace ng::ngctl {
 namespace {
 
@@ -61,28 +63,110 @@ void add_client_flags(CLI::App& app, ClientOptions& opts, std::string& timeout_t
 
 std::shared_ptr<grpc::Channel> make_channel(const ClientOptions& opts, const std::string& addr,
                                             std::string* error) {
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   if (addr.empty()) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     return grpc::CreateCustomChannel("unix://" + opts.socket, grpc::InsecureChannelCredentials(),
                                      args);
   }
+  ChannelFactory factory;
+  if (!factory.init(opts, error)) return nullptr;
+  return factory.tls(addr, opts.tls_server_name);
+}
+
+std::shared_ptr<grpc::Channel> open_channel(const ClientOptions& opts) {
+  std::string error;
+  auto channel = make_channel(opts, opts.addr, &error);
+  if (!channel) std::cerr << "ngctl: " << error << "\n";
+  return channel;
+}
+
+bool ChannelFactory::init(const ClientOptions& opts, std::string* error) {
+  if (opts.tls_cert.empty() != opts.tls_key.empty()) {
+    *error = "--tls-cert and --tls-key go together";
+    return false;
+  }
   grpc::SslCredentialsOptions ssl;
-  if (!opts.tls_ca.empty() && !read_file(opts.tls_ca, &ssl.pem_root_certs, error)) return nullptr;
+  if (!opts.tls_ca.empty() && !read_file(opts.tls_ca, &ssl.pem_root_certs, error)) return false;
   if (!opts.tls_cert.empty() && !read_file(opts.tls_cert, &ssl.pem_cert_chain, error)) {
-    return nullptr;
+    return false;
   }
   if (!opts.tls_key.empty() && !read_file(opts.tls_key, &ssl.pem_private_key, error)) {
-    return nullptr;
+    return false;
   }
-  if (!opts.tls_server_name.empty()) {
-    args.SetSslTargetNameOverride(opts.tls_server_name);
+  creds_ = grpc::SslCredentials(ssl);
+  return true;
+}
+
+std::shared_ptr<grpc::Channel> ChannelFactory::tls(const std::string& addr,
+                                                   const std::string& server_name) const {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  // One connection per agent, not shared with other channels: fleet queries stay independent.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (!server_name.empty()) args.SetSslTargetNameOverride(server_name);
+  return grpc::CreateCustomChannel(addr, creds_, args);
+}
+
+bool connect_now(grpc::Channel& channel, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::system_clock::now() + timeout;
+  auto state = channel.GetState(/*try_to_connect=*/true);
+  while (state != GRPC_CHANNEL_READY) {
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
+    if (!channel.WaitForStateChange(state, deadline)) return false;
+    state = channel.GetState(true);
   }
-  return grpc::CreateCustomChannel(addr, grpc::SslCredentials(ssl), args);
+  return true;
 }
 
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout) {
   ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+}
+
+Failure explain_failure(const grpc::Status& status, const ClientOptions& opts,
+                        const std::string& addr) {
+  const std::string target = addr.empty() ? "unix://" + opts.socket : addr;
+  Failure f;
+  switch (status.error_code()) {
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED: {
+      // An agent that refuses us closes the connection without a status: ask it how.
+      const auto probe_timeout = std::min(opts.timeout, std::chrono::milliseconds(2000));
+      const Diagnosis d = status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? Diagnosis{}
+                          : addr.empty() ? diagnose_unix(opts.socket, probe_timeout)
+                                         : diagnose_tls(opts, addr, probe_timeout);
+      if (d.refused) {
+        f.message = "nodeguard at " + target + " refused the connection: " + d.reason;
+        return f;
+      }
+      f.exit_code = kExitUnreachable;
+      f.reachable = false;
+      f.message = "cannot reach nodeguard at " + target + ": " +
+                  (d.reason.empty() ? status.error_message() : d.reason);
+      return f;
+    }
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      f.message = "nodeguard at " + target + " refused the call: " + status.error_message();
+      return f;
+    default:
+      f.message = "nodeguard at " + target + " answered with an error: " + status.error_message() +
+                  " (code " + std::to_string(status.error_code()) + ")";
+      return f;
+  }
+}
+
+int report_rpc_failure(const grpc::Status& status, const ClientOptions& opts) {
+  const Failure f = explain_failure(status, opts, opts.addr);
+  std::cerr << "ngctl: " << f.message;
+  if (f.exit_code == kExitUnreachable) {
+    std::cerr << " (is the agent running? use --socket PATH or --addr HOST:PORT)";
+  } else if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+             status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+    std::cerr << " (check --tls-cert/--tls-key or your uid)";
+  }
+  std::cerr << "\n";
+  return f.exit_code;
 }
 
 int report_rpc_failure(const grpc::Status& status, const std::string& target) {

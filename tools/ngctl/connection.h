@@ -6,6 +6,7 @@
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
+#include <grpcpp/security/credentials.h>
 #include <grpcpp/support/status.h>
 
 namespace CLI {
@@ -35,7 +36,28 @@ void add_client_flags(CLI::App& app, ClientOptions& opts, std::string& timeout_t
 std::shared_ptr<grpc::Channel> make_channel(const ClientOptions& opts, const std::string& addr,
                                             std::string* error);
 
+// The channel to the agent the flags name; on bad TLS files prints why and returns null
+// (exit with kExitUsage).
+std::shared_ptr<grpc::Channel> open_channel(const ClientOptions& opts);
+
+// Channels to many agents with the same TLS settings; the files are read once. Thread-safe.
+class ChannelFactory {
+ public:
+  // False plus reason when a TLS file cannot be read.
+  bool init(const ClientOptions& opts, std::string* error);
+  // TLS to addr (HOST:PORT); server_name overrides the name checked in the certificate.
+  std::shared_ptr<grpc::Channel> tls(const std::string& addr, const std::string& server_name) const;
+
+ private:
+  // One credentials object for every channel: the CA and key are parsed once.
+  std::shared_ptr<grpc::ChannelCredentials> creds_;
+};
+
 void set_deadline(grpc::ClientContext& ctx, std::chrono::milliseconds timeout);
+
+// Connects within the timeout; false as soon as the first attempt fails (nothing listening,
+// or the agent closed the connection) instead of retrying until the deadline.
+bool connect_now(grpc::Channel& channel, std::chrono::milliseconds timeout);
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;
@@ -45,5 +67,17 @@ inline constexpr int kExitRpcError = 3;
 
 // Prints "ngctl: <one line reason>" for a failed call and returns the exit code.
 int report_rpc_failure(const grpc::Status& status, const std::string& target);
+// The same, and when the agent seems unreachable, finds out whether it is there and refused
+// us (bad or missing client certificate, uid not allowed): exit 3 with the reason.
+int report_rpc_failure(const grpc::Status& status, const ClientOptions& opts);
+
+// One failed call explained, for commands that report many targets (fleet).
+struct Failure {
+  int exit_code = kExitRpcError;
+  bool reachable = true;  // false: nothing answered at the address
+  std::string message;    // one line
+};
+Failure explain_failure(const grpc::Status& status, const ClientOptions& opts,
+                        const std::string& addr);
 
 }  // namespace ng::ngctl

@@ -1,4 +1,8 @@
+#include <grpc/support/log.h>
+
 #include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdlib>
 #include <iostream>
 
 #include "core/config_binder.h"
@@ -7,6 +11,11 @@
 
 int main(int argc, char** argv) {
   using namespace ng::ngctl;
+  // Probing a connection the agent closes must not kill us.
+  std::signal(SIGPIPE, SIG_IGN);
+  // gRPC's own log lines (handshake failures, ...) would repeat what ngctl explains in one
+  // line; GRPC_VERBOSITY=debug brings them back.
+  if (!std::getenv("GRPC_VERBOSITY")) gpr_set_log_function([](gpr_log_func_args*) {});
   CLI::App app{
       "ngctl: query and drive nodeguard agents.\n"
       "Talks gRPC to one agent over its unix socket (default) or a TLS TCP address.\n",
@@ -15,7 +24,9 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  ngctl status\n"
       "  ngctl --socket /run/nodeguard/nodeguard.sock status -o json\n"
-      "  ngctl --addr node-a:9809 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key status\n\n"
+      "  ngctl --addr node-a:9809 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key status\n"
+      "  ngctl watch --new\n"
+      "  ngctl fleet --targets nodes.txt --tls-ca ca.pem --tls-cert me.pem --tls-key me.key\n\n"
       "Exit codes: 0 the agent answered, 1 unreachable, 2 usage error, 3 the agent refused or "
       "failed the call.");
   app.require_subcommand(1);
@@ -28,6 +39,8 @@ int main(int argc, char** argv) {
   add_status_command(app, opts, run);
   add_routes_command(app, opts, run);
   add_peers_command(app, opts, run);
+  add_watch_command(app, opts, run);
+  add_fleet_command(app, opts, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <iostream>
 #include <memory>
 
 #include "nodeguard/v1/network.grpc.pb.h"
@@ -11,10 +10,8 @@ namespace ng::ngctl {
 // A stub for nodeguard.v1.Network, or null with the reason printed and *exit_code set.
 inline std::unique_ptr<nodeguard::v1::Network::Stub> network_stub(const ClientOptions& opts,
                                                                   int* exit_code) {
-  std::string error;
-  auto channel = make_channel(opts, opts.addr, &error);
+  auto channel = open_channel(opts);  // prints the reason when TLS files are unusable
   if (!channel) {
-    std::cerr << "ngctl: " << error << "\n";
     *exit_code = kExitUsage;
     return nullptr;
   }

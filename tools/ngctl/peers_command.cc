@@ -26,7 +26,7 @@ int list_peers(const ClientOptions& opts) {
   set_deadline(ctx, opts.timeout);
   nodeguard::v1::ListPeersResponse resp;
   const auto status = stub->ListPeers(&ctx, {}, &resp);
-  if (!status.ok()) return report_rpc_failure(status, opts.target());
+  if (!status.ok()) return report_rpc_failure(status, opts);
   if (opts.output == "json") {
     std::cout << to_json(resp);
     return kExitOk;
@@ -100,7 +100,7 @@ int set_peers(const ClientOptions& opts, const std::string& file) {
   set_deadline(ctx, opts.timeout);
   nodeguard::v1::SetExpectedPeersResponse resp;
   const auto status = stub->SetExpectedPeers(&ctx, req, &resp);
-  if (!status.ok()) return report_rpc_failure(status, opts.target());
+  if (!status.ok()) return report_rpc_failure(status, opts);
   if (opts.output == "json") {
     std::cout << to_json(resp);
   } else {

@@ -32,7 +32,7 @@ void add_routes_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       req.set_problems_only(*problems);
       nodeguard::v1::ListRoutesResponse resp;
       const auto status = stub->ListRoutes(&ctx, req, &resp);
-      if (!status.ok()) return report_rpc_failure(status, opts.target());
+      if (!status.ok()) return report_rpc_failure(status, opts);
       if (opts.output == "json") {
         std::cout << to_json(resp);
         return kExitOk;

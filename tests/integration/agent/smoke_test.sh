@@ -54,14 +54,14 @@ status=$("$NGCTL" --socket "$tmp/run/nodeguard.sock" status -o json) || fail "ng
 [[ $(jq -r .node_name <<<"$status") == smoke-node ]] || fail "wrong node name: $status"
 [[ $(jq -r .dry_run <<<"$status") == true ]] || fail "dry_run not reported: $status"
 [[ $(jq -r .verdict <<<"$status") =~ ^(Healthy|Degraded|Unhealthy)$ ]] || fail "no verdict: $status"
-"$NGCTL" --socket "$tmp/run/nodeguard.sock" status | grep -q "Node:.*smoke-node" || fail "table output"
+"$NGCTL" --socket "$tmp/run/nodeguard.sock" status | grep "Node:.*smoke-node" >/dev/null || fail "table output"
 [[ $(stat -c %a "$tmp/run/nodeguard.sock") == 600 ]] || fail "socket mode is not 0600"
 
 metrics=$(curl -sf "http://127.0.0.1:$port/metrics") || fail "scrape failed"
 for m in 'nodeguard_build_info{' process_cpu_seconds_total process_resident_memory_bytes process_open_fds; do
   grep -q "^$m" <<<"$metrics" || fail "metric $m missing"
 done
-curl -sf "http://127.0.0.1:$port/healthz" | grep -q ok || fail "/healthz"
+curl -sf "http://127.0.0.1:$port/healthz" | grep ok >/dev/null || fail "/healthz"
 curl -sf "http://127.0.0.1:$port/readyz" >/dev/null || fail "/readyz not ready"
 
 # An unreachable agent: one line, non-zero.

@@ -35,7 +35,7 @@ ngctl() { "$NGCTL" --socket "$SOCK" --timeout 3s "$@"; }
 verdict() { ngctl routes -o json | jq -r --arg b "$1" '.verdicts[] | select(.block == $b) | .kind' | head -1; }
 verdict_is() { [[ $(verdict "$1") == "$2" ]]; }
 metrics() { ng_in "$RL_A" curl -sf "http://127.0.0.1:$PORT/metrics"; }
-condition_is() { metrics | grep -q "^nodeguard_condition{status=\"true\",type=\"$1\"} $2"; }
+condition_is() { metrics | ng_grep "^nodeguard_condition{status=\"true\",type=\"$1\"} $2"; }
 
 rl_setup
 for n in "$RL_A" "$RL_B" "$RL_C"; do
@@ -91,7 +91,7 @@ route_c=$(ngctl routes -o json | jq -r --arg b "$RL_C_BLOCK" '.verdicts[] | sele
 [[ $route_c == *"via $RL_GW1 "* ]] || fail "C's route should show the gateway: $route_c"
 fix=$(ngctl routes -o json | jq -r --arg b "$RL_C_BLOCK" '.verdicts[] | select(.block == $b) | .fix')
 [[ $fix == *CrossSubnet* ]] || fail "fix does not name CrossSubnet: $fix"
-ngctl routes | grep -q PodRouteViaGateway || fail "table output lacks the verdict"
+ngctl routes | ng_grep PodRouteViaGateway || fail "table output lacks the verdict"
 peers=$(ngctl peers -o json)
 [[ $(jq '[.sessions[] | select(.bgp_state == "Established")] | length' <<<"$peers") -eq 2 ]] ||
   fail "ngctl peers should list 2 established sessions: $peers"
@@ -102,10 +102,10 @@ if ng_in "$RL_A" socat -T 3 - "TCP:$RL_C_POD:8080,connect-timeout=3" </dev/null 
 fi
 ng_wait_until 30 condition_is PodRouteViaGateway 1 || fail "condition PodRouteViaGateway not set"
 ng_wait_until 30 condition_is PodUnreachable 1 || fail "nodeguard's TCP probe to the pod did not fail"
-metrics | grep -q '^nodeguard_probe_failures_total{kind="pod",protocol="tcp",reason="[a-z]*",target="pod-c"}' ||
+metrics | ng_grep '^nodeguard_probe_failures_total{kind="pod",protocol="tcp",reason="[a-z]*",target="pod-c"}' ||
   fail "probe failure metric missing"
-metrics | grep -q '^nodeguard_route_verdicts{kind="PodRouteViaGateway"} 1' || fail "verdict gauge"
-metrics | grep -q '^nodeguard_bgp_sessions{state="Established"} 2' || fail "session gauge"
+metrics | ng_grep '^nodeguard_route_verdicts{kind="PodRouteViaGateway"} 1' || fail "verdict gauge"
+metrics | ng_grep '^nodeguard_bgp_sessions{state="Established"} 2' || fail "session gauge"
 ng_log "phase 1 ok: B healthy, C via the gateway, pod traffic fails"
 ngctl routes --wide >&2
 ngctl peers >&2
@@ -151,7 +151,7 @@ bad=$(echo '{"peers": [{"node_ip": "node-c"}]}' | ngctl peers set --file - 2>&1)
 rc=$?
 set -e
 [[ $rc -eq 3 && $bad == *"peers[0].node_ip"* ]] || fail "bad SetExpectedPeers: rc=$rc $bad"
-ngctl peers set --file "$NG_TMP/peers.json" | grep -q "2 peers" || fail "ngctl peers set"
+ngctl peers set --file "$NG_TMP/peers.json" | ng_grep "2 peers" || fail "ngctl peers set"
 all_healthy() {
   local j
   j=$(ngctl routes -o json)
@@ -190,7 +190,7 @@ rl_stop_bird c
 ng_wait_until 30 condition_is BGPPeerDown 1 || fail "BGPPeerDown not reported after BIRD on C stopped"
 state=$(ngctl peers -o json | jq -r --arg ip "$RL_C_IP" '.sessions[] | select(.neighbor_address == $ip) | .bgp_state')
 [[ -n $state && $state != Established ]] || fail "session to C still reported as '$state'"
-ngctl peers | grep -q "$RL_C_IP" || fail "ngctl peers table lacks C"
+ngctl peers | ng_grep "$RL_C_IP" || fail "ngctl peers table lacks C"
 ng_log "phase 3 ok: session to C reported $state"
 
 ng_in "$RL_A" kill -TERM "$(ng_in "$RL_A" pgrep -f "$NG_TMP/nodeguard.yaml" | head -1)" 2>/dev/null || true

@@ -1,0 +1,43 @@
+#include <gtest/gtest.h>
+
+#include "agent/api/call_policy.h"
+
+namespace ng::agent {
+namespace {
+
+TEST(CallPolicy, MutatingMethodsAreExactlyRepairAndSetExpectedPeers) {
+  EXPECT_TRUE(method_traits("/nodeguard.v1.Netfilter/Repair").mutating);
+  EXPECT_TRUE(method_traits("/nodeguard.v1.Network/SetExpectedPeers").mutating);
+  for (const char* read_only :
+       {"/nodeguard.v1.Agent/GetHealth", "/nodeguard.v1.Agent/WatchEvents",
+        "/nodeguard.v1.Netfilter/ListRules", "/nodeguard.v1.Network/ListPeers",
+        "/nodeguard.v1.Logs/TailLogs", "/grpc.health.v1.Health/Check", "", "garbage",
+        "/nodeguard.v1.Netfilter/Repair/extra", "/nodeguard.v1.Netfilter/repair"}) {
+    EXPECT_FALSE(method_traits(read_only).mutating) << read_only;
+  }
+}
+
+TEST(CallPolicy, StreamingComesFromTheDescriptorsOfLinkedServices) {
+  EXPECT_TRUE(method_traits("/nodeguard.v1.Agent/WatchEvents").streaming);
+  EXPECT_FALSE(method_traits("/nodeguard.v1.Agent/GetHealth").streaming);
+  EXPECT_FALSE(method_traits("/nodeguard.v1.Agent/GetStatus").streaming);
+  EXPECT_TRUE(method_traits("/grpc.health.v1.Health/Watch").streaming);
+  EXPECT_FALSE(method_traits("/grpc.health.v1.Health/Check").streaming);
+  EXPECT_TRUE(
+      method_traits("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo").streaming);
+  // Unknown methods are unary: they pay a rate token and get UNIMPLEMENTED.
+  EXPECT_FALSE(method_traits("/nodeguard.v1.Agent/NoSuchMethod").streaming);
+  EXPECT_FALSE(method_traits("/x.Y/Z").streaming);
+}
+
+TEST(CallPolicy, DescriptorNames) {
+  EXPECT_EQ(method_descriptor_name("/nodeguard.v1.Agent/GetHealth"),
+            "nodeguard.v1.Agent.GetHealth");
+  EXPECT_EQ(method_descriptor_name("nodeguard.v1.Agent/GetHealth"), "");
+  EXPECT_EQ(method_descriptor_name("/nodeguard.v1.Agent/"), "");
+  EXPECT_EQ(method_descriptor_name("//GetHealth"), "");
+  EXPECT_EQ(method_descriptor_name("/a/b/c"), "");
+}
+
+}  // namespace
+}  // namespace ng::agent
