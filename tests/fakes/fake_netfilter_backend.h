@@ -60,16 +60,23 @@ class FakeNetfilterBackend final : public netfilter::Backend {
     auto st = apply_restore(f, text);
     if (st) {
       std::lock_guard lock(mu_);
+      ++commits_;
       after = after_commit_;
     }
     if (after) after();
     return st;
   }
 
-  core::Result<std::uint64_t> change_token(Family, const std::string&) override {
+  // A hash of the table's content: changes with the table, like IPT_SO_GET_INFO would.
+  core::Result<std::uint64_t> change_token(Family f, const std::string& table) override {
     std::lock_guard lock(mu_);
     ++token_reads_;
-    return version_;
+    auto it = tables_.find({f, table});
+    if (it == tables_.end()) return std::uint64_t{0};
+    netfilter::RenderOptions o;
+    o.comments = false;
+    return static_cast<std::uint64_t>(
+        std::hash<std::string>{}(netfilter::render_table(it->second, o)));
   }
 
   // --- test controls ---
@@ -174,7 +181,6 @@ class FakeNetfilterBackend final : public netfilter::Backend {
     }
     tables_ = std::move(work);
     ++version_;
-    ++commits_;
     return core::Ok{};
   }
 
@@ -217,6 +223,7 @@ class FakeNetfilterBackend final : public netfilter::Backend {
     std::lock_guard l(mu_);
     return restores_;
   }
+  // Commits made through the Backend interface (the guard's), not the test's own restores.
   int commits() const {
     std::lock_guard l(mu_);
     return commits_;
