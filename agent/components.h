@@ -10,10 +10,16 @@ namespace grpc {
 class Service;
 }
 
+namespace ng::netfilter {
+class Guard;
+}
+
 namespace ng::agent {
 
 // Typed handles to the components the API needs to query; null when not registered.
-struct ComponentHandles {};
+struct ComponentHandles {
+  netfilter::Guard* netfilter = nullptr;  // the iptables guard (request_check, repair, view)
+};
 
 // The one place that decides which components run, in which order (start order; stop is the
 // reverse). Components read their config section from ctx.config.

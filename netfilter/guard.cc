@@ -97,36 +97,45 @@ RepairOutcome run_repair_job(RepairJob& j) {
       j.current.reset();
     }
   }
-  if (!j.current) {
-    auto r = j.backend->read(f, table);
-    if (!r) {
-      o.error = r.error();
-      return o;
+  // A legacy commit is refused (EAGAIN) when the table changed since libiptc's snapshot:
+  // re-read, re-plan and commit again, a few times.
+  for (int attempt = 0;; ++attempt) {
+    if (!j.current) {
+      auto r = j.backend->read(f, table);
+      if (!r) {
+        o.error = r.error();
+        return o;
+      }
+      j.current = std::move(*r);
     }
-    j.current = std::move(*r);
-  }
-  Assessment a = assess(*j.current, *j.snapshot, j.contributed, *j.policy, j.opts);
-  o.plan = plan_repair(a.expected, *j.current, *j.policy, j.restore_policies);
-  if (!o.plan.empty()) o.restore_text = render_restore(o.plan);
-  if (!j.dry_run && !o.plan.empty()) {
-    auto st = j.backend->commit(f, o.plan);
-    if (!st) {
-      o.error = st.error();
-    } else {
-      o.committed = true;
-      o.committed_at = j.clock->now();
-      if (auto t = j.backend->change_token(f, table)) o.token_after = *t;
-      auto back = j.backend->read(f, table);
-      if (back) {
-        o.verify_problems = verify_applied(a.expected, *back, *j.policy, j.restore_policies);
-        o.after = std::move(*back);
+    Assessment a = assess(*j.current, *j.snapshot, j.contributed, *j.policy, j.opts);
+    o.plan = plan_repair(a.expected, *j.current, *j.policy, j.restore_policies);
+    o.restore_text = o.plan.empty() ? std::string() : render_restore(o.plan);
+    o.error.reset();
+    if (!j.dry_run && !o.plan.empty()) {
+      auto st = j.backend->commit(f, o.plan);
+      if (!st) {
+        o.error = st.error();
+        if (st.error().kind == core::EnvErrorKind::kUnavailable && attempt < 2) {
+          j.current.reset();
+          continue;
+        }
       } else {
-        o.verify_problems.push_back("read back failed: " + back.error().message);
+        o.committed = true;
+        o.committed_at = j.clock->now();
+        if (auto t = j.backend->change_token(f, table)) o.token_after = *t;
+        auto back = j.backend->read(f, table);
+        if (back) {
+          o.verify_problems = verify_applied(a.expected, *back, *j.policy, j.restore_policies);
+          o.after = std::move(*back);
+        } else {
+          o.verify_problems.push_back("read back failed: " + back.error().message);
+        }
       }
     }
+    o.assessment = std::move(a);
+    return o;
   }
-  o.assessment = std::move(a);
-  return o;
 }
 
 }  // namespace
@@ -181,13 +190,15 @@ struct Guard::Watch {
   bool persist_again = false;
 };
 
-Guard::Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps)
+Guard::Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps,
+             std::unique_ptr<ChangeSource> nft_events)
     : opt_(std::move(options)),
       policy_(std::make_shared<GuardPolicy>(opt_.policy)),
       backends_(std::move(backends)),
       d_(std::move(deps)),
       metrics_(d_.metrics),
-      lock_(opt_.lock_path) {}
+      lock_(opt_.lock_path),
+      nft_events_(std::move(nft_events)) {}
 
 Guard::~Guard() {
   alive_.reset();
@@ -199,7 +210,7 @@ Guard::Watch* Guard::find(const TableKey& k) {
 }
 
 void Guard::start() {
-  if (phase_ != Phase::kStopped) return;
+  if (phase_ != Phase::kStopped || !opt_.enabled) return;
   phase_ = Phase::kStarting;
   alive_ = std::make_shared<bool>(true);
   d_.log.info("netfilter guard starting", {{"backend", opt_.backend_mode},
@@ -308,6 +319,20 @@ void Guard::on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot>
   for (auto k : choice.watch) names.emplace_back(to_string(k));
   d_.log.info("netfilter guard running",
               {{"backends", join(names, ",")}, {"why", choice.why}, {"tables", watches_.size()}});
+  const bool watch_nft =
+      std::find(choice.watch.begin(), choice.watch.end(), BackendKind::kNft) != choice.watch.end();
+  if (watch_nft && nft_events_) {
+    auto st = nft_events_->start(
+        [this](Family f, const std::string& t) { notify_changed(BackendKind::kNft, f, t); },
+        [this] { notify_events_lost(BackendKind::kNft); });
+    if (st) {
+      nft_events_running_ = true;
+    } else {
+      d_.log.warn("nftables notifications unavailable; polling the generation id instead",
+                  {{"error", st.error().message}});
+      report_env_error(st.error());
+    }
+  }
   const auto now = d_.clock.now();
   for (auto& [k, w] : watches_) start_check(*w, "start", now);
   arm_poll();
@@ -320,6 +345,8 @@ void Guard::stop() {
   alive_.reset();
   if (poll_timer_) poll_timer_->cancel();
   if (verify_timer_) verify_timer_->cancel();
+  if (nft_events_running_) nft_events_->stop();
+  nft_events_running_ = false;
   for (auto& [k, w] : watches_) w->timer->cancel();
   d_.log.info("netfilter guard stopped");
 }
@@ -757,10 +784,14 @@ void Guard::persist(Watch& w) {
   });
 }
 
+bool Guard::polled(const TableKey& k) const {
+  return k.backend == BackendKind::kLegacy || !nft_events_running_;
+}
+
 void Guard::arm_poll() {
-  bool any_legacy = false;
-  for (const auto& [k, w] : watches_) any_legacy = any_legacy || k.backend == BackendKind::kLegacy;
-  if (!any_legacy || phase_ != Phase::kRunning) return;
+  bool any = false;
+  for (const auto& [k, w] : watches_) any = any || polled(k);
+  if (!any || phase_ != Phase::kRunning) return;
   if (!poll_timer_) poll_timer_ = d_.clock.make_timer();
   poll_timer_->arm(opt_.poll_interval, [this] { poll(); });
 }
@@ -773,7 +804,7 @@ void Guard::poll() {
   }
   std::vector<std::pair<TableKey, std::shared_ptr<Backend>>> targets;
   for (const auto& [k, w] : watches_) {
-    if (k.backend == BackendKind::kLegacy) targets.emplace_back(k, w->backend);
+    if (polled(k)) targets.emplace_back(k, w->backend);
   }
   poll_in_flight_ = true;
   d_.workers.post([this, alive = std::weak_ptr<bool>(alive_), targets, &loop = d_.loop] {
@@ -874,6 +905,11 @@ void Guard::update_conditions() {
 
 core::ComponentStatus Guard::status() const {
   core::ComponentStatus s;
+  if (!opt_.enabled) {
+    s.state = core::ComponentState::kDisabled;
+    s.message = "netfilter.enabled is false";
+    return s;
+  }
   if (phase_ == Phase::kStopped) return s;
   if (phase_ == Phase::kStarting) {
     s.state = core::ComponentState::kStarting;
@@ -905,7 +941,8 @@ core::ComponentStatus Guard::status() const {
                {"guarded_rules", std::to_string(rules)},
                {"repairs", std::to_string(repairs_total_)},
                {"fighting", join(fighting, ",")},
-               {"dry_run", opt_.dry_run ? "true" : "false"}};
+               {"dry_run", opt_.dry_run ? "true" : "false"},
+               {"nft_events", nft_events_running_ ? "netlink" : "poll"}};
   return s;
 }
 

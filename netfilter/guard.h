@@ -29,6 +29,7 @@ namespace ng::netfilter {
 using namespace std::chrono_literals;
 
 struct GuardOptions {
+  bool enabled = true;                // false: the component reports disabled and does nothing
   std::string backend_mode = "auto";  // auto | legacy | nft
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   GuardPolicy policy;
@@ -128,6 +129,16 @@ struct RepairOutcome {
   std::optional<Table> after;                // read back after the commit
 };
 
+// Push notifications of table changes (nft: NFNLGRP_NFTABLES netlink, netfilter/nft). Without
+// one, or when it fails to start, nft tables are polled through their change token like legacy.
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  virtual core::Status start(std::function<void(Family, const std::string&)> on_change,
+                             std::function<void()> on_lost) = 0;
+  virtual void stop() = 0;
+};
+
 // The netfilter guard: keeps a last-known-good snapshot of the guarded chains of every watched
 // table, notices drift (nft: netlink notifications fed through notify_changed(); legacy: a poll
 // of a cheap change token; both: a periodic verify and request_check()), tells a flush from a
@@ -146,7 +157,8 @@ class Guard final : public core::Component {
     core::Logger log;
   };
 
-  Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps);
+  Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps,
+        std::unique_ptr<ChangeSource> nft_events = nullptr);
   ~Guard() override;
 
   std::string_view name() const override { return "netfilter"; }
@@ -192,6 +204,7 @@ class Guard final : public core::Component {
   void poll();
   void verify_all();
   void arm_poll();
+  bool polled(const TableKey& k) const;
   void arm_verify();
   void update_conditions();
   std::vector<Chain> contributions(const TableKey& k) const;
@@ -221,6 +234,8 @@ class Guard final : public core::Component {
   bool failing_condition_ = false;
   std::uint64_t repairs_total_ = 0;
   bool env_error_ = false;
+  std::unique_ptr<ChangeSource> nft_events_;
+  bool nft_events_running_ = false;
   std::map<std::pair<BackendKind, Family>, bool> usable_;
 };
 

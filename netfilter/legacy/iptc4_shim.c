@@ -1,0 +1,71 @@
+/* IPv4 half of the libiptc shim (see iptc_shim.h). */
+#include <libiptc/libiptc.h>
+
+#define P(name) iptc_##name
+#define ENTRY struct ipt_entry
+#define SFX(name) ngiptc4_##name
+#include "netfilter/legacy/iptc_shim_impl.inc"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+int ngiptc4_do_read(const char* table, void** out) {
+  return ngiptc4_read(table, (struct ngiptc4_table**)out);
+}
+void ngiptc4_do_free(void* t) {
+  ngiptc4_free_table((struct ngiptc4_table*)t);
+}
+size_t ngiptc4_do_chain_count(const void* t) {
+  return ((const struct ngiptc4_table*)t)->nchains;
+}
+const void* ngiptc4_do_chain(const void* t, size_t i) {
+  return &((const struct ngiptc4_table*)t)->chains[i];
+}
+int ngiptc4_do_begin(const char* table, void** out) {
+  return ngiptc4_begin(table, (struct xtc_handle**)out);
+}
+int ngiptc4_do_chain_reset(void* h, const char* c) {
+  return ngiptc4_chain_reset(h, c);
+}
+int ngiptc4_do_append(void* h, const char* c, const unsigned char* b) {
+  return ngiptc4_append(h, c, b);
+}
+int ngiptc4_do_insert(void* h, const char* c, const unsigned char* b, unsigned int p) {
+  return ngiptc4_insert(h, c, b, p);
+}
+int ngiptc4_do_delete_num(void* h, const char* c, unsigned int p) {
+  return ngiptc4_delete_num(h, c, p);
+}
+int ngiptc4_do_set_policy(void* h, const char* c, const char* p) {
+  return ngiptc4_set_policy(h, c, p);
+}
+int ngiptc4_do_commit(void* h) {
+  return ngiptc4_commit(h);
+}
+void ngiptc4_do_abort(void* h) {
+  iptc_free(h);
+}
+const char* ngiptc4_do_strerror(int err) {
+  return iptc_strerror(err);
+}
+
+int ngiptc4_do_get_info(int fd, const char* table, unsigned int* out /* 13 words */) {
+  struct ipt_getinfo info;
+  socklen_t len = sizeof(info);
+  memset(&info, 0, sizeof(info));
+  strncpy(info.name, table, sizeof(info.name) - 1);
+  if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len) < 0) return errno;
+  out[0] = info.valid_hooks;
+  for (int i = 0; i < 5; ++i) {
+    out[1 + i] = info.hook_entry[i];
+    out[6 + i] = info.underflow[i];
+  }
+  out[11] = info.num_entries;
+  out[12] = info.size;
+  return 0;
+}
+int ngiptc4_do_socket(void) {
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+  return fd < 0 ? -errno : fd;
+}
