@@ -208,7 +208,7 @@ Assessment assess(const Table& current, const Table& snapshot,
   if (opts.canary_expected && !a.canary_present) {
     a.flush = true;
     flush_why = "canary chain " + std::string(GuardPolicy::kCanary) + " gone";
-  } else if (chains_with_rules > 0 && 2 * chains_gone >= chains_with_rules &&
+  } else if (chains_with_rules >= 3 && 2 * chains_gone >= chains_with_rules &&
              (jumps > 0 ? jumps_left == 0 : emptied_present)) {
     a.flush = true;
     flush_why = std::to_string(chains_gone) + " of " + std::to_string(chains_with_rules) +

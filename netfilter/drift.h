@@ -48,8 +48,9 @@ struct Assessment {
 // built-in chains holding jumps; always repaired when missing). The rule:
 //
 //  * Flush: our canary chain is gone (when we had created it), or every jump from the built-in
-//    chains into guarded chains is gone and at least half of the guarded chains that had rules
-//    are gone or empty (what `iptables -F` leaves). Everything in the snapshot comes back.
+//    chains into guarded chains is gone and at least half (and at least 3) of the guarded chains
+//    that had rules are gone or empty (what `iptables -F` leaves). Everything in the snapshot
+//    comes back.
 //  * Otherwise a guarded chain that vanished together with every jump into it was removed by
 //    its owner (a pod deleted removes its CNI-DN-* chain): accepted. Drift is a jump from a
 //    built-in chain gone while its target chain is still there, guarded jumps out of order, a

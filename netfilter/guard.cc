@@ -56,6 +56,30 @@ bool same_content(const Table& a, const Table& b) {
   return true;
 }
 
+// The first difference between two snapshots, in words (debug logs).
+std::string first_difference(const Table& a, const Table& b) {
+  ChainIndex bi(b);
+  for (const auto& ca : a.chains) {
+    const Chain* cb = bi.find(ca.name);
+    if (!cb) return "chain " + ca.name + " is new";
+    if (cb->policy != ca.policy)
+      return "policy of " + ca.name + " " + cb->policy + " -> " + ca.policy;
+    if (cb->rules.size() != ca.rules.size()) {
+      return ca.name + " has " + std::to_string(ca.rules.size()) + " rules, was " +
+             std::to_string(cb->rules.size());
+    }
+    for (size_t i = 0; i < ca.rules.size(); ++i) {
+      if (ca.rules[i].spec != cb->rules[i].spec)
+        return ca.name + " rule " + std::to_string(i + 1) + " changed";
+    }
+  }
+  ChainIndex ai(a);
+  for (const auto& cb : b.chains) {
+    if (!ai.find(cb.name)) return "chain " + cb.name + " is gone";
+  }
+  return "none";
+}
+
 double seconds(core::Duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -185,6 +209,8 @@ struct Guard::Watch {
   core::Duration backoff{0};
   bool fighting = false;
   std::unique_ptr<core::Timer> timer;  // backoff and retry
+  std::unique_ptr<core::Timer> settle_timer;
+  std::optional<core::MonoTime> drift_since;  // partial drift first seen, waiting for grace
   // Persistence.
   bool persist_in_flight = false;
   bool persist_again = false;
@@ -302,6 +328,7 @@ void Guard::on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot>
         w->key = TableKey{b->kind(), f, t};
         w->backend = b;
         w->timer = d_.clock.make_timer();
+        w->settle_timer = d_.clock.make_timer();
         if (auto it = loaded.find(w->key); it != loaded.end()) {
           w->snapshot = std::make_shared<Table>(std::move(it->second.table));
           w->have_snapshot = true;
@@ -347,7 +374,10 @@ void Guard::stop() {
   if (verify_timer_) verify_timer_->cancel();
   if (nft_events_running_) nft_events_->stop();
   nft_events_running_ = false;
-  for (auto& [k, w] : watches_) w->timer->cancel();
+  for (auto& [k, w] : watches_) {
+    w->timer->cancel();
+    w->settle_timer->cancel();
+  }
   d_.log.info("netfilter guard stopped");
 }
 
@@ -481,12 +511,17 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
     return;
   }
   if (!A.has_drift()) {
+    if (w.drift_since) {
+      w.drift_since.reset();
+      w.settle_timer->cancel();
+      d_.log.debug("netfilter partial change settled without drift", {{"table", w.key.str()}});
+    }
     if (!same_content(A.expected, *w.snapshot)) {
       metrics_.accepted(w.key.backend, w.key.family, w.key.table);
       d_.log.info("netfilter snapshot updated",
                   {{"table", w.key.str()},
-                   {"changes",
-                    A.accepted.empty() ? std::string("rules added") : join(A.accepted, "; ", 10)}});
+                   {"changes", A.accepted.empty() ? first_difference(A.expected, *w.snapshot)
+                                                  : join(A.accepted, "; ", 10)}});
       accept_snapshot(w, A.expected, A.canary_present);
     }
     if (w.fighting && d_.clock.now() - w.last_repair_at >
@@ -506,7 +541,28 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
     return;
   }
 
-  // Drift.
+  // Drift. A partial change gets drift_grace to settle (an owner's multi-step change).
+  if (!A.flush && opt_.drift_grace.count() > 0) {
+    const auto now = d_.clock.now();
+    if (!w.drift_since) {
+      w.drift_since = now;
+      w.state = "drift";
+      d_.log.debug("netfilter partial change; waiting for it to settle",
+                   {{"table", w.key.str()}, {"drift", A.signature}});
+      w.settle_timer->arm(opt_.drift_grace, [this, k = w.key, detected_at] {
+        if (Watch* x = find(k)) start_check(*x, "settle", detected_at);
+      });
+      finish(w);
+      return;
+    }
+    if (now - *w.drift_since < opt_.drift_grace) {
+      finish(w);
+      return;
+    }
+    detected_at = std::min(detected_at, *w.drift_since);
+  }
+  w.drift_since.reset();
+  w.settle_timer->cancel();
   w.last_drift = A.drift;
   w.state = "drift";
   for (const auto& k : kinds_of(A.drift)) {

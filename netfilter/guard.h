@@ -36,6 +36,10 @@ struct GuardOptions {
   core::Duration poll_interval = 100ms;  // legacy change check
   core::Duration verify_interval = 60s;  // full read without a change signal
   core::Duration retry_interval = 5s;    // after a failed read or commit
+  // A partial change (not a flush) must persist this long before it is repaired: the CNI
+  // plugins tear a pod down in steps (flush its chain, delete the jump, delete the chain) that
+  // look like drift halfway. Flushes are repaired at once.
+  core::Duration drift_grace = 1s;
   std::chrono::milliseconds lock_timeout{5000};
   std::string lock_path;  // empty: XTABLES_LOCKFILE or /run/xtables.lock
   bool restore_policies = false;

@@ -19,6 +19,7 @@ GuardOptions guard_options(const NetfilterConfig& c, bool dry_run, const std::st
   o.poll_interval = c.poll_interval;
   o.verify_interval = c.verify_interval;
   o.lock_timeout = c.lock_timeout;
+  o.drift_grace = c.drift_grace;
   o.restore_policies = c.restore_policies;
   o.dry_run = dry_run;
   o.snapshot_dir = state_dir.empty() ? std::string() : state_dir + "/netfilter";

@@ -31,6 +31,11 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "How often every guarded table is verified without a change signal (nft skips the "
           "read when the ruleset generation did not move).",
           core::duration_range(100ms, 1h));
+  b.field("drift_grace", c.drift_grace,
+          "How long a partial change (rules or chains missing, not a flush) must persist before "
+          "it is repaired. The CNI plugins delete a pod's chains in steps that look like drift "
+          "halfway; flushes are repaired at once.",
+          core::duration_range(0ms, 60s));
   b.field("lock_timeout", c.lock_timeout,
           "How long a repair waits for the xtables lock (/run/xtables.lock, or XTABLES_LOCKFILE) "
           "before giving up and retrying later.",

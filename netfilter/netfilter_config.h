@@ -24,6 +24,7 @@ struct NetfilterConfig {
   core::Millis poll_interval{100};
   core::Millis verify_interval{60000};
   core::Millis lock_timeout{5000};
+  core::Millis drift_grace{1000};
   bool restore_policies = false;
 };
 

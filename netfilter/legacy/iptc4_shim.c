@@ -7,6 +7,8 @@
 #include "netfilter/legacy/iptc_shim_impl.inc"
 
 #include <netinet/in.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -68,4 +70,44 @@ int ngiptc4_do_get_info(int fd, const char* table, unsigned int* out /* 13 words
 int ngiptc4_do_socket(void) {
   int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
   return fd < 0 ? -errno : fd;
+}
+
+/* Hash of the table's entries without their packet/byte counters (which move with traffic):
+ * changes with any rule, policy or chain change. Copies the whole table (IPT_SO_GET_ENTRIES). */
+int ngiptc4_do_content_hash(int fd, const char* table, unsigned long long* out) {
+  struct ipt_getinfo info;
+  socklen_t len = sizeof(info);
+  memset(&info, 0, sizeof(info));
+  strncpy(info.name, table, sizeof(info.name) - 1);
+  if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len) < 0) return errno;
+  size_t total = sizeof(struct ipt_get_entries) + info.size;
+  struct ipt_get_entries* e = malloc(total);
+  if (!e) return ENOMEM;
+  memset(e, 0, sizeof(*e));
+  strncpy(e->name, table, sizeof(e->name) - 1);
+  e->size = info.size;
+  socklen_t elen = (socklen_t)total;
+  if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, e, &elen) < 0) {
+    int err = errno;
+    free(e);
+    return err;
+  }
+  unsigned long long h = 1469598103934665603ull;
+  const unsigned char* p = (const unsigned char*)e->entrytable;
+  const unsigned char* end = p + e->size;
+  const size_t cstart = offsetof(struct ipt_entry, counters);
+  const size_t cend = cstart + sizeof(((struct ipt_entry*)0)->counters);
+  while (p < end) {
+    const struct ipt_entry* en = (const struct ipt_entry*)p;
+    if (en->next_offset < sizeof(*en) || p + en->next_offset > end) break;
+    for (size_t i = 0; i < en->next_offset; ++i) {
+      if (i >= cstart && i < cend) continue;
+      h ^= p[i];
+      h *= 1099511628211ull;
+    }
+    p += en->next_offset;
+  }
+  free(e);
+  *out = h;
+  return 0;
 }

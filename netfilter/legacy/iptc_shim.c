@@ -31,7 +31,8 @@ struct chain_copy {
   void ngiptc##fam##_do_abort(void* h);                                                        \
   const char* ngiptc##fam##_do_strerror(int err);                                              \
   int ngiptc##fam##_do_get_info(int fd, const char* table, unsigned int* out);                 \
-  int ngiptc##fam##_do_socket(void);
+  int ngiptc##fam##_do_socket(void);                                                           \
+  int ngiptc##fam##_do_content_hash(int fd, const char* table, unsigned long long* out);
 DECLARE(4)
 DECLARE(6)
 
@@ -165,5 +166,14 @@ int ngiptc_get_info(int fd, int family, const char* table, ngiptc_info* out) {
   }
   out->num_entries = w[11];
   out->size = w[12];
+  return 0;
+}
+
+int ngiptc_content_hash(int fd, int family, const char* table, uint64_t* out) {
+  unsigned long long h = 0;
+  int rc = DISPATCH(family, ngiptc4_do_content_hash(fd, table, &h),
+                    ngiptc6_do_content_hash(fd, table, &h));
+  if (rc) return rc;
+  *out = h;
   return 0;
 }

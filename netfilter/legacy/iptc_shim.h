@@ -58,6 +58,10 @@ typedef struct {
 int ngiptc_info_socket(int family); /* -errno on failure */
 int ngiptc_get_info(int fd, int family, const char* table, ngiptc_info* out);
 
+/* A hash of every entry of the table without packet/byte counters: catches what GET_INFO cannot
+ * (a policy flip, a rule replaced by one of the same size). Copies the table: costs O(size). */
+int ngiptc_content_hash(int fd, int family, const char* table, uint64_t* out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -47,8 +47,9 @@ std::uint64_t fnv1a(const void* data, size_t n, std::uint64_t h = 14695981039346
 
 }  // namespace
 
-LegacyBackend::LegacyBackend(core::ProcessRunner& runner, std::string proc_net)
-    : runner_(runner), proc_net_(std::move(proc_net)) {}
+LegacyBackend::LegacyBackend(core::ProcessRunner& runner, std::string proc_net,
+                             std::chrono::milliseconds content_every)
+    : runner_(runner), proc_net_(std::move(proc_net)), content_every_(content_every) {}
 
 LegacyBackend::~LegacyBackend() {
   for (int fd : info_fd_) {
@@ -86,17 +87,35 @@ bool LegacyBackend::listed(Family f, const std::string& table) {
   return entry.second.count(table) > 0;
 }
 
-core::Result<std::uint64_t> LegacyBackend::info_token(Family f, const std::string& table) {
-  std::lock_guard lock(info_mu_);
+// info_mu_ held. The raw socket, made once per family; -errno on failure.
+int LegacyBackend::info_fd(Family f) {
   int& fd = info_fd_[f == Family::kIPv4 ? 0 : 1];
   if (fd < 0) {
     fd = ngiptc_info_socket(fam(f));
     if (fd < 0) {
-      const int err = -fd;
+      const int err = fd;
       fd = -1;
-      return core::EnvError::from_errno(err, "raw socket for IPT_SO_GET_INFO");
+      return err;
     }
   }
+  return fd;
+}
+
+core::Result<std::uint64_t> LegacyBackend::content_token(Family f, const std::string& table) {
+  std::lock_guard lock(info_mu_);
+  const int fd = info_fd(f);
+  if (fd < 0) return core::EnvError::from_errno(-fd, "raw socket for IPT_SO_GET_ENTRIES");
+  std::uint64_t h = 0;
+  if (int rc = ngiptc_content_hash(fd, fam(f), table.c_str(), &h); rc != 0) {
+    return core::EnvError::from_errno(rc, "IPT_SO_GET_ENTRIES " + table);
+  }
+  return h;
+}
+
+core::Result<std::uint64_t> LegacyBackend::info_token(Family f, const std::string& table) {
+  std::lock_guard lock(info_mu_);
+  const int fd = info_fd(f);
+  if (fd < 0) return core::EnvError::from_errno(-fd, "raw socket for IPT_SO_GET_INFO");
   ngiptc_info info{};
   if (int rc = ngiptc_get_info(fd, fam(f), table.c_str(), &info); rc != 0) {
     return core::EnvError::from_errno(rc, "IPT_SO_GET_INFO " + table);
@@ -106,7 +125,22 @@ core::Result<std::uint64_t> LegacyBackend::info_token(Family f, const std::strin
 
 core::Result<std::uint64_t> LegacyBackend::change_token(Family f, const std::string& table) {
   if (!listed(f, table)) return std::uint64_t{0};
-  return info_token(f, table);
+  auto info = info_token(f, table);
+  if (!info) return info.error();
+  const auto now = std::chrono::steady_clock::now();
+  Content c;
+  {
+    std::lock_guard lock(info_mu_);
+    c = content_[{f, table}];
+  }
+  if (c.info != *info || now - c.at >= content_every_) {
+    auto h = content_token(f, table);
+    if (!h) return h.error();
+    c = Content{*info, *h, now};
+    std::lock_guard lock(info_mu_);
+    content_[{f, table}] = c;
+  }
+  return fnv1a(&c.hash, sizeof(c.hash), *info);
 }
 
 core::Result<Table> LegacyBackend::read(Family f, const std::string& table) {

@@ -22,18 +22,27 @@ namespace ng::netfilter {
 // touched (reading one would instantiate it).
 class LegacyBackend final : public Backend {
  public:
-  explicit LegacyBackend(core::ProcessRunner& runner, std::string proc_net = "/proc/net");
+  // content_every: how stale the content hash inside the change token may be (see below).
+  explicit LegacyBackend(core::ProcessRunner& runner, std::string proc_net = "/proc/net",
+                         std::chrono::milliseconds content_every = std::chrono::seconds(1));
   ~LegacyBackend() override;
 
   BackendKind kind() const override { return BackendKind::kLegacy; }
   core::Status available(Family family) override;
   core::Result<Table> read(Family family, const std::string& table) override;
   core::Status commit(Family family, const TablePlan& plan) override;
+  // IPT_SO_GET_INFO (size, entries, hooks: every flush or added/removed rule shows, copying no
+  // rules) combined with a content hash of the entries without counters that is refreshed at
+  // most every content_every (a policy flip or a same-size rule replacement shows within that).
   core::Result<std::uint64_t> change_token(Family family, const std::string& table) override;
+
+  // The two halves, for the benchmark.
+  core::Result<std::uint64_t> info_token(Family f, const std::string& table);
+  core::Result<std::uint64_t> content_token(Family f, const std::string& table);
 
  private:
   bool listed(Family f, const std::string& table);
-  core::Result<std::uint64_t> info_token(Family f, const std::string& table);
+  int info_fd(Family f);
   core::Status commit_libiptc(Family f, const TablePlan& plan);
   core::Status commit_restore(Family f, const TablePlan& plan);
 
@@ -43,6 +52,13 @@ class LegacyBackend final : public Backend {
   std::mutex info_mu_;
   int info_fd_[2] = {-1, -1};
   std::map<Family, std::pair<std::chrono::steady_clock::time_point, std::set<std::string>>> names_;
+  std::chrono::milliseconds content_every_;
+  struct Content {
+    std::uint64_t info = 0;
+    std::uint64_t hash = 0;
+    std::chrono::steady_clock::time_point at{};
+  };
+  std::map<std::pair<Family, std::string>, Content> content_;
 };
 
 }  // namespace ng::netfilter

@@ -46,11 +46,13 @@ ng_nf_pod() {
   local node=$1 pod=$2 backend=$3 family=$4 cid=$5 hostport=$6 subnet=$7
   local tools
   tools=$(ng_nf_tools "$backend")
-  local net=$NG_TMP/net-$cid.json pm=$NG_TMP/pm-$cid.json
+  local net=$NG_TMP/net-$cid.json pm=$NG_TMP/pm-$cid.json default=0.0.0.0/0
+  [[ $subnet == *:* ]] && default=::/0
   cat >"$net" <<J
 {"cniVersion":"0.4.0","name":"k8s-pod-network","type":"bridge","bridge":"cni0",
  "isGateway":true,"ipMasq":true,
- "ipam":{"type":"host-local","ranges":[[{"subnet":"$subnet"}]],"dataDir":"$NG_TMP/ipam-$node"}}
+ "ipam":{"type":"host-local","ranges":[[{"subnet":"$subnet"}]],"routes":[{"dst":"$default"}],
+         "dataDir":"$NG_TMP/ipam-$node"}}
 J
   local res
   res=$(ip netns exec "$node" env PATH="$tools:$PATH" CNI_COMMAND=ADD CNI_CONTAINERID="$cid" \

@@ -54,6 +54,7 @@ class GuardTest : public ::testing::Test {
     o.lock_path = tmp / "xtables.lock";
     o.restore_policies = restore_policies;
     o.dry_run = dry_run;
+    o.drift_grace = grace;
     return o;
   }
 
@@ -93,6 +94,7 @@ class GuardTest : public ::testing::Test {
   BackendKind kind = BackendKind::kNft;
   bool restore_policies = false;
   bool dry_run = false;
+  core::Duration grace{0};
   testing::TempDir tmp;
   testing::FakeClock clock;
   testing::ManualExecutor loop, workers;
@@ -181,6 +183,50 @@ TEST_F(GuardTest, PodDeletionUpdatesTheSnapshotWithoutRepair) {
   settle();
   EXPECT_FALSE(fake->read(Family::kIPv4, "nat")->has("CNI-DN-d3965bcbc3dd2fee4b494"));
   EXPECT_TRUE(fake->read(Family::kIPv4, "nat")->has("CNI-HOSTPORT-DNAT"));
+}
+
+TEST_F(GuardTest, PortmapTeardownStepsAreNotDrift) {
+  grace = 1s;
+  start();
+  const int commits = fake->commits();
+  auto step = [&](const std::string& restore) {
+    ASSERT_TRUE(fake->apply_restore(Family::kIPv4, "*nat\n" + restore + "COMMIT\n").ok());
+    guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+    settle();
+    clock.advance(20ms);
+    settle();
+  };
+  // portmap DEL: flush the pod's chain, delete the jump to it, delete the chain; then the
+  // bridge plugin does the same with its masquerade chain.
+  step("-F CNI-DN-d3965bcbc3dd2fee4b494\n");
+  step("-D CNI-HOSTPORT-DNAT 1\n");
+  step("-X CNI-DN-d3965bcbc3dd2fee4b494\n");
+  step("-F CNI-d3965bcbc3dd2fee4b4941a6\n");
+  step("-D POSTROUTING 3\n");
+  step("-X CNI-d3965bcbc3dd2fee4b4941a6\n");
+  clock.advance(2s);
+  settle();
+  EXPECT_EQ(fake->commits(), commits);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total"), 0);
+  EXPECT_FALSE(nat_view().snapshot->has("CNI-DN-d3965bcbc3dd2fee4b494"));
+  EXPECT_EQ(nat_view().state, "ok");
+}
+
+TEST_F(GuardTest, PartialDriftIsRepairedAfterTheGrace) {
+  grace = 1s;
+  start();
+  ASSERT_TRUE(
+      fake->apply_restore(Family::kIPv4, "*nat\n-D CNI-DN-d3965bcbc3dd2fee4b494 3\nCOMMIT\n").ok());
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total"), 0);
+  EXPECT_EQ(nat_view().state, "drift");
+  clock.advance(1s);
+  settle();
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 1);
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
+  // The histogram counts from the first sighting: about the grace.
+  EXPECT_EQ(m("nodeguard_netfilter_repair_duration_seconds"), 1);
 }
 
 TEST_F(GuardTest, FightBacksOffAndRaisesCondition) {
