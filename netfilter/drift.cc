@@ -341,11 +341,6 @@ Assessment assess(const Table& current, const Table& snapshot,
   // The expected table: current, guarded projection, with the drift undone.
   Table E = policy.project(current);
   E.name = tname;
-  if (opts.want_canary && !E.has(GuardPolicy::kCanary)) {
-    Chain canary;
-    canary.name = std::string(GuardPolicy::kCanary);
-    E.chains.push_back(std::move(canary));
-  }
   for (const auto& lc : L.chains) {
     if (!restore_chain.count(lc.name)) continue;
     Chain restored = lc;
@@ -409,6 +404,13 @@ Assessment assess(const Table& current, const Table& snapshot,
       }
       e.policy = lc->policy;
     }
+  }
+  // Our canary goes wherever there is something to guard.
+  if (opts.want_canary && !E.has(GuardPolicy::kCanary) &&
+      (policy.guarded_chain_count(E) > 0 || policy.guarded_rule_count(E) > 0)) {
+    Chain canary;
+    canary.name = std::string(GuardPolicy::kCanary);
+    E.chains.push_back(std::move(canary));
   }
   if (a.flush) {
     DriftFinding f{DriftKind::kFlush, "", "", flush_why};
