@@ -854,10 +854,8 @@ void Guard::arm_poll() {
 
 void Guard::poll() {
   if (phase_ != Phase::kRunning) return;
-  if (poll_in_flight_) {
-    arm_poll();
-    return;
-  }
+  arm_poll();  // a fixed cadence; a poll still in flight makes this tick a no-op
+  if (poll_in_flight_) return;
   std::vector<std::pair<TableKey, std::shared_ptr<Backend>>> targets;
   for (const auto& [k, w] : watches_) {
     if (polled(k)) targets.emplace_back(k, w->backend);
@@ -878,7 +876,6 @@ void Guard::poll() {
         if (!w || !w->have_snapshot) continue;
         if (t != w->last_token) start_check(*w, "poll", now);
       }
-      arm_poll();
     });
   });
 }

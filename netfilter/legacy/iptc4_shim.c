@@ -92,7 +92,8 @@ int ngiptc4_do_content_hash(int fd, const char* table, unsigned long long* out) 
     free(e);
     return err;
   }
-  unsigned long long h = 1469598103934665603ull;
+  /* Word-wise multiply-xorshift over each entry, skipping the 16 counter bytes. */
+  unsigned long long h = 0x9e3779b97f4a7c15ull ^ e->size;
   const unsigned char* p = (const unsigned char*)e->entrytable;
   const unsigned char* end = p + e->size;
   const size_t cstart = offsetof(struct ipt_entry, counters);
@@ -100,10 +101,12 @@ int ngiptc4_do_content_hash(int fd, const char* table, unsigned long long* out) 
   while (p < end) {
     const struct ipt_entry* en = (const struct ipt_entry*)p;
     if (en->next_offset < sizeof(*en) || p + en->next_offset > end) break;
-    for (size_t i = 0; i < en->next_offset; ++i) {
+    for (size_t i = 0; i + 8 <= en->next_offset; i += 8) {
       if (i >= cstart && i < cend) continue;
-      h ^= p[i];
-      h *= 1099511628211ull;
+      unsigned long long w;
+      memcpy(&w, p + i, 8);
+      h = (h ^ w) * 0xff51afd7ed558ccdull;
+      h ^= h >> 32;
     }
     p += en->next_offset;
   }

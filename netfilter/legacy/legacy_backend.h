@@ -24,7 +24,7 @@ class LegacyBackend final : public Backend {
  public:
   // content_every: how stale the content hash inside the change token may be (see below).
   explicit LegacyBackend(core::ProcessRunner& runner, std::string proc_net = "/proc/net",
-                         std::chrono::milliseconds content_every = std::chrono::seconds(1));
+                         std::chrono::milliseconds content_every = std::chrono::seconds(5));
   ~LegacyBackend() override;
 
   BackendKind kind() const override { return BackendKind::kLegacy; }

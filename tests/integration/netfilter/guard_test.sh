@@ -203,9 +203,10 @@ expect_restored "deleted DNAT rule"
 [[ $(unowned filter) == "$before_filter" ]] || fail "unowned filter rules touched"
 ng_log "deleted rules repaired, unowned rules untouched"
 
-# 4. FORWARD policy flipped to DROP (restore_policies: true here).
+# 4. FORWARD policy flipped to DROP (restore_policies: true here). Legacy notices a policy flip
+# through the content hash, refreshed every 5 s; then the 1 s drift grace.
 ipt -P FORWARD DROP
-ng_wait_until 10 bash -c "$(declare -f save ng_nf_save); BACKEND=$BACKEND FAMILY=$FAMILY node=$node; save -t filter | grep -q '^:FORWARD ACCEPT'" ||
+ng_wait_until 15 bash -c "$(declare -f save ng_nf_save); BACKEND=$BACKEND FAMILY=$FAMILY node=$node; save -t filter | grep -q '^:FORWARD ACCEPT'" ||
   fail "FORWARD policy not restored"
 ng_wait_until 10 answers || fail "hostPort does not answer after the policy repair"
 grep -q '"kinds":"policy_changed"' "$log.cur" || fail "policy drift not logged"
