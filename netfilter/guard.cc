@@ -737,7 +737,7 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
     return;
   }
   const bool verified = o.verify_problems.empty();
-  const std::string result = verified ? "success" : "verify_failed";
+  const std::string result = verified ? "applied" : "verify_failed";
   metrics_.repair(k.backend, k.family, k.table, result);
   const double took = seconds(o.committed_at - detected_at);
   metrics_.repair_duration(k.backend, k.family, took);
@@ -751,7 +751,7 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
   if (!A.flush && !A.signature.empty()) w.last_sig = A.signature;
   const auto kinds = join(kinds_of(A.drift), ",");
   const auto chains = join(o.plan.chain_names(), ",");
-  d_.log.log(verified ? core::LogLevel::kInfo : core::LogLevel::kWarn, "netfilter repaired",
+  d_.log.log(verified ? core::LogLevel::kInfo : core::LogLevel::kWarn, "repair applied",
              {{"table", k.str()},
               {"backend", to_string(k.backend)},
               {"family", to_string(k.family)},
@@ -762,6 +762,7 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
               {"rules_written", o.plan.rules_written()},
               {"changes", join(changes, " | ", 12)},
               {"detect_to_commit_ms", took * 1000.0},
+              {"since_detect_ms", seconds(d_.clock.now() - detected_at) * 1000.0},
               {"result", result},
               {"verify", join(o.verify_problems, "; ")}});
   d_.health.record_event(core::HealthEvent{
@@ -1096,23 +1097,22 @@ void Guard::repair_now(RepairRequest req,
           if (Watch* w = find(key)) {
             if (o.committed && o.assessment) {
               const bool ok = o.verify_problems.empty();
-              metrics_.repair(key.backend, key.family, key.table, ok ? "success" : "verify_failed");
+              metrics_.repair(key.backend, key.family, key.table, ok ? "applied" : "verify_failed");
               metrics_.repair_duration(key.backend, key.family,
                                        seconds(o.committed_at - detected_at));
               ++w->repairs;
               ++repairs_total_;
               w->last_repair = d_.clock.wall_now();
-              w->last_repair_result = ok ? "success" : "verify_failed";
+              w->last_repair_result = ok ? "applied" : "verify_failed";
               w->last_changes = r.changes;
-              d_.log.info("netfilter repaired",
-                          {{"table", key.str()},
-                           {"trigger", "rpc"},
-                           {"reason", reason},
-                           {"kinds", join(kinds_of(o.assessment->drift), ",")},
-                           {"chains", join(o.plan.chain_names(), ",")},
-                           {"rules_written", o.plan.rules_written()},
-                           {"changes", join(r.changes, " | ", 12)},
-                           {"result", w->last_repair_result}});
+              d_.log.info("repair applied", {{"table", key.str()},
+                                             {"trigger", "rpc"},
+                                             {"reason", reason},
+                                             {"kinds", join(kinds_of(o.assessment->drift), ",")},
+                                             {"chains", join(o.plan.chain_names(), ",")},
+                                             {"rules_written", o.plan.rules_written()},
+                                             {"changes", join(r.changes, " | ", 12)},
+                                             {"result", w->last_repair_result}});
               accept_snapshot(*w, o.assessment->expected, true);
             } else if (dry && !o.plan.empty()) {
               d_.log.info("netfilter dry-run: would apply",

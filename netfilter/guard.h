@@ -74,7 +74,7 @@ struct TableView {
   bool canary_present = false;
   std::optional<core::WallTime> last_check;
   std::optional<core::WallTime> last_repair;
-  std::string last_repair_result;  // success | failed | verify_failed | dry_run
+  std::string last_repair_result;  // applied | failed | verify_failed | dry_run
   std::vector<std::string> last_repair_changes;
   std::vector<DriftFinding> last_drift;
   std::vector<DriftFinding> reports;  // policy DROP observed, not repaired

@@ -21,7 +21,7 @@ GuardMetrics::GuardMetrics(prometheus::Registry& r)
                  .Register(r)),
       repairs_(prometheus::BuildCounter()
                    .Name("nodeguard_netfilter_repairs_total")
-                   .Help("Repairs of a guarded table by result (success, failed, verify_failed, "
+                   .Help("Repairs of a guarded table by result (applied, failed, verify_failed, "
                          "dry_run).")
                    .Register(r)),
       duration_(prometheus::BuildHistogram()

@@ -19,7 +19,7 @@ class GuardMetrics {
   explicit GuardMetrics(prometheus::Registry& registry);
 
   void drift(BackendKind b, Family f, const std::string& table, DriftKind kind);
-  // result: success | failed | verify_failed | dry_run
+  // result: applied | failed | verify_failed | dry_run
   void repair(BackendKind b, Family f, const std::string& table, std::string_view result);
   void repair_duration(BackendKind b, Family f, double seconds);
   void guarded(BackendKind b, Family f, const std::string& table, size_t rules, size_t chains);

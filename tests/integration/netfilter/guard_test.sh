@@ -167,14 +167,14 @@ restored || fail "agent changed guarded rules at start"
 ng_log "agent up; guarded nat rules: $(grep -c . <<<"$want_nat")"
 
 # 1. What firewalld does: flush and delete every chain of nat and filter.
-repairs() { grep -c '"msg":"netfilter repaired"' "$log.cur" || true; }
+repairs() { grep -c '"msg":"repair applied"' "$log.cur" || true; }
 n=$(repairs)
 flush_tables nat filter
 expect_restored "full flush"
 (( $(repairs) > n )) || fail "no repair logged after the flush (was the flush real?)"
 save -t nat | grep -q '^:KUBE-PROXY-CANARY' && fail "KUBE-PROXY-CANARY was restored"
 save -t nat | grep -q '^:MY-OWN' && fail "unowned chain MY-OWN was restored"
-grep -q '"msg":"netfilter repaired".*"kinds":"flush"' "$log.cur" || fail "no repair log line for the flush"
+grep -q '"msg":"repair applied".*"kinds":"flush"' "$log.cur" || fail "no repair log line for the flush"
 ng_log "full flush repaired"
 
 # 2. A nat-only flush (rules only; chains stay).

@@ -139,15 +139,15 @@ TEST_F(GuardTest, FlushIsRepairedOnNotification) {
   EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
   EXPECT_EQ(fake->commits(), commits + 1);  // one atomic commit
   EXPECT_EQ(m("nodeguard_netfilter_drift_events_total", {{"table", "nat"}, {"kind", "flush"}}), 1);
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"table", "nat"}, {"result", "success"}}), 1);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"table", "nat"}, {"result", "applied"}}), 1);
   EXPECT_EQ(m("nodeguard_netfilter_repair_duration_seconds"), 1);
   EXPECT_EQ(health.count_events("NetfilterDrift"), 1u);
   EXPECT_EQ(health.count_events("NetfilterRepaired"), 1u);
   EXPECT_EQ(health.events.back().attributes.at("table"), "nat");
   EXPECT_EQ(health.events.back().attributes.at("backend"), "nft");
-  EXPECT_TRUE(log_sink->contains("\"msg\":\"netfilter repaired\""));
+  EXPECT_TRUE(log_sink->contains("\"msg\":\"repair applied\""));
   auto v = nat_view();
-  EXPECT_EQ(v.last_repair_result, "success");
+  EXPECT_EQ(v.last_repair_result, "applied");
   EXPECT_EQ(v.repairs, 1u);
   EXPECT_FALSE(fake->read(Family::kIPv4, "nat")->has("KUBE-PROXY-CANARY"));
 }
@@ -162,7 +162,7 @@ TEST_F(GuardTest, RequestCheckIsCoalesced) {
   // of the repair; not ten.
   EXPECT_LE(fake->reads() - reads, 7);
   EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 1);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 1);
 }
 
 TEST_F(GuardTest, PodDeletionUpdatesTheSnapshotWithoutRepair) {
@@ -223,7 +223,7 @@ TEST_F(GuardTest, PartialDriftIsRepairedAfterTheGrace) {
   EXPECT_EQ(nat_view().state, "drift");
   clock.advance(1s);
   settle();
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 1);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 1);
   EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
   // The histogram counts from the first sighting: about the grace.
   EXPECT_EQ(m("nodeguard_netfilter_repair_duration_seconds"), 1);
@@ -244,34 +244,34 @@ TEST_F(GuardTest, FightBacksOffAndRaisesCondition) {
   poke();  // repair 2
   clock.advance(10ms);
   poke();  // repair 3
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 3);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 3);
   EXPECT_FALSE(health.active("NetfilterFight"));
   clock.advance(10ms);
   poke();  // 4th time the same drift: back off
   EXPECT_TRUE(health.active("NetfilterFight"));
   EXPECT_EQ(nat_view().state, "backoff");
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 3);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 3);
   // Changes during the backoff do not repair.
   for (int i = 0; i < 5; ++i) {
     clock.advance(100ms);
     poke();
   }
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 3);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 3);
   clock.advance(1s);  // the 1 s backoff ends: one repair
   settle();
   EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 4);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 4);
   poke();  // back again: 2 s now
   EXPECT_EQ(nat_view().backoff, 2s);
   clock.advance(2s);
   settle();
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 5);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 5);
   // Over a simulated minute of fighting the repairs stay bounded by the backoff.
   for (int i = 0; i < 60; ++i) {
     clock.advance(1s);
     poke();
   }
-  EXPECT_LE(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 10);
+  EXPECT_LE(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 10);
   EXPECT_EQ(health.count_events("NetfilterFightDetected"), 1u);
   // The fighter stops; a quiet period clears the condition.
   fighter = false;
@@ -294,7 +294,7 @@ TEST_F(GuardTest, FlushStormIsNotAFight) {
     ASSERT_EQ(guarded(), testing::guarded_lines(before, policy)) << "flush " << i;
   }
   EXPECT_FALSE(health.active("NetfilterFight"));
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "success"}}), 20);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"result", "applied"}}), 20);
 }
 
 TEST_F(GuardTest, DryRunLogsRestoreTextAndChangesNothing) {
