@@ -201,6 +201,10 @@ core::Result<SaveFile> parse_save(std::string_view text) {
           c.policy != "RETURN") {
         return invalid(line_no, "bad chain policy \"" + c.policy + "\"", line);
       }
+      if (c.name.empty() || c.name.size() > 64 ||
+          c.name.find_first_of(" \t\"'\\") != std::string::npos) {
+        return invalid(line_no, "bad chain name", line);
+      }
       if (!declared.insert(c.name).second) {
         return invalid(line_no, "chain " + c.name + " declared twice", line);
       }

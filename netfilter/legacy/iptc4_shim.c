@@ -1,116 +1,14 @@
-/* IPv4 half of the libiptc shim (see iptc_shim.h). */
+/* IPv4 half of the libiptc shim (see iptc_shim.h and iptc_shim_impl.inc). */
 #include <libiptc/libiptc.h>
 
 #define P(name) iptc_##name
 #define ENTRY struct ipt_entry
+#define GETINFO struct ipt_getinfo
+#define GET_ENTRIES struct ipt_get_entries
+#define SOL_LEVEL IPPROTO_IP
+#define SO_GET_INFO IPT_SO_GET_INFO
+#define SO_GET_ENTRIES IPT_SO_GET_ENTRIES
+#define FAMILY_AF AF_INET
 #define SFX(name) ngiptc4_##name
+#define PUB(name) ngiptc4_do_##name
 #include "netfilter/legacy/iptc_shim_impl.inc"
-
-#include <netinet/in.h>
-#include <stddef.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-int ngiptc4_do_read(const char* table, void** out) {
-  return ngiptc4_read(table, (struct ngiptc4_table**)out);
-}
-void ngiptc4_do_free(void* t) {
-  ngiptc4_free_table((struct ngiptc4_table*)t);
-}
-size_t ngiptc4_do_chain_count(const void* t) {
-  return ((const struct ngiptc4_table*)t)->nchains;
-}
-const void* ngiptc4_do_chain(const void* t, size_t i) {
-  return &((const struct ngiptc4_table*)t)->chains[i];
-}
-int ngiptc4_do_begin(const char* table, void** out) {
-  return ngiptc4_begin(table, (struct xtc_handle**)out);
-}
-int ngiptc4_do_chain_reset(void* h, const char* c) {
-  return ngiptc4_chain_reset(h, c);
-}
-int ngiptc4_do_append(void* h, const char* c, const unsigned char* b) {
-  return ngiptc4_append(h, c, b);
-}
-int ngiptc4_do_insert(void* h, const char* c, const unsigned char* b, unsigned int p) {
-  return ngiptc4_insert(h, c, b, p);
-}
-int ngiptc4_do_delete_num(void* h, const char* c, unsigned int p) {
-  return ngiptc4_delete_num(h, c, p);
-}
-int ngiptc4_do_set_policy(void* h, const char* c, const char* p) {
-  return ngiptc4_set_policy(h, c, p);
-}
-int ngiptc4_do_commit(void* h) {
-  return ngiptc4_commit(h);
-}
-void ngiptc4_do_abort(void* h) {
-  iptc_free(h);
-}
-const char* ngiptc4_do_strerror(int err) {
-  return iptc_strerror(err);
-}
-
-int ngiptc4_do_get_info(int fd, const char* table, unsigned int* out /* 13 words */) {
-  struct ipt_getinfo info;
-  socklen_t len = sizeof(info);
-  memset(&info, 0, sizeof(info));
-  strncpy(info.name, table, sizeof(info.name) - 1);
-  if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len) < 0) return errno;
-  out[0] = info.valid_hooks;
-  for (int i = 0; i < 5; ++i) {
-    out[1 + i] = info.hook_entry[i];
-    out[6 + i] = info.underflow[i];
-  }
-  out[11] = info.num_entries;
-  out[12] = info.size;
-  return 0;
-}
-int ngiptc4_do_socket(void) {
-  int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-  return fd < 0 ? -errno : fd;
-}
-
-/* Hash of the table's entries without their packet/byte counters (which move with traffic):
- * changes with any rule, policy or chain change. Copies the whole table (IPT_SO_GET_ENTRIES). */
-int ngiptc4_do_content_hash(int fd, const char* table, unsigned long long* out) {
-  struct ipt_getinfo info;
-  socklen_t len = sizeof(info);
-  memset(&info, 0, sizeof(info));
-  strncpy(info.name, table, sizeof(info.name) - 1);
-  if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len) < 0) return errno;
-  size_t total = sizeof(struct ipt_get_entries) + info.size;
-  struct ipt_get_entries* e = malloc(total);
-  if (!e) return ENOMEM;
-  memset(e, 0, sizeof(*e));
-  strncpy(e->name, table, sizeof(e->name) - 1);
-  e->size = info.size;
-  socklen_t elen = (socklen_t)total;
-  if (getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, e, &elen) < 0) {
-    int err = errno;
-    free(e);
-    return err;
-  }
-  /* Word-wise multiply-xorshift over each entry, skipping the 16 counter bytes. */
-  unsigned long long h = 0x9e3779b97f4a7c15ull ^ e->size;
-  const unsigned char* p = (const unsigned char*)e->entrytable;
-  const unsigned char* end = p + e->size;
-  const size_t cstart = offsetof(struct ipt_entry, counters);
-  const size_t cend = cstart + sizeof(((struct ipt_entry*)0)->counters);
-  while (p < end) {
-    const struct ipt_entry* en = (const struct ipt_entry*)p;
-    if (en->next_offset < sizeof(*en) || p + en->next_offset > end) break;
-    for (size_t i = 0; i + 8 <= en->next_offset; i += 8) {
-      if (i >= cstart && i < cend) continue;
-      unsigned long long w;
-      memcpy(&w, p + i, 8);
-      h = (h ^ w) * 0xff51afd7ed558ccdull;
-      h ^= h >> 32;
-    }
-    p += en->next_offset;
-  }
-  free(e);
-  *out = h;
-  return 0;
-}

@@ -4,13 +4,15 @@
 
 #include "nodeguard/v1/netfilter.grpc.pb.h"
 #include "tools/ngctl/command.h"
+#include "tools/ngctl/netfilter_client.h"
 #include "tools/ngctl/output.h"
 
 namespace ng::ngctl {
 
 namespace {
 struct RepairArgs {
-  std::string backend, family, table, reason;
+  TableFilterArgs filter;
+  std::string reason;
   bool dry_run = false;
 };
 }  // namespace
@@ -21,9 +23,7 @@ void add_repair_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       app.add_subcommand("repair", "Check the guarded iptables chains now and repair what drifted");
   cmd->add_flag("--dry-run", args->dry_run,
                 "Show what would be changed (and the exact iptables-restore text); change nothing");
-  cmd->add_option("--backend", args->backend, "Only this backend: legacy or nft");
-  cmd->add_option("--family", args->family, "Only this family: ipv4 or ipv6");
-  cmd->add_option("-t,--table", args->table, "Only this table: nat, filter, mangle, raw");
+  add_table_filter_flags(cmd, args->filter);
   cmd->add_option("--reason", args->reason, "Why, for the agent's log");
   cmd->footer(
       "Examples:\n"
@@ -32,19 +32,14 @@ void add_repair_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       "Exit code 3 when a table could not be repaired.");
   cmd->callback([&opts, &run, args] {
     run = [&opts, args]() -> int {
-      std::string error;
-      auto channel = make_channel(opts, opts.addr, &error);
-      if (!channel) {
-        std::cerr << "ngctl: " << error << "\n";
-        return kExitUsage;
-      }
-      auto stub = nodeguard::v1::Netfilter::NewStub(channel);
+      auto stub = netfilter_stub(opts);
+      if (!stub) return kExitUsage;
       grpc::ClientContext ctx;
       set_deadline(ctx, opts.timeout);
       nodeguard::v1::RepairRequest req;
-      req.set_backend(args->backend);
-      req.set_family(args->family);
-      req.set_table(args->table);
+      req.set_backend(args->filter.backend);
+      req.set_family(args->filter.family);
+      req.set_table(args->filter.table);
       req.set_dry_run(args->dry_run);
       req.set_reason(args->reason.empty() ? "ngctl repair" : args->reason);
       nodeguard::v1::RepairResponse resp;

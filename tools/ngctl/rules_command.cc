@@ -4,6 +4,7 @@
 
 #include "nodeguard/v1/netfilter.grpc.pb.h"
 #include "tools/ngctl/command.h"
+#include "tools/ngctl/netfilter_client.h"
 #include "tools/ngctl/output.h"
 
 namespace ng::ngctl {
@@ -11,7 +12,7 @@ namespace ng::ngctl {
 namespace {
 
 struct RulesArgs {
-  std::string backend, family, table;
+  TableFilterArgs filter;
   bool rules = false;
 };
 
@@ -29,9 +30,7 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
   auto args = std::make_shared<RulesArgs>();
   auto* cmd =
       app.add_subcommand("rules", "The iptables chains the netfilter guard keeps, and their state");
-  cmd->add_option("--backend", args->backend, "Only this backend: legacy or nft");
-  cmd->add_option("--family", args->family, "Only this family: ipv4 or ipv6");
-  cmd->add_option("-t,--table", args->table, "Only this table: nat, filter, mangle, raw");
+  add_table_filter_flags(cmd, args->filter);
   cmd->add_flag("--rules", args->rules, "Print every guarded rule (iptables-save lines)");
   cmd->footer(
       "Examples:\n"
@@ -40,19 +39,14 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       "  ngctl rules -o json | jq '.tables[] | select(.state != \"ok\")'");
   cmd->callback([&opts, &run, args] {
     run = [&opts, args]() -> int {
-      std::string error;
-      auto channel = make_channel(opts, opts.addr, &error);
-      if (!channel) {
-        std::cerr << "ngctl: " << error << "\n";
-        return kExitUsage;
-      }
-      auto stub = nodeguard::v1::Netfilter::NewStub(channel);
+      auto stub = netfilter_stub(opts);
+      if (!stub) return kExitUsage;
       grpc::ClientContext ctx;
       set_deadline(ctx, opts.timeout);
       nodeguard::v1::ListRulesRequest req;
-      req.set_backend(args->backend);
-      req.set_family(args->family);
-      req.set_table(args->table);
+      req.set_backend(args->filter.backend);
+      req.set_family(args->filter.family);
+      req.set_table(args->filter.table);
       req.set_include_rules(args->rules || opts.output == "json");
       nodeguard::v1::ListRulesResponse resp;
       const auto status = stub->ListRules(&ctx, req, &resp);

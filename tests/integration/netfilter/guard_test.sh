@@ -103,24 +103,8 @@ grep -q 'CNI-HOSTPORT-DNAT' <<<"$want_nat" || ng_fail "portmap made no CNI-HOSTP
 state=$NG_TMP/state
 log=$NG_TMP/agent.log
 sock=$NG_TMP/ng.sock
-cat >"$NG_TMP/nodeguard.yaml" <<YAML
-node_name: it-node
-state_dir: $state
-grpc_socket: $sock
-metrics_listen: 127.0.0.1:0
-log_level: debug
-netfilter:
-  backend: $BACKEND
-  families: [$FAMILY]
-  restore_policies: true
-  poll_interval: 50ms
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
+NG_METRICS_LISTEN=127.0.0.1:0 NG_LOG_LEVEL=debug ng_nf_agent_config "$NG_TMP/nodeguard.yaml" \
+  "$state" "$sock" "{backend: $BACKEND, families: [$FAMILY], restore_policies: true, poll_interval: 50ms}"
 agent_pid=
 start_agent() {
   : >"$log.cur"
@@ -206,8 +190,8 @@ ng_log "deleted rules repaired, unowned rules untouched"
 # 4. FORWARD policy flipped to DROP (restore_policies: true here). Legacy notices a policy flip
 # through the content hash, refreshed every 5 s; then the 1 s drift grace.
 ipt -P FORWARD DROP
-ng_wait_until 15 bash -c "$(declare -f save ng_nf_save); BACKEND=$BACKEND FAMILY=$FAMILY node=$node; save -t filter | grep -q '^:FORWARD ACCEPT'" ||
-  fail "FORWARD policy not restored"
+forward_accept() { save -t filter | grep -q '^:FORWARD ACCEPT'; }
+ng_wait_until 15 forward_accept || fail "FORWARD policy not restored"
 ng_wait_until 10 answers || fail "hostPort does not answer after the policy repair"
 grep -q '"kinds":"policy_changed"' "$log.cur" || fail "policy drift not logged"
 ng_log "FORWARD DROP repaired"
@@ -224,7 +208,16 @@ dry=$(ip netns exec "$node" "$NGCTL" --socket "$sock" repair --dry-run -o json) 
 [[ $(jq -r '.dry_run' <<<"$dry") == true ]] || fail "dry run not reported: $dry"
 [[ $(jq '[.tables[] | select(.committed)] | length' <<<"$dry") -eq 0 ]] || fail "dry run committed"
 want_nat=$(guarded nat)  # the snapshot took kube-proxy's rewrite
-ng_log "ngctl rules and repair --dry-run work"
+port=$(grep -o '"msg":"metrics endpoint listening"[^}]*"port":[0-9]*' "$log.cur" | grep -o '[0-9]*$')
+metrics=$(ip netns exec "$node" curl -sf "http://127.0.0.1:$port/metrics") || fail "scrape failed"
+for m in "nodeguard_netfilter_repairs_total{backend=\"$BACKEND\",family=\"$FAMILY\",result=\"applied\",table=\"nat\"}" \
+  "nodeguard_netfilter_drift_events_total{backend=\"$BACKEND\",family=\"$FAMILY\",kind=\"flush\",table=\"nat\"}" \
+  "nodeguard_netfilter_guarded_rules{backend=\"$BACKEND\",family=\"$FAMILY\",table=\"nat\"}" \
+  "nodeguard_netfilter_backend_info{backend=\"$BACKEND\",family=\"$FAMILY\",mode=\"$BACKEND\"} 1" \
+  "nodeguard_netfilter_repair_duration_seconds_count{backend=\"$BACKEND\",family=\"$FAMILY\"}"; do
+  grep -qF "$m" <<<"$metrics" || fail "metric missing: $m"
+done
+ng_log "ngctl rules and repair --dry-run work; metrics exported"
 
 # 6. A flush while the agent is down is repaired from the persisted snapshot.
 stop_agent

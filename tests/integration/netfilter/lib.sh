@@ -17,27 +17,37 @@ ng_nf_tools() {
   echo "$dir"
 }
 
-# ng_nf_ipt NS BACKEND FAMILY ARGS...: iptables (ipv4) or ip6tables (ipv6) of that backend.
-ng_nf_ipt() {
-  local ns=$1 backend=$2 family=$3
-  shift 3
+# ng_nf_ipt / ng_nf_save / ng_nf_restore NS BACKEND FAMILY ARGS...: iptables (ipv4) or
+# ip6tables (ipv6) of that backend, its -save or its -restore, inside the namespace.
+_ng_nf_tool() {
+  local suffix=$1 ns=$2 backend=$3 family=$4
+  shift 4
   local cmd=iptables
   [[ $family == ipv6 ]] && cmd=ip6tables
-  ip netns exec "$ns" "$cmd-$backend" -w "$@"
+  ip netns exec "$ns" "$cmd-$backend$suffix" "$@"
 }
-ng_nf_save() {
-  local ns=$1 backend=$2 family=$3
-  shift 3
-  local cmd=iptables
-  [[ $family == ipv6 ]] && cmd=ip6tables
-  ip netns exec "$ns" "$cmd-$backend-save" "$@"
-}
-ng_nf_restore() {
-  local ns=$1 backend=$2 family=$3
-  shift 3
-  local cmd=iptables
-  [[ $family == ipv6 ]] && cmd=ip6tables
-  ip netns exec "$ns" "$cmd-$backend-restore" -w "$@"
+ng_nf_ipt() { _ng_nf_tool "" "$1" "$2" "$3" -w "${@:4}"; }
+ng_nf_save() { _ng_nf_tool -save "$@"; }
+ng_nf_restore() { _ng_nf_tool -restore "$1" "$2" "$3" -w "${@:4}"; }
+
+# ng_nf_agent_config FILE STATE_DIR SOCKET NETFILTER_YAML: a nodeguard config with only the
+# netfilter guard on (NETFILTER_YAML is the netfilter section as a flow map). Optional:
+# NG_METRICS_LISTEN (default off), NG_LOG_LEVEL (default info).
+ng_nf_agent_config() {
+  cat >"$1" <<YAML
+node_name: nf-test-node
+state_dir: $2
+grpc_socket: $3
+metrics_listen: "${NG_METRICS_LISTEN:-}"
+log_level: ${NG_LOG_LEVEL:-info}
+netfilter: $4
+firewalld: {enabled: false}
+bgp: {enabled: false}
+routes: {enabled: false}
+probes: {enabled: false}
+logs: {enabled: false}
+cni: {mode: "off"}
+YAML
 }
 
 # ng_nf_pod NODE POD BACKEND FAMILY CONTAINER_ID HOSTPORT POD_SUBNET: runs bridge (with

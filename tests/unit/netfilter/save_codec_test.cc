@@ -142,7 +142,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Malformed{"*nat\n:X - [0:0]\n[1:2 -A X\nCOMMIT\n", "bad rule counters"},
                       Malformed{"*nat\n:X - [0:0]\nhello\nCOMMIT\n", "unexpected line"},
                       Malformed{"*nat\n*filter\nCOMMIT\n", "before COMMIT"},
-                      Malformed{"*nat\n:X - [0:0]\n#blob !!!!\n-A X\nCOMMIT\n", "bad blob"}));
+                      Malformed{"*nat\n:X - [0:0]\n#blob !!!!\n-A X\nCOMMIT\n", "bad blob"},
+                      Malformed{"*nat\n:\"a b\" - [0:0]\nCOMMIT\n", "bad chain name"}));
 
 TEST(Codec, ParseTableOfAbsentTableIsEmpty) {
   auto t = parse_table("", "raw");
