@@ -875,7 +875,10 @@ void Guard::poll() {
       for (const auto& [k, t] : tokens) {
         Watch* w = find(k);
         if (!w || !w->have_snapshot) continue;
-        if (t != w->last_token) start_check(*w, "poll", now);
+        if (t != w->last_token) {
+          d_.log.debug("netfilter change token moved", {{"table", k.str()}});
+          start_check(*w, "poll", now);
+        }
       }
     });
   });

@@ -35,6 +35,7 @@ done
 [[ $(id -u) -eq 0 ]] || { echo "netfilter-bench: needs root (network namespaces)" >&2; exit 2; }
 [[ -x $BUILD/tools/bench/netfilter_bench ]] || { echo "build first: cmake --build build" >&2; exit 2; }
 source "$ROOT/tests/support/netns.sh"
+source "$ROOT/tests/integration/netfilter/lib.sh"
 
 echo "# netfilter guard benchmark, $(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for backend in $backends; do
@@ -54,18 +55,8 @@ for backend in $backends; do
   ns=$(ng_netns_add "idle$backend")
   ng_in "$ns" "$BUILD/tools/bench/netfilter_bench" --load-only --backend "$backend" \
     --family "$family" --rules "$idle_rules"
-  cat >"$NG_TMP/idle.yaml" <<YAML
-state_dir: $NG_TMP/state-$backend
-grpc_socket: $NG_TMP/idle-$backend.sock
-metrics_listen: ""
-netfilter: {backend: $backend, families: [$family]}
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
+  ng_nf_agent_config "$NG_TMP/idle.yaml" "$NG_TMP/state-$backend" "$NG_TMP/idle-$backend.sock" \
+    "{backend: $backend, families: [$family]}"
   ip netns exec "$ns" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" "$BUILD/agent/nodeguard" \
     --config "$NG_TMP/idle.yaml" >"$NG_TMP/idle-$backend.log" 2>&1 &
   pid=$!
