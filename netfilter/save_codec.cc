@@ -143,7 +143,10 @@ core::Result<SaveFile> parse_save(std::string_view text) {
         }
         continue;
       }
-      pending_comments.emplace_back(raw);
+      // Trailing blanks are dropped so that render(parse(x)) is a fixed point.
+      std::string_view c = raw;
+      while (!c.empty() && is_space(c.back())) c.remove_suffix(1);
+      pending_comments.emplace_back(c);
       continue;
     }
     if (line[0] == '*') {

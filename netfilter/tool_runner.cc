@@ -1,26 +1,6 @@
 #include "netfilter/tool_runner.h"
 
-#include <unistd.h>
-
-#include <cstdlib>
-
 namespace ng::netfilter {
-
-bool executable_on_path(const std::string& name) {
-  if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0;
-  const char* path = std::getenv("PATH");
-  std::string p = path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  size_t start = 0;
-  while (start <= p.size()) {
-    size_t end = p.find(':', start);
-    if (end == std::string::npos) end = p.size();
-    std::string dir = p.substr(start, end - start);
-    if (dir.empty()) dir = ".";
-    if (::access((dir + "/" + name).c_str(), X_OK) == 0) return true;
-    start = end + 1;
-  }
-  return false;
-}
 
 core::Result<std::string> run_tool(core::ProcessRunner& runner, std::vector<std::string> argv,
                                    std::string stdin_data, std::chrono::milliseconds timeout,

@@ -10,8 +10,7 @@
 
 namespace ng::netfilter {
 
-// Whether an executable is on PATH (or at an absolute path).
-bool executable_on_path(const std::string& name);
+using core::executable_on_path;
 
 // Runs an iptables tool through the ProcessRunner seam: non-zero exit becomes an EnvError
 // naming the tool, its exit code and the first line of stderr.

@@ -144,9 +144,21 @@ static int msg_cb(const struct nlmsghdr* nlh, void* data) {
 
 int ngnft_parse(const void* buf, size_t len, ngnft_change_cb cb, void* ctx) {
   struct parse_ctx p = {cb, ctx, 0};
-  /* Notifications carry portid 0 and any sequence: accept all. */
-  int rc = mnl_cb_run(buf, len, 0, 0, msg_cb, &p);
-  if (rc < 0) return -EINVAL;
+  /* Our own walk with unsigned bounds: mnl_cb_run trusts nlmsg_len as a signed int and runs
+   * off the buffer on a corrupt header (found by the fuzzer). */
+  const unsigned char* at = buf;
+  while (len >= sizeof(struct nlmsghdr)) {
+    const struct nlmsghdr* nlh = (const struct nlmsghdr*)at;
+    if (nlh->nlmsg_len < sizeof(struct nlmsghdr) || nlh->nlmsg_len > len) {
+      return p.count > 0 ? p.count : -EINVAL;
+    }
+    if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_OVERRUN) return -EINVAL;
+    if (nlh->nlmsg_type >= NLMSG_MIN_TYPE) msg_cb(nlh, &p);
+    const size_t step = MNL_ALIGN(nlh->nlmsg_len);
+    if (step >= len) break;
+    at += step;
+    len -= step;
+  }
   return p.count;
 }
 

@@ -37,9 +37,7 @@ void add_repair_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       grpc::ClientContext ctx;
       set_deadline(ctx, opts.timeout);
       nodeguard::v1::RepairRequest req;
-      req.set_backend(args->filter.backend);
-      req.set_family(args->filter.family);
-      req.set_table(args->filter.table);
+      set_filter(req, args->filter);
       req.set_dry_run(args->dry_run);
       req.set_reason(args->reason.empty() ? "ngctl repair" : args->reason);
       nodeguard::v1::RepairResponse resp;

@@ -44,9 +44,7 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       grpc::ClientContext ctx;
       set_deadline(ctx, opts.timeout);
       nodeguard::v1::ListRulesRequest req;
-      req.set_backend(args->filter.backend);
-      req.set_family(args->filter.family);
-      req.set_table(args->filter.table);
+      set_filter(req, args->filter);
       req.set_include_rules(args->rules || opts.output == "json");
       nodeguard::v1::ListRulesResponse resp;
       const auto status = stub->ListRules(&ctx, req, &resp);
