@@ -1,5 +1,6 @@
-// Fuzz target `fuzz_netfilter`. iptables-save text, snapshot files and nft netlink buffers come from outside the process:
-// parsing must never crash, and whatever parses must render and parse back to the same thing.
+// Fuzz target `fuzz_netfilter`. iptables-save text, snapshot files and nft netlink buffers come
+// from outside the process: parsing must never crash, and whatever parses must render and parse
+// back to the same thing.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
