@@ -2,7 +2,9 @@
 
 #include <grpcpp/impl/service_type.h>
 
+#include "agent/api/netfilter_service.h"
 #include "agent/api/network_service.h"
+#include "netfilter/guard_factory.h"
 #include "probes/bgp/asio_bird_connection.h"
 #include "probes/bgp/bgp_monitor.h"
 #include "probes/connectivity/asio_probe_transport.h"
@@ -14,6 +16,11 @@ namespace ng::agent {
 
 ComponentHandles register_components(ComponentRegistry& registry, ComponentContext& ctx) {
   ComponentHandles handles;
+  // The netfilter guard first: later components (firewalld watcher, CNI cache) feed it.
+  handles.netfilter = &registry.add(netfilter::make_guard(
+      ctx.config.netfilter, ctx.config.dry_run, ctx.config.state_dir, ctx.io, ctx.processes,
+      netfilter::Guard::Deps{ctx.clock, ctx.loop, ctx.workers, ctx.files, ctx.health,
+                             ctx.env_errors, ctx.metrics, ctx.log.with_component("netfilter")}));
   // Routes before BGP: the BGP monitor hands the peers it learns to the route checker.
   handles.routes = &registry.add(std::make_unique<probes::routes::RouteChecker>(
       ctx.config.routes,
@@ -41,6 +48,9 @@ ComponentHandles register_components(ComponentRegistry& registry, ComponentConte
 std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHandles& handles,
                                                                     ComponentContext& ctx) {
   std::vector<std::unique_ptr<grpc::Service>> services;
+  if (handles.netfilter) {
+    services.push_back(std::make_unique<NetfilterService>(ctx.loop, ctx.clock, *handles.netfilter));
+  }
   services.push_back(
       std::make_unique<NetworkService>(ctx.loop, handles.routes, handles.bgp, handles.probes));
   return services;

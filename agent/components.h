@@ -19,6 +19,9 @@ class BgpMonitor;
 namespace ng::probes::connectivity {
 class Prober;
 }
+namespace ng::netfilter {
+class Guard;
+}
 
 namespace ng::agent {
 
@@ -27,6 +30,7 @@ struct ComponentHandles {
   probes::bgp::BgpMonitor* bgp = nullptr;
   probes::routes::RouteChecker* routes = nullptr;
   probes::connectivity::Prober* probes = nullptr;
+  netfilter::Guard* netfilter = nullptr;  // the iptables guard (request_check, repair, view)
 };
 
 // The one place that decides which components run, in which order (start order; stop is the

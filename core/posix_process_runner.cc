@@ -30,7 +30,9 @@ struct Pipe {
   }
 };
 
-bool binary_exists(const std::string& name) {
+}  // namespace
+
+bool executable_on_path(const std::string& name) {
   if (name.find('/') != std::string::npos) return ::access(name.c_str(), X_OK) == 0;
   const char* path = std::getenv("PATH");
   std::string p = path ? path : "/usr/sbin:/usr/bin:/sbin:/bin";
@@ -45,11 +47,9 @@ bool binary_exists(const std::string& name) {
   return false;
 }
 
-}  // namespace
-
 Result<ProcessResult> PosixProcessRunner::run(const ProcessRequest& req) {
   if (req.argv.empty()) return EnvError{EnvErrorKind::kInvalidInput, "empty argv"};
-  if (!binary_exists(req.argv[0])) {
+  if (!executable_on_path(req.argv[0])) {
     return EnvError{EnvErrorKind::kMissingBinary, req.argv[0] + ": not found in PATH"};
   }
   Pipe in, out, err;

@@ -31,6 +31,9 @@ class ProcessRunner {
   virtual Result<ProcessResult> run(const ProcessRequest& request) = 0;
 };
 
+// Whether an executable is at that path, or on PATH when the name has no '/'.
+bool executable_on_path(const std::string& name);
+
 class PosixProcessRunner final : public ProcessRunner {
  public:
   Result<ProcessResult> run(const ProcessRequest& request) override;

@@ -18,12 +18,28 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "matches any suffix. Jumps from the built-in chains into guarded chains are guarded too. "
           "Other owners' canaries (KUBE-PROXY-CANARY, KUBE-KUBELET-CANARY) are never restored.",
           core::not_empty());
+  b.field("write_once", c.write_once,
+          "Guarded chains their owners write whole and never edit in place (the CNI plugins' "
+          "chains): a rule missing from one that still exists is drift. Rule changes in other "
+          "guarded chains (KUBE-*, cali-*) are their owners' rewrites and update the snapshot.",
+          core::not_empty());
   b.field("poll_interval", c.poll_interval,
-          "Legacy backend: how often the cheap change check runs (it copies no rules).",
+          "How often the cheap change check runs for legacy tables (IPT_SO_GET_INFO, copies no "
+          "rules), and for nft tables when netlink notifications are unavailable.",
           core::duration_range(1ms, 10s));
   b.field("verify_interval", c.verify_interval,
-          "How often a full read verifies the guarded rules even without a change signal.",
+          "How often every guarded table is verified without a change signal (nft skips the "
+          "read when the ruleset generation did not move).",
           core::duration_range(100ms, 1h));
+  b.field("drift_grace", c.drift_grace,
+          "How long a partial change (rules or chains missing, not a flush) must persist before "
+          "it is repaired. The CNI plugins delete a pod's chains in steps that look like drift "
+          "halfway; flushes are repaired at once.",
+          core::duration_range(0ms, 60s));
+  b.field("lock_timeout", c.lock_timeout,
+          "How long a repair waits for the xtables lock (/run/xtables.lock, or XTABLES_LOCKFILE) "
+          "before giving up and retrying later.",
+          core::duration_range(10ms, 60s));
   b.field("restore_policies", c.restore_policies,
           "Restore a built-in chain policy flipped to DROP (otherwise only reported).");
 }

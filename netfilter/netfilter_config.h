@@ -19,8 +19,12 @@ struct NetfilterConfig {
       {"mangle", {"KUBE-*", "cali-*"}},
       {"raw", {"cali-*"}},
   };
+  // Chains their owners write whole and never edit in place: a rule missing from one is drift.
+  std::vector<std::string> write_once = {"CNI-*"};
   core::Millis poll_interval{100};
-  core::Millis verify_interval{10000};
+  core::Millis verify_interval{60000};
+  core::Millis lock_timeout{5000};
+  core::Millis drift_grace{1000};
   bool restore_policies = false;
 };
 

@@ -17,5 +17,7 @@ void add_routes_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_peers_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_watch_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_fleet_command(CLI::App& app, const ClientOptions& opts, Runner& run);
+void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run);
+void add_repair_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 
 }  // namespace ng::ngctl

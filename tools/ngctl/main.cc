@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   app.footer(
       "Examples:\n"
       "  ngctl status\n"
+      "  ngctl rules -t nat\n"
+      "  ngctl repair --dry-run\n"
       "  ngctl --socket /run/nodeguard/nodeguard.sock status -o json\n"
       "  ngctl --addr node-a:9809 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key status\n"
       "  ngctl watch --new\n"
@@ -41,6 +43,8 @@ int main(int argc, char** argv) {
   add_peers_command(app, opts, run);
   add_watch_command(app, opts, run);
   add_fleet_command(app, opts, run);
+  add_rules_command(app, opts, run);
+  add_repair_command(app, opts, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,165 @@
+#include "agent/api/netfilter_service.h"
+
+#include "agent/api/proto_time.h"
+#include "agent/api/unary_on_loop.h"
+#include "netfilter/save_codec.h"
+
+namespace ng::agent {
+
+namespace {
+
+struct Filter {
+  std::optional<netfilter::BackendKind> backend;
+  std::optional<netfilter::Family> family;
+  std::string table;
+};
+
+// Empty means all; anything else must name a backend / family.
+grpc::Status parse_filter(const std::string& backend, const std::string& family,
+                          const std::string& table, Filter& f) {
+  if (!backend.empty()) {
+    f.backend = netfilter::parse_backend_kind(backend);
+    if (!f.backend) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "backend must be legacy or nft, got \"" + backend + "\""};
+    }
+  }
+  if (!family.empty()) {
+    f.family = netfilter::parse_family(family);
+    if (!f.family) {
+      return {grpc::StatusCode::INVALID_ARGUMENT,
+              "family must be ipv4 or ipv6, got \"" + family + "\""};
+    }
+  }
+  if (table.size() > 32 || table.find_first_of(" \t\n/") != std::string::npos) {
+    return {grpc::StatusCode::INVALID_ARGUMENT, "bad table name \"" + table + "\""};
+  }
+  f.table = table;
+  return grpc::Status::OK;
+}
+
+void fill_finding(const netfilter::DriftFinding& f, nodeguard::v1::DriftFinding* out) {
+  out->set_kind(std::string(netfilter::to_string(f.kind)));
+  out->set_chain(f.chain);
+  out->set_rule(f.rule);
+  out->set_detail(f.detail);
+}
+
+}  // namespace
+
+void NetfilterService::fill(const netfilter::GuardView& view,
+                            const nodeguard::v1::ListRulesRequest& req,
+                            nodeguard::v1::ListRulesResponse& out) {
+  Filter f;
+  (void)parse_filter(req.backend(), req.family(), req.table(), f);
+  out.set_backend_mode(view.mode);
+  for (auto b : view.backends) out.add_backends(std::string(netfilter::to_string(b)));
+  out.set_backend_reason(view.backend_why);
+  out.set_dry_run(view.dry_run);
+  netfilter::GuardPolicy policy;  // only for counting: the snapshot is already a projection
+  for (const auto& t : view.tables) {
+    if (f.backend && t.key.backend != *f.backend) continue;
+    if (f.family && t.key.family != *f.family) continue;
+    if (!f.table.empty() && t.key.table != f.table) continue;
+    auto* g = out.add_tables();
+    g->set_backend(std::string(netfilter::to_string(t.key.backend)));
+    g->set_family(std::string(netfilter::to_string(t.key.family)));
+    g->set_table(t.key.table);
+    g->set_state(t.state);
+    g->set_guarded_chains(static_cast<uint32_t>(t.guarded_chains));
+    g->set_guarded_rules(static_cast<uint32_t>(t.guarded_rules));
+    g->set_canary_present(t.canary_present);
+    if (t.last_check) *g->mutable_last_check() = to_proto(*t.last_check);
+    if (t.last_repair) *g->mutable_last_repair() = to_proto(*t.last_repair);
+    g->set_last_repair_result(t.last_repair_result);
+    for (const auto& c : t.last_repair_changes) g->add_last_repair_changes(c);
+    for (const auto& d : t.last_drift) fill_finding(d, g->add_last_drift());
+    for (const auto& d : t.reports) fill_finding(d, g->add_reports());
+    g->set_last_error(t.last_error);
+    g->set_repairs(t.repairs);
+    g->set_fighting(t.fighting);
+    *g->mutable_backoff() = to_proto_duration(t.backoff);
+    if (!t.snapshot) continue;
+    for (const auto& c : t.snapshot->chains) {
+      if (c.name == netfilter::GuardPolicy::kCanary) continue;
+      // Built-in chains appear only when they hold jumps into guarded chains.
+      std::vector<const netfilter::Rule*> rules;
+      for (const auto& r : c.rules) {
+        if (!c.builtin()) {
+          rules.push_back(&r);
+        } else if (!r.target.empty() && t.snapshot->has(r.target) &&
+                   r.target != netfilter::GuardPolicy::kCanary) {
+          rules.push_back(&r);
+        }
+      }
+      if (c.builtin() && rules.empty()) continue;
+      auto* gc = g->add_chains();
+      gc->set_name(c.name);
+      gc->set_builtin(c.builtin());
+      gc->set_policy(c.policy);
+      gc->set_guarded_rules(static_cast<uint32_t>(rules.size()));
+      if (req.include_rules()) {
+        for (const auto* r : rules) gc->add_rules(netfilter::render_rule(c.name, *r));
+      }
+    }
+  }
+}
+
+grpc::ServerUnaryReactor* NetfilterService::ListRules(grpc::CallbackServerContext* ctx,
+                                                      const nodeguard::v1::ListRulesRequest* req,
+                                                      nodeguard::v1::ListRulesResponse* resp) {
+  Filter f;
+  if (auto st = parse_filter(req->backend(), req->family(), req->table(), f); !st.ok()) {
+    auto* reactor = ctx->DefaultReactor();
+    reactor->Finish(st);
+    return reactor;
+  }
+  return unary_on_loop(ctx, loop_, [this, req, resp] {
+    fill(guard_.view(), *req, *resp);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* NetfilterService::Repair(grpc::CallbackServerContext* ctx,
+                                                   const nodeguard::v1::RepairRequest* req,
+                                                   nodeguard::v1::RepairResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  Filter f;
+  if (auto st = parse_filter(req->backend(), req->family(), req->table(), f); !st.ok()) {
+    reactor->Finish(st);
+    return reactor;
+  }
+  netfilter::RepairRequest r;
+  r.dry_run = req->dry_run();
+  r.table = f.table;
+  r.family = f.family;
+  r.backend = f.backend;
+  r.reason = req->reason().empty() ? "Repair RPC" : "Repair RPC: " + req->reason().substr(0, 200);
+  // Work continues on the loop and the workers; the call finishes when every table is done.
+  loop_.post([this, reactor, r = std::move(r), resp] {
+    if (!guard_.started()) {
+      reactor->Finish({grpc::StatusCode::UNAVAILABLE,
+                       "the netfilter guard is not running (disabled, or still starting)"});
+      return;
+    }
+    resp->set_dry_run(r.dry_run || guard_.view().dry_run);
+    guard_.repair_now(r, [reactor, resp](std::vector<netfilter::TableRepairResult> results) {
+      for (const auto& t : results) {
+        auto* c = resp->add_tables();
+        c->set_backend(std::string(netfilter::to_string(t.key.backend)));
+        c->set_family(std::string(netfilter::to_string(t.key.family)));
+        c->set_table(t.key.table);
+        for (const auto& d : t.drift) fill_finding(d, c->add_drift());
+        for (const auto& d : t.reports) fill_finding(d, c->add_reports());
+        for (const auto& ch : t.changes) c->add_changes(ch);
+        c->set_restore_text(t.restore_text);
+        c->set_committed(t.committed);
+        c->set_error(t.error);
+      }
+      reactor->Finish(grpc::Status::OK);
+    });
+  });
+  return reactor;
+}
+
+}  // namespace ng::agent

@@ -1,0 +1,35 @@
+#pragma once
+
+#include "core/clock.h"
+#include "core/executor.h"
+#include "netfilter/guard.h"
+#include "nodeguard/v1/netfilter.grpc.pb.h"
+
+namespace ng::agent {
+
+// nodeguard.v1.Netfilter over the netfilter guard. ListRules answers from the guard's view on
+// the loop; Repair starts a repair-now on the loop and finishes the call when the workers are
+// done. Repair is mutating (unless dry_run).
+class NetfilterService final : public nodeguard::v1::Netfilter::CallbackService {
+ public:
+  NetfilterService(core::Executor& loop, core::Clock& clock, netfilter::Guard& guard)
+      : loop_(loop), clock_(clock), guard_(guard) {}
+
+  grpc::ServerUnaryReactor* ListRules(grpc::CallbackServerContext* ctx,
+                                      const nodeguard::v1::ListRulesRequest* request,
+                                      nodeguard::v1::ListRulesResponse* response) override;
+  grpc::ServerUnaryReactor* Repair(grpc::CallbackServerContext* ctx,
+                                   const nodeguard::v1::RepairRequest* request,
+                                   nodeguard::v1::RepairResponse* response) override;
+
+  // Loop thread. Exposed for tests.
+  static void fill(const netfilter::GuardView& view, const nodeguard::v1::ListRulesRequest& req,
+                   nodeguard::v1::ListRulesResponse& out);
+
+ private:
+  core::Executor& loop_;
+  core::Clock& clock_;
+  netfilter::Guard& guard_;
+};
+
+}  // namespace ng::agent

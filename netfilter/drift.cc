@@ -1,0 +1,427 @@
+#include "netfilter/drift.h"
+
+#include <algorithm>
+#include <list>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace ng::netfilter {
+
+std::string_view to_string(DriftKind k) {
+  switch (k) {
+    case DriftKind::kFlush:
+      return "flush";
+    case DriftKind::kChainMissing:
+      return "chain_missing";
+    case DriftKind::kRuleMissing:
+      return "rule_missing";
+    case DriftKind::kRuleReordered:
+      return "rule_reordered";
+    case DriftKind::kPolicyChanged:
+      return "policy_changed";
+  }
+  return "unknown";
+}
+
+std::vector<Rule> merge_rules(const std::vector<Rule>& cur, const std::vector<Rule>& ref,
+                              const std::vector<bool>& restore,
+                              const std::function<bool(const Rule&)>& ours,
+                              std::vector<std::string>* reordered) {
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  // Positions in cur per spec, split into ours and unowned.
+  std::unordered_map<std::string_view, std::vector<size_t>> ours_at, other_at;
+  for (size_t j = 0; j < cur.size(); ++j) {
+    (ours(cur[j]) ? ours_at : other_at)[cur[j].spec].push_back(j);
+  }
+  std::unordered_map<std::string_view, size_t> other_used;
+  std::vector<size_t> match(ref.size(), kNone);
+  std::vector<bool> cur_matched(cur.size(), false);
+  // Our rules: greedy forward subsequence match (order matters for them).
+  size_t last = 0;
+  bool any = false;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (!ours(ref[i])) continue;
+    auto it = ours_at.find(ref[i].spec);
+    if (it == ours_at.end()) continue;
+    auto& v = it->second;
+    auto pos = any ? std::upper_bound(v.begin(), v.end(), last) : v.begin();
+    while (pos != v.end() && cur_matched[*pos]) ++pos;
+    if (pos == v.end()) continue;
+    match[i] = *pos;
+    cur_matched[*pos] = true;
+    last = *pos;
+    any = true;
+  }
+  // Unowned rules: any unused occurrence; they only serve as anchors.
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (ours(ref[i])) continue;
+    auto it = other_at.find(ref[i].spec);
+    if (it == other_at.end()) continue;
+    size_t& used = other_used[ref[i].spec];
+    if (used < it->second.size()) {
+      match[i] = it->second[used++];
+      cur_matched[match[i]] = true;
+    }
+  }
+  // Ours to restore that exist elsewhere in cur, out of order: move them.
+  std::vector<bool> drop(cur.size(), false);
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (match[i] != kNone || !restore[i] || !ours(ref[i])) continue;
+    auto it = ours_at.find(ref[i].spec);
+    if (it == ours_at.end()) continue;
+    for (size_t j : it->second) {
+      if (!cur_matched[j] && !drop[j]) {
+        drop[j] = true;
+        if (reordered) reordered->push_back(ref[i].spec);
+        break;
+      }
+    }
+  }
+  std::list<Rule> out;
+  std::vector<std::list<Rule>::iterator> at_cur(cur.size());
+  for (size_t j = 0; j < cur.size(); ++j) {
+    if (drop[j]) continue;
+    out.push_back(cur[j]);
+    at_cur[j] = std::prev(out.end());
+  }
+  // next_placed[i]: the first ref index >= i matched in cur (insertions only happen before it).
+  std::vector<size_t> next_placed(ref.size() + 1, kNone);
+  for (size_t i = ref.size(); i-- > 0;) {
+    next_placed[i] = match[i] != kNone ? i : next_placed[i + 1];
+  }
+  std::vector<std::list<Rule>::iterator> at_ref(ref.size(), out.end());
+  bool only_ours_before = true;
+  std::list<Rule>::iterator prev_placed = out.end();
+  bool have_prev = false;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    if (match[i] != kNone) {
+      at_ref[i] = at_cur[match[i]];
+      prev_placed = at_ref[i];
+      have_prev = true;
+    } else if (restore[i]) {
+      std::list<Rule>::iterator where;
+      if (have_prev) {
+        where = std::next(prev_placed);
+      } else if (next_placed[i] != kNone) {
+        where = at_cur[match[next_placed[i]]];
+      } else {
+        where = only_ours_before ? out.begin() : out.end();
+      }
+      Rule r = ref[i];
+      r.counters.clear();
+      prev_placed = out.insert(where, std::move(r));
+      at_ref[i] = prev_placed;
+      have_prev = true;
+    }
+    if (!ours(ref[i])) only_ours_before = false;
+  }
+  return {std::make_move_iterator(out.begin()), std::make_move_iterator(out.end())};
+}
+
+namespace {
+
+using SpecCount = std::unordered_map<std::string_view, int>;
+
+SpecCount count_specs(const std::vector<Rule>& rules) {
+  SpecCount c;
+  for (const auto& r : rules) ++c[r.spec];
+  return c;
+}
+
+}  // namespace
+
+Assessment assess(const Table& current, const Table& snapshot,
+                  const std::vector<Chain>& contributed, const GuardPolicy& policy,
+                  const AssessOptions& opts) {
+  Assessment a;
+  const std::string& tname = current.name.empty() ? snapshot.name : current.name;
+  // L: the snapshot plus what other components expect.
+  Table L = snapshot;
+  L.name = tname;
+  std::set<std::pair<std::string, std::string>> required_rules;
+  std::set<std::string> required_chains;
+  for (const auto& pc : contributed) {
+    Chain* l = L.find(pc.name);
+    const bool builtin = pc.builtin();
+    if (!builtin) required_chains.insert(pc.name);
+    if (!l) {
+      L.chains.push_back(pc);
+      if (builtin) L.chains.back().policy = "ACCEPT";
+    } else {
+      SpecCount have = count_specs(l->rules);
+      std::vector<Rule> missing;
+      for (const auto& r : pc.rules) {
+        if (have[r.spec]-- <= 0) missing.push_back(r);
+      }
+      // Entry jumps are prepended (as portmap does), chain rules appended.
+      if (builtin) {
+        l->rules.insert(l->rules.begin(), missing.begin(), missing.end());
+      } else {
+        l->rules.insert(l->rules.end(), missing.begin(), missing.end());
+      }
+    }
+    for (const auto& r : pc.rules) required_rules.emplace(pc.name, r.spec);
+  }
+
+  ChainIndex CI(current);
+  a.canary_present = CI.find(GuardPolicy::kCanary) != nullptr;
+  auto guarded_user = [&](const Chain& c) {
+    return !c.builtin() && c.name != GuardPolicy::kCanary && policy.is_guarded_chain(tname, c.name);
+  };
+  auto is_jump = [&](const Rule& r) { return policy.is_guarded_jump(tname, r); };
+
+  // Reference counts of guarded chains, in the current table and in L.
+  std::unordered_map<std::string_view, int> refs_cur, refs_l;
+  for (const auto& c : current.chains) {
+    for (const auto& r : c.rules) {
+      if (!r.target.empty()) ++refs_cur[r.target];
+    }
+  }
+  for (const auto& c : L.chains) {
+    for (const auto& r : c.rules) {
+      if (!r.target.empty()) ++refs_l[r.target];
+    }
+  }
+
+  // Flush shape.
+  size_t jumps = 0, jumps_left = 0, chains_with_rules = 0, chains_gone = 0;
+  bool emptied_present = false;
+  for (const auto& lc : L.chains) {
+    if (lc.builtin()) {
+      const Chain* cc = CI.find(lc.name);
+      SpecCount have = cc ? count_specs(cc->rules) : SpecCount{};
+      for (const auto& r : lc.rules) {
+        if (!is_jump(r)) continue;
+        ++jumps;
+        if (have[r.spec]-- > 0) ++jumps_left;
+      }
+    } else if (guarded_user(lc) && !lc.rules.empty()) {
+      ++chains_with_rules;
+      const Chain* cc = CI.find(lc.name);
+      if (!cc || cc->rules.empty()) ++chains_gone;
+      if (cc && cc->rules.empty()) emptied_present = true;
+    }
+  }
+  std::string flush_why;
+  if (opts.canary_expected && !a.canary_present) {
+    a.flush = true;
+    flush_why = "canary chain " + std::string(GuardPolicy::kCanary) + " gone";
+  } else if (chains_with_rules >= 3 && 2 * chains_gone >= chains_with_rules &&
+             (jumps > 0 ? jumps_left == 0 : emptied_present)) {
+    a.flush = true;
+    flush_why = std::to_string(chains_gone) + " of " + std::to_string(chains_with_rules) +
+                " guarded chains gone or emptied and no jump from the built-in chains left";
+  }
+
+  std::set<std::string> restore_chain;
+  std::map<std::string, std::vector<bool>> restore_rule;
+  auto flags = [&](const Chain& lc) -> std::vector<bool>& {
+    auto& f = restore_rule[lc.name];
+    if (f.size() != lc.rules.size()) f.assign(lc.rules.size(), false);
+    return f;
+  };
+  auto will_exist = [&](const std::string& name) {
+    return CI.find(name) != nullptr || restore_chain.count(name) > 0;
+  };
+
+  if (a.flush) {
+    for (const auto& lc : L.chains) {
+      if (!guarded_user(lc)) continue;
+      const Chain* cc = CI.find(lc.name);
+      if (!cc || (cc->rules.empty() && !lc.rules.empty())) {
+        restore_chain.insert(lc.name);
+      } else if (policy.is_write_once(lc.name) || required_chains.count(lc.name)) {
+        auto& f = flags(lc);
+        std::fill(f.begin(), f.end(), true);
+      }
+    }
+  } else {
+    for (const auto& lc : L.chains) {
+      if (!guarded_user(lc)) continue;
+      const Chain* cc = CI.find(lc.name);
+      if (!cc) {
+        // Owners tear down from the leaves up: an entry chain (jumped to from a built-in chain)
+        // gone while chains it jumped to are still there was not removed by its owner.
+        bool entry = false;
+        for (const auto& bc : L.chains) {
+          if (!bc.builtin()) continue;
+          for (const auto& r : bc.rules) entry = entry || r.target == lc.name;
+        }
+        bool children_left = false;
+        for (const auto& r : lc.rules) {
+          children_left = children_left || (!r.target.empty() && r.target != lc.name &&
+                                            policy.is_guarded_chain(tname, r.target) &&
+                                            CI.find(r.target) != nullptr);
+        }
+        if (required_chains.count(lc.name) || (entry && children_left)) {
+          restore_chain.insert(lc.name);
+        } else {
+          a.accepted.push_back("chain " + lc.name + " removed with every jump into it");
+        }
+        continue;
+      }
+      SpecCount have = count_specs(cc->rules);
+      auto& f = flags(lc);
+      size_t accepted_removals = 0;
+      for (size_t i = 0; i < lc.rules.size(); ++i) {
+        const Rule& r = lc.rules[i];
+        if (have[r.spec]-- > 0) continue;
+        const bool target_guarded = !r.target.empty() && policy.is_guarded_chain(tname, r.target);
+        const bool target_gone = target_guarded && !CI.find(r.target);
+        const bool orphaned = target_guarded && !target_gone && policy.is_write_once(r.target) &&
+                              refs_cur[r.target] == 0 && refs_l[r.target] > 0;
+        if (required_rules.count({lc.name, r.spec})) {
+          f[i] = true;
+        } else if (target_gone) {
+          ++accepted_removals;
+        } else if (policy.is_write_once(lc.name) || orphaned) {
+          f[i] = true;
+        } else {
+          ++accepted_removals;
+        }
+      }
+      if (accepted_removals > 0) {
+        a.accepted.push_back(std::to_string(accepted_removals) + " rule(s) removed from " +
+                             lc.name + " by its owner");
+      }
+    }
+  }
+
+  // Closure: a restored chain needs the guarded chains it jumps to and the jumps into it.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& lc : L.chains) {
+      if (!restore_chain.count(lc.name)) continue;
+      for (const auto& r : lc.rules) {
+        if (!r.target.empty() && policy.is_guarded_chain(tname, r.target) &&
+            !will_exist(r.target) && L.find(r.target)) {
+          restore_chain.insert(r.target);
+          changed = true;
+        }
+      }
+    }
+    for (const auto& lc : L.chains) {
+      if (restore_chain.count(lc.name)) continue;
+      for (size_t i = 0; i < lc.rules.size(); ++i) {
+        const Rule& r = lc.rules[i];
+        if (r.target.empty() || !restore_chain.count(r.target)) continue;
+        if (lc.builtin() || CI.find(lc.name)) {
+          auto& f = flags(lc);
+          if (!f[i]) {
+            f[i] = true;
+            changed = true;
+          }
+        } else if (guarded_user(lc)) {
+          restore_chain.insert(lc.name);
+          changed = true;
+        }
+      }
+    }
+  }
+  // Jumps from built-in chains: keep them all present and in order while their target lives.
+  for (const auto& lc : L.chains) {
+    if (!lc.builtin()) continue;
+    auto& f = flags(lc);
+    const Chain* cc = CI.find(lc.name);
+    SpecCount have = cc ? count_specs(cc->rules) : SpecCount{};
+    for (size_t i = 0; i < lc.rules.size(); ++i) {
+      const Rule& r = lc.rules[i];
+      if (!is_jump(r)) continue;
+      const bool present = have[r.spec]-- > 0;
+      if (present || will_exist(r.target)) {
+        f[i] = true;
+      } else if (!a.flush) {
+        a.accepted.push_back("jump " + lc.name + " -> " + r.target + " removed with its chain");
+      }
+    }
+  }
+
+  // The expected table: current, guarded projection, with the drift undone.
+  Table E = policy.project(current);
+  E.name = tname;
+  for (const auto& lc : L.chains) {
+    if (!restore_chain.count(lc.name)) continue;
+    Chain restored = lc;
+    for (auto& r : restored.rules) r.counters.clear();
+    restored.counters.clear();
+    if (Chain* e = E.find(lc.name)) {
+      *e = std::move(restored);
+    } else {
+      E.chains.push_back(std::move(restored));
+    }
+    if (!a.flush) a.drift.push_back({DriftKind::kChainMissing, lc.name, "", ""});
+  }
+  for (const auto& lc : L.chains) {
+    if (restore_chain.count(lc.name)) continue;
+    auto it = restore_rule.find(lc.name);
+    if (it == restore_rule.end()) continue;
+    const auto& f = it->second;
+    if (std::find(f.begin(), f.end(), true) == f.end()) continue;
+    Chain* e = E.find(lc.name);
+    if (!e) {
+      if (!lc.builtin()) continue;
+      Chain b;
+      b.name = lc.name;
+      b.policy = lc.policy;
+      E.chains.push_back(std::move(b));
+      e = &E.chains.back();
+    }
+    const bool builtin = lc.builtin();
+    auto ours = [&](const Rule& r) { return !builtin || is_jump(r); };
+    std::vector<std::string> moved;
+    std::vector<Rule> merged = merge_rules(e->rules, lc.rules, f, ours, &moved);
+    SpecCount before = count_specs(e->rules);  // views into e->rules: replace it only after use
+    if (!a.flush) {
+      for (const auto& spec : moved) {
+        a.drift.push_back({DriftKind::kRuleReordered, lc.name, spec, ""});
+      }
+      std::unordered_set<std::string> moved_set(moved.begin(), moved.end());
+      for (size_t i = 0; i < lc.rules.size(); ++i) {
+        if (!f[i]) continue;
+        if (before[lc.rules[i].spec]-- > 0) continue;
+        if (moved_set.count(lc.rules[i].spec)) continue;
+        a.drift.push_back({DriftKind::kRuleMissing, lc.name, lc.rules[i].spec, ""});
+      }
+    }
+    e->rules = std::move(merged);
+  }
+  // Policies of built-in chains: DROP where the snapshot had ACCEPT is told, and repaired only
+  // when configured; the snapshot keeps the good policy so the report stays until it is fixed.
+  for (auto& e : E.chains) {
+    if (!e.builtin()) continue;
+    const Chain* lc = L.find(e.name);
+    const Chain* cc = CI.find(e.name);
+    if (!lc || !cc || !lc->builtin()) continue;
+    if (lc->policy == "ACCEPT" && cc->policy == "DROP") {
+      DriftFinding f{DriftKind::kPolicyChanged, e.name, "",
+                     "policy " + lc->policy + " -> " + cc->policy};
+      if (opts.restore_policies) {
+        a.drift.push_back(f);
+      } else {
+        a.reports.push_back(f);
+      }
+      e.policy = lc->policy;
+    }
+  }
+  // Our canary goes wherever there is something to guard.
+  if (opts.want_canary && !E.has(GuardPolicy::kCanary) &&
+      (policy.guarded_chain_count(E) > 0 || policy.guarded_rule_count(E) > 0)) {
+    Chain canary;
+    canary.name = std::string(GuardPolicy::kCanary);
+    E.chains.push_back(std::move(canary));
+  }
+  if (a.flush) {
+    DriftFinding f{DriftKind::kFlush, "", "", flush_why};
+    a.drift.insert(a.drift.begin(), f);
+  }
+  for (const auto& f : a.drift) {
+    if (f.kind == DriftKind::kFlush) continue;
+    a.signature += std::string(to_string(f.kind)) + " " + f.chain + " " + f.rule + "\n";
+  }
+  a.expected = std::move(E);
+  return a;
+}
+
+}  // namespace ng::netfilter

@@ -1,0 +1,246 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/component.h"
+#include "core/env_error_reporter.h"
+#include "core/executor.h"
+#include "core/files.h"
+#include "core/health_sink.h"
+#include "core/log.h"
+#include "netfilter/backend.h"
+#include "netfilter/backend_detect.h"
+#include "netfilter/drift.h"
+#include "netfilter/guard_metrics.h"
+#include "netfilter/guard_policy.h"
+#include "netfilter/snapshot_store.h"
+#include "netfilter/xtables_lock.h"
+
+namespace ng::netfilter {
+
+using namespace std::chrono_literals;
+
+struct GuardOptions {
+  bool enabled = true;                // false: the component reports disabled and does nothing
+  std::string backend_mode = "auto";  // auto | legacy | nft
+  std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
+  GuardPolicy policy;
+  core::Duration poll_interval = 100ms;  // legacy change check
+  core::Duration verify_interval = 60s;  // full read without a change signal
+  core::Duration retry_interval = 5s;    // after a failed read or commit
+  // A partial change (not a flush) must persist this long before it is repaired: the CNI
+  // plugins tear a pod down in steps (flush its chain, delete the jump, delete the chain) that
+  // look like drift halfway. Flushes are repaired at once.
+  core::Duration drift_grace = 1s;
+  std::chrono::milliseconds lock_timeout{5000};
+  std::string lock_path;  // empty: XTABLES_LOCKFILE or /run/xtables.lock
+  bool restore_policies = false;
+  bool dry_run = false;      // log the restore text, change nothing
+  std::string snapshot_dir;  // empty: snapshots are not persisted
+  std::string identity;      // host_identity(); snapshots from elsewhere are dropped
+  // Fight detection: the same non-flush drift back within fight_window of our repair, more than
+  // fight_threshold times in a row, backs off exponentially and raises NetfilterFight.
+  int fight_threshold = 3;
+  core::Duration fight_window = 30s;
+  core::Duration backoff_initial = 1s;
+  core::Duration backoff_max = 5min;
+};
+
+// The guard of one (backend, family, table).
+struct TableKey {
+  BackendKind backend = BackendKind::kNft;
+  Family family = Family::kIPv4;
+  std::string table;
+  std::string str() const;  // "nft/ipv4/nat"
+  bool operator<(const TableKey& o) const;
+  bool operator==(const TableKey& o) const;
+};
+
+// A read-only picture of one guarded table for ListRules and the status RPC.
+struct TableView {
+  TableKey key;
+  std::string state;                      // unknown | ok | drift | repairing | backoff | error
+  std::shared_ptr<const Table> snapshot;  // guarded chains and built-in chains as last good
+  size_t guarded_chains = 0;
+  size_t guarded_rules = 0;
+  bool canary_present = false;
+  std::optional<core::WallTime> last_check;
+  std::optional<core::WallTime> last_repair;
+  std::string last_repair_result;  // applied | failed | verify_failed | dry_run
+  std::vector<std::string> last_repair_changes;
+  std::vector<DriftFinding> last_drift;
+  std::vector<DriftFinding> reports;  // policy DROP observed, not repaired
+  std::string last_error;
+  std::uint64_t repairs = 0;
+  bool fighting = false;
+  core::Duration backoff{0};
+};
+
+struct GuardView {
+  std::string mode;         // configured netfilter.backend
+  std::string backend_why;  // why these backends are watched
+  std::vector<BackendKind> backends;
+  bool dry_run = false;
+  std::vector<TableView> tables;
+};
+
+// Repair-now (the Repair RPC): check every matching table at once, plan, and commit unless
+// dry_run. Ignores fight backoff: an operator asked.
+struct RepairRequest {
+  bool dry_run = false;
+  std::string table;  // empty: every guarded table
+  std::optional<Family> family;
+  std::optional<BackendKind> backend;
+  std::string reason = "operator request";
+};
+
+struct TableRepairResult {
+  TableKey key;
+  std::vector<DriftFinding> drift;
+  std::vector<DriftFinding> reports;
+  std::vector<std::string> changes;  // TablePlan::describe()
+  std::string restore_text;          // empty when nothing to do
+  bool committed = false;
+  bool dry_run = false;
+  std::string error;
+};
+
+// Another component's expectations for a table that the snapshot may not hold (issue 5 rebuilds
+// hostPort DNAT chains from the CNI result cache). Called on the loop at every check; returns
+// user chains with their rules, or built-in chains holding the jumps into them, in
+// iptables-save canonical form. Whatever is missing is repaired in the same atomic commit.
+using ExpectedRulesProvider =
+    std::function<std::vector<Chain>(BackendKind backend, Family family, const std::string& table)>;
+
+// What a repair on a worker did; handed back to the loop.
+struct RepairOutcome {
+  std::optional<Assessment> assessment;  // made under the lock from a fresh read
+  TablePlan plan;
+  std::string restore_text;
+  bool committed = false;
+  std::optional<core::EnvError> error;
+  std::vector<std::string> verify_problems;
+  core::MonoTime committed_at{};
+  std::optional<std::uint64_t> token_after;  // change token right after our commit
+  std::optional<Table> after;                // read back after the commit
+};
+
+// Push notifications of table changes (nft: NFNLGRP_NFTABLES netlink, netfilter/nft). Without
+// one, or when it fails to start, nft tables are polled through their change token like legacy.
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  virtual core::Status start(std::function<void(Family, const std::string&)> on_change,
+                             std::function<void()> on_lost) = 0;
+  virtual void stop() = 0;
+};
+
+// The netfilter guard: keeps a last-known-good snapshot of the guarded chains of every watched
+// table, notices drift (nft: netlink notifications fed through notify_changed(); legacy: a poll
+// of a cheap change token; both: a periodic verify and request_check()), tells a flush from a
+// legitimate change, and repairs with one atomic commit per table. All methods run on the loop;
+// backend calls run on the worker pool.
+class Guard final : public core::Component {
+ public:
+  struct Deps {
+    core::Clock& clock;
+    core::Executor& loop;
+    core::Executor& workers;
+    core::Files& files;
+    core::HealthSink& health;
+    core::EnvErrorReporter& env_errors;
+    prometheus::Registry& metrics;
+    core::Logger log;
+  };
+
+  Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps,
+        std::unique_ptr<ChangeSource> nft_events = nullptr);
+  ~Guard() override;
+
+  std::string_view name() const override { return "netfilter"; }
+  void start() override;
+  void stop() override;
+  core::ComponentStatus status() const override;
+
+  // An immediate check (and repair) of every watched table, coalesced with checks in flight.
+  // The firewalld watcher calls it on D-Bus Reloaded.
+  void request_check(std::string reason);
+  // A backend reported a change of one table (nft netlink notification).
+  void notify_changed(BackendKind backend, Family family, const std::string& table);
+  // Notifications were lost (ENOBUFS): re-read every table of the backend.
+  void notify_events_lost(BackendKind backend);
+
+  void repair_now(RepairRequest request, std::function<void(std::vector<TableRepairResult>)> done);
+  GuardView view() const;
+
+  int add_expected_rules_provider(std::string name, ExpectedRulesProvider provider);
+  void remove_expected_rules_provider(int id);
+
+  // Backends being watched (after detection); empty until start-up finished.
+  std::vector<BackendKind> watched_backends() const { return choice_backends_; }
+  bool started() const { return phase_ == Phase::kRunning; }
+
+ private:
+  struct Watch;
+  enum class Phase { kStopped, kStarting, kRunning };
+
+  void on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot> loaded);
+  Watch* find(const TableKey& k);
+  void start_check(Watch& w, std::string_view trigger, core::MonoTime detected_at);
+  void on_checked(Watch& w, core::Result<Table> read, std::optional<Assessment> a,
+                  std::optional<std::uint64_t> token, std::string trigger,
+                  core::MonoTime detected_at);
+  void start_repair(Watch& w, Table current, std::optional<std::uint64_t> token,
+                    core::MonoTime detected_at, std::string trigger, bool setup);
+  void on_repaired(Watch& w, RepairOutcome outcome, core::MonoTime detected_at, std::string trigger,
+                   bool setup);
+  void finish(Watch& w);
+  void accept_snapshot(Watch& w, Table expected, bool canary_present);
+  void persist(Watch& w);
+  void poll();
+  void verify_all();
+  void arm_poll();
+  bool polled(const TableKey& k) const;
+  void arm_verify();
+  void update_conditions();
+  std::vector<Chain> contributions(const TableKey& k) const;
+  AssessOptions assess_options(const Watch& w) const;
+  void report_error(Watch& w, const core::EnvError& e, std::string_view what);
+  void report_env_error(const core::EnvError& e);
+  void maybe_recovered();
+
+  GuardOptions opt_;
+  std::shared_ptr<const GuardPolicy> policy_;
+  std::vector<std::shared_ptr<Backend>> backends_;
+  Deps d_;
+  GuardMetrics metrics_;
+  XtablesLock lock_;
+  Phase phase_ = Phase::kStopped;
+  std::shared_ptr<bool> alive_;  // worker results check it before touching the guard
+  std::vector<BackendKind> choice_backends_;
+  std::string choice_why_;
+  std::map<TableKey, std::unique_ptr<Watch>> watches_;
+  std::map<int, std::pair<std::string, ExpectedRulesProvider>> providers_;
+  int next_provider_ = 1;
+  std::unique_ptr<core::Timer> poll_timer_;
+  std::unique_ptr<core::Timer> verify_timer_;
+  bool poll_in_flight_ = false;
+  bool fight_condition_ = false;
+  bool policy_condition_ = false;
+  bool failing_condition_ = false;
+  std::uint64_t repairs_total_ = 0;
+  bool env_error_ = false;
+  std::unique_ptr<ChangeSource> nft_events_;
+  bool nft_events_running_ = false;
+  std::map<std::pair<BackendKind, Family>, bool> usable_;
+};
+
+}  // namespace ng::netfilter

@@ -1,0 +1,40 @@
+#include "netfilter/guard_factory.h"
+
+#include "netfilter/legacy/legacy_backend.h"
+#include "netfilter/nft/nft_backend.h"
+#include "netfilter/nft/nft_monitor.h"
+#include "netfilter/snapshot_store.h"
+
+namespace ng::netfilter {
+
+GuardOptions guard_options(const NetfilterConfig& c, bool dry_run, const std::string& state_dir) {
+  GuardOptions o;
+  o.enabled = c.enabled;
+  o.backend_mode = c.backend;
+  o.families.clear();
+  for (const auto& f : c.families) {
+    if (auto fam = parse_family(f)) o.families.push_back(*fam);
+  }
+  o.policy = GuardPolicy(c.guard, c.write_once);
+  o.poll_interval = c.poll_interval;
+  o.verify_interval = c.verify_interval;
+  o.lock_timeout = c.lock_timeout;
+  o.drift_grace = c.drift_grace;
+  o.restore_policies = c.restore_policies;
+  o.dry_run = dry_run;
+  o.snapshot_dir = state_dir.empty() ? std::string() : state_dir + "/netfilter";
+  o.identity = host_identity();
+  return o;
+}
+
+std::unique_ptr<Guard> make_guard(const NetfilterConfig& config, bool dry_run,
+                                  const std::string& state_dir, boost::asio::io_context& io,
+                                  core::ProcessRunner& runner, Guard::Deps deps) {
+  std::vector<std::shared_ptr<Backend>> backends = {std::make_shared<NftBackend>(runner),
+                                                    std::make_shared<LegacyBackend>(runner)};
+  auto monitor = std::make_unique<NftMonitor>(io, deps.log);
+  return std::make_unique<Guard>(guard_options(config, dry_run, state_dir), std::move(backends),
+                                 std::move(deps), std::move(monitor));
+}
+
+}  // namespace ng::netfilter

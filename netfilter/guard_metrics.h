@@ -1,0 +1,46 @@
+#pragma once
+
+#include <string>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include "netfilter/drift.h"
+#include "netfilter/rule_model.h"
+
+namespace ng::netfilter {
+
+// The guard's Prometheus series (docs/metrics.md). Labels are bounded: backend (2), family (2),
+// table (the configured tables), kind/result/trigger (small fixed sets).
+class GuardMetrics {
+ public:
+  explicit GuardMetrics(prometheus::Registry& registry);
+
+  void drift(BackendKind b, Family f, const std::string& table, DriftKind kind);
+  // result: applied | failed | verify_failed | dry_run
+  void repair(BackendKind b, Family f, const std::string& table, std::string_view result);
+  void repair_duration(BackendKind b, Family f, double seconds);
+  void guarded(BackendKind b, Family f, const std::string& table, size_t rules, size_t chains);
+  void backend_info(BackendKind b, Family f, const std::string& mode, bool watched);
+  // trigger: start | netlink | poll | verify | request | backoff | retry
+  void check(BackendKind b, Family f, std::string_view trigger);
+  void read_error(BackendKind b, Family f, const std::string& table, std::string_view reason);
+  void accepted(BackendKind b, Family f, const std::string& table);
+  void events_lost(BackendKind b);
+
+ private:
+  prometheus::Family<prometheus::Counter>& drift_;
+  prometheus::Family<prometheus::Counter>& repairs_;
+  prometheus::Family<prometheus::Histogram>& duration_;
+  prometheus::Family<prometheus::Gauge>& rules_;
+  prometheus::Family<prometheus::Gauge>& chains_;
+  prometheus::Family<prometheus::Gauge>& backend_;
+  prometheus::Family<prometheus::Counter>& checks_;
+  prometheus::Family<prometheus::Counter>& read_errors_;
+  prometheus::Family<prometheus::Counter>& accepted_;
+  prometheus::Family<prometheus::Counter>& lost_;
+};
+
+}  // namespace ng::netfilter

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include "core/log.h"
+#include "core/result.h"
+#include "netfilter/guard.h"
+#include "netfilter/rule_model.h"
+
+namespace ng::netfilter {
+
+// Listens for nftables change notifications (NFNLGRP_NFTABLES) on the loop and reports which
+// ip/ip6 tables changed, once per table per batch of messages read. A lost message (ENOBUFS:
+// the socket buffer overflowed during a big transaction) is reported as such: re-read all.
+class NftMonitor final : public ChangeSource {
+ public:
+  using OnChange = std::function<void(Family family, const std::string& table)>;
+  using OnLost = std::function<void()>;
+
+  NftMonitor(boost::asio::io_context& io, core::Logger log);
+  ~NftMonitor() override;
+
+  core::Status start(OnChange on_change, OnLost on_lost) override;
+  void stop() override;
+
+ private:
+  void arm();
+
+  boost::asio::io_context& io_;
+  OnChange on_change_;
+  OnLost on_lost_;
+  core::Logger log_;
+  std::unique_ptr<boost::asio::posix::stream_descriptor> sd_;
+  std::shared_ptr<bool> alive_;
+};
+
+}  // namespace ng::netfilter

@@ -1,0 +1,207 @@
+#include "agent/api/netfilter_service.h"
+
+#include <gmock/gmock.h>
+#include <grpcpp/create_channel.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <thread>
+
+#include "agent/api/grpc_server.h"
+#include "agent/api/call_gate.h"
+#include "core/asio_clock.h"
+#include "core/loop_call.h"
+#include "tests/fakes/fake_files.h"
+#include "tests/fakes/recording_health_sink.h"
+#include "tests/support/temp_dir.h"
+#include "tests/unit/netfilter/guard_fixture.h"
+
+namespace ng::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using netfilter::Family;
+
+// A real gRPC server on a temp unix socket over a Guard on the fake backend, the loop on its
+// own thread and a real worker pool, as in the agent.
+class NetfilterServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fake_ = std::make_shared<testing::FakeNetfilterBackend>();
+    fake_->load(Family::kIPv4, testing::netfilter_data("cni-nft-ipv4.save"));
+    netfilter::GuardOptions o;
+    o.backend_mode = "nft";
+    o.families = {Family::kIPv4};
+    o.policy = testing::default_guard_policy();
+    o.lock_path = dir_ / "xtables.lock";
+    o.drift_grace = 0s;
+    guard_ = std::make_unique<netfilter::Guard>(
+        o, std::vector<std::shared_ptr<netfilter::Backend>>{fake_},
+        netfilter::Guard::Deps{clock_, loop_, workers_, files_, health_, env_, metrics_,
+                               core::Logger::discard()});
+    config_.grpc_socket = dir_ / "api.sock";
+    service_ = std::make_unique<NetfilterService>(loop_, clock_, *guard_);
+    server_ = std::make_unique<GrpcServer>(config_, gate_, core::Logger::discard());
+    server_->add_service(service_.get());
+    ASSERT_TRUE(server_->start());
+    loop_thread_ = std::thread([this] { io_.run(); });
+    core::call_on_loop(
+        io_,
+        [this] {
+          guard_->start();
+          return true;
+        },
+        2s);
+    for (int i = 0; i < 200; ++i) {
+      auto ok = core::call_on_loop(
+          io_,
+          [this] {
+            auto v = guard_->view();
+            return guard_->started() && !v.tables.empty() && v.tables[0].state != "unknown";
+          },
+          2s);
+      if (ok && *ok) break;
+      std::this_thread::sleep_for(10ms);
+    }
+    channel_ =
+        grpc::CreateChannel("unix://" + config_.grpc_socket, grpc::InsecureChannelCredentials());
+    stub_ = nodeguard::v1::Netfilter::NewStub(channel_);
+  }
+  void TearDown() override {
+    server_->shutdown(1s);
+    core::call_on_loop(
+        io_,
+        [this] {
+          guard_->stop();
+          return true;
+        },
+        2s);
+    workers_.join();
+    work_.reset();
+    io_.stop();
+    loop_thread_.join();
+  }
+  grpc::Status list(const nodeguard::v1::ListRulesRequest& req,
+                    nodeguard::v1::ListRulesResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    return stub_->ListRules(&ctx, req, resp);
+  }
+  grpc::Status repair(const nodeguard::v1::RepairRequest& req,
+                      nodeguard::v1::RepairResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    return stub_->Repair(&ctx, req, resp);
+  }
+
+  testing::TempDir dir_;
+  AgentConfig config_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_ =
+      boost::asio::make_work_guard(io_);
+  core::AsioClock clock_{io_};
+  core::IoContextExecutor loop_{io_};
+  core::WorkerPool workers_{2};
+  testing::FakeFiles files_;
+  testing::RecordingHealthSink health_;
+  prometheus::Registry metrics_;
+  core::EnvErrorReporter env_{metrics_, core::Logger::discard()};
+  CallGate gate_{config_.api, clock_, metrics_};
+  std::shared_ptr<testing::FakeNetfilterBackend> fake_;
+  std::unique_ptr<netfilter::Guard> guard_;
+  std::unique_ptr<NetfilterService> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::thread loop_thread_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<nodeguard::v1::Netfilter::Stub> stub_;
+};
+
+TEST_F(NetfilterServiceTest, ListRulesShowsGuardedChainsAndState) {
+  nodeguard::v1::ListRulesRequest req;
+  req.set_table("nat");
+  req.set_include_rules(true);
+  nodeguard::v1::ListRulesResponse resp;
+  ASSERT_TRUE(list(req, &resp).ok());
+  EXPECT_EQ(resp.backend_mode(), "nft");
+  ASSERT_EQ(resp.tables_size(), 1);
+  const auto& t = resp.tables(0);
+  EXPECT_EQ(t.backend(), "nft");
+  EXPECT_EQ(t.family(), "ipv4");
+  EXPECT_EQ(t.state(), "ok");
+  EXPECT_TRUE(t.canary_present());
+  EXPECT_EQ(t.guarded_chains(), 10u);
+  bool found = false;
+  for (const auto& c : t.chains()) {
+    EXPECT_NE(c.name(), "NODEGUARD-CANARY");
+    EXPECT_NE(c.name(), "KUBE-PROXY-CANARY");
+    if (c.name() == "PREROUTING") {
+      EXPECT_TRUE(c.builtin());
+      EXPECT_EQ(c.guarded_rules(), 2u);  // the two jumps, not MY-OWN's
+      ASSERT_EQ(c.rules_size(), 2);
+      EXPECT_THAT(c.rules(1), ::testing::HasSubstr("-j CNI-HOSTPORT-DNAT"));
+    }
+    found = found || c.name() == "CNI-HOSTPORT-DNAT";
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(NetfilterServiceTest, BadFiltersAreInvalidArguments) {
+  nodeguard::v1::ListRulesRequest req;
+  req.set_backend("iptables");
+  nodeguard::v1::ListRulesResponse resp;
+  auto st = list(req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), ::testing::HasSubstr("legacy or nft"));
+  nodeguard::v1::RepairRequest r;
+  r.set_family("ipv5");
+  nodeguard::v1::RepairResponse rr;
+  EXPECT_EQ(repair(r, &rr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(NetfilterServiceTest, RepairNeedsARunningGuard) {
+  // Stop automatic repairs from racing the RPC: flush while the guard is stopped.
+  core::call_on_loop(
+      io_,
+      [this] {
+        guard_->stop();
+        return true;
+      },
+      2s);
+  fake_->flush_table(Family::kIPv4, "nat");
+  core::call_on_loop(
+      io_, [this] { return true; }, 2s);
+  // Repair needs a running guard.
+  nodeguard::v1::RepairRequest req;
+  req.set_table("nat");
+  req.set_dry_run(true);
+  nodeguard::v1::RepairResponse resp;
+  auto st = repair(req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(NetfilterServiceTest, RepairReportsWhatChanged) {
+  nodeguard::v1::RepairRequest req;
+  req.set_dry_run(true);
+  nodeguard::v1::RepairResponse resp;
+  ASSERT_TRUE(repair(req, &resp).ok());
+  EXPECT_TRUE(resp.dry_run());
+  ASSERT_GE(resp.tables_size(), 2);  // filter, mangle, nat
+  for (const auto& t : resp.tables()) {
+    EXPECT_TRUE(t.changes().empty()) << t.table();
+    EXPECT_FALSE(t.committed());
+  }
+  // Delete one rule and ask for a real repair before the guard gets to it.
+  ASSERT_TRUE(
+      fake_->apply_restore(Family::kIPv4, "*nat\n-D CNI-DN-d3965bcbc3dd2fee4b494 3\nCOMMIT\n")
+          .ok());
+  req.set_dry_run(false);
+  req.set_table("nat");
+  nodeguard::v1::RepairResponse real;
+  ASSERT_TRUE(repair(req, &real).ok());
+  ASSERT_EQ(real.tables_size(), 1);
+  EXPECT_TRUE(real.tables(0).error().empty()) << real.tables(0).error();
+  auto t = fake_->table(Family::kIPv4, "nat");
+  EXPECT_EQ(t->find("CNI-DN-d3965bcbc3dd2fee4b494")->rules.size(), 3u);
+}
+
+}  // namespace
+}  // namespace ng::agent

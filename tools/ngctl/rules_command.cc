@@ -1,0 +1,106 @@
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "nodeguard/v1/netfilter.grpc.pb.h"
+#include "tools/ngctl/command.h"
+#include "tools/ngctl/netfilter_client.h"
+#include "tools/ngctl/output.h"
+
+namespace ng::ngctl {
+
+namespace {
+
+struct RulesArgs {
+  TableFilterArgs filter;
+  bool rules = false;
+};
+
+std::string ago(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0) return "never";
+  const long long now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  return format_duration_seconds(std::max(0LL, now - t.seconds())) + " ago";
+}
+
+}  // namespace
+
+void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
+  auto args = std::make_shared<RulesArgs>();
+  auto* cmd =
+      app.add_subcommand("rules", "The iptables chains the netfilter guard keeps, and their state");
+  add_table_filter_flags(cmd, args->filter);
+  cmd->add_flag("--rules", args->rules, "Print every guarded rule (iptables-save lines)");
+  cmd->footer(
+      "Examples:\n"
+      "  ngctl rules\n"
+      "  ngctl rules -t nat --family ipv4 --rules\n"
+      "  ngctl rules -o json | jq '.tables[] | select(.state != \"ok\")'");
+  cmd->callback([&opts, &run, args] {
+    run = [&opts, args]() -> int {
+      auto stub = netfilter_stub(opts);
+      if (!stub) return kExitUsage;
+      grpc::ClientContext ctx;
+      set_deadline(ctx, opts.timeout);
+      nodeguard::v1::ListRulesRequest req;
+      set_filter(req, args->filter);
+      req.set_include_rules(args->rules || opts.output == "json");
+      nodeguard::v1::ListRulesResponse resp;
+      const auto status = stub->ListRules(&ctx, req, &resp);
+      if (!status.ok()) return report_rpc_failure(status, opts);
+      if (opts.output == "json") {
+        std::cout << to_json(resp);
+        return kExitOk;
+      }
+      std::cout << "Backends: " << (resp.backends().empty() ? "none" : "");
+      for (int i = 0; i < resp.backends_size(); ++i) {
+        std::cout << (i ? ", " : "") << resp.backends(i);
+      }
+      std::cout << " (mode " << resp.backend_mode() << ": " << resp.backend_reason() << ")"
+                << (resp.dry_run() ? "  [dry-run]" : "") << "\n\n";
+      Table summary({"BACKEND", "FAMILY", "TABLE", "STATE", "CHAINS", "RULES", "CANARY", "REPAIRS",
+                     "LAST REPAIR"});
+      for (const auto& t : resp.tables()) {
+        std::string last = t.last_repair_result().empty()
+                               ? "-"
+                               : t.last_repair_result() + " " + ago(t.last_repair());
+        std::string state = t.state();
+        if (t.fighting()) {
+          state += " (fight, backoff " + std::to_string(t.backoff().seconds()) + "s)";
+        }
+        summary.add({t.backend(), t.family(), t.table(), state, std::to_string(t.guarded_chains()),
+                     std::to_string(t.guarded_rules()), t.canary_present() ? "yes" : "no",
+                     std::to_string(t.repairs()), last});
+      }
+      if (resp.tables().empty()) summary.add({"(none)", "", "", "", "", "", "", "", ""});
+      summary.print(std::cout);
+      for (const auto& t : resp.tables()) {
+        if (t.chains().empty() && t.reports().empty() && t.last_error().empty()) continue;
+        std::cout << "\n" << t.backend() << "/" << t.family() << "/" << t.table() << ":\n";
+        if (!t.last_error().empty()) std::cout << "  error: " << t.last_error() << "\n";
+        for (const auto& r : t.reports()) {
+          std::cout << "  reported: " << r.chain() << " " << r.detail() << "\n";
+        }
+        for (const auto& d : t.last_drift()) {
+          std::cout << "  last drift: " << d.kind() << (d.chain().empty() ? "" : " " + d.chain())
+                    << (d.detail().empty() ? "" : " (" + d.detail() + ")") << "\n";
+        }
+        Table chains({"  CHAIN", "KIND", "GUARDED RULES"});
+        for (const auto& c : t.chains()) {
+          chains.add({"  " + c.name(), c.builtin() ? "built-in (" + c.policy() + ")" : "guarded",
+                      std::to_string(c.guarded_rules()) + (c.builtin() ? " jumps" : "")});
+        }
+        if (!t.chains().empty()) chains.print(std::cout);
+        if (args->rules) {
+          for (const auto& c : t.chains()) {
+            for (const auto& r : c.rules()) std::cout << "    " << r << "\n";
+          }
+        }
+      }
+      return kExitOk;
+    };
+  });
+}
+
+}  // namespace ng::ngctl
