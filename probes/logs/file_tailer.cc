@@ -155,6 +155,23 @@ void FileTailer::snapshot(std::vector<FileCheckpoint>& out) const {
   }
 }
 
+void FileTailer::history(const std::function<bool(SourceKind, const PodRef*)>& want,
+                         std::vector<HistoryFile>& out) const {
+  for (const auto& [k, f] : files_) {
+    if (f->rotated) continue;
+    const PodRef* pod = f->src->kind == SourceKind::kContainer ? &f->src->pod : nullptr;
+    if (!want(f->src->kind, pod)) continue;
+    HistoryFile h;
+    h.path = f->path;
+    h.display = f->src->display;
+    h.kind = f->src->kind;
+    h.pod = f->src->pod;
+    h.format = f->src->format;
+    h.end = f->dec.position().done;
+    out.push_back(std::move(h));
+  }
+}
+
 // --- discovery ---------------------------------------------------------------------------
 
 void FileTailer::on_hint(const std::string& dir, std::string_view name) {

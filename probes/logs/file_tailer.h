@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@ struct LineMeta {
   SourceKind kind = SourceKind::kFile;
   Stream stream = Stream::kUnknown;
   std::string_view time;            // as written (CRI/Docker); empty for plain text
+  core::WallTime wall{};            // journald's own time; zero when unknown
   const PodRef* pod = nullptr;      // container logs only
   const std::string* path = nullptr;  // the followed path (symlink or configured file)
   bool truncated = false;
@@ -39,6 +41,16 @@ class LineSink {
   virtual void on_line(const LineMeta& meta, std::string_view message) = 0;
   // After a batch of lines: flush counters, wake streams.
   virtual void on_batch_end() {}
+};
+
+// A file's content so far, for a stream that wants history before live lines.
+struct HistoryFile {
+  std::string path;     // to open
+  std::string display;  // the followed path
+  SourceKind kind = SourceKind::kFile;
+  PodRef pod;
+  LineFormat format = LineFormat::kPlain;
+  std::uint64_t end = 0;  // lines before this offset were handed on; later ones will be
 };
 
 struct TailerOptions {
@@ -81,6 +93,10 @@ class FileTailer {
   // Bumped whenever a position moved: the checkpoint writer compares it.
   std::uint64_t progress() const { return progress_; }
   TailerStatus status() const;
+
+  // The live (not rotated) files whose origin `want` accepts.
+  void history(const std::function<bool(SourceKind, const PodRef*)>& want,
+               std::vector<HistoryFile>& out) const;
 
   // Reads whatever is readable now, synchronously (tests and benchmarks).
   void drain_now();
