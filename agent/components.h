@@ -10,10 +10,16 @@ namespace grpc {
 class Service;
 }
 
+namespace ng::probes::logs {
+class LogsComponent;
+}
+
 namespace ng::agent {
 
 // Typed handles to the components the API needs to query; null when not registered.
-struct ComponentHandles {};
+struct ComponentHandles {
+  probes::logs::LogsComponent* logs = nullptr;
+};
 
 // The one place that decides which components run, in which order (start order; stop is the
 // reverse). Components read their config section from ctx.config.

@@ -40,7 +40,9 @@ std::optional<std::string> unescape(std::string_view s) {
   return out;
 }
 
-std::string offset_text(std::uint64_t v) { return v == kNoOffset ? "-" : std::to_string(v); }
+std::string offset_text(std::uint64_t v) {
+  return v == kNoOffset ? "-" : std::to_string(v);
+}
 
 bool next_field(std::string_view& rest, std::string_view* field) {
   const size_t sp = rest.find(' ');
@@ -97,8 +99,8 @@ std::optional<CheckpointState> parse_checkpoints(std::string_view text, std::str
     ++lineno;
     if (lineno == 1) {
       if (line != kHeader) {
-        *error = "line 1: not a nodeguard log checkpoint file (want \"" + std::string(kHeader) +
-                 "\")";
+        *error =
+            "line 1: not a nodeguard log checkpoint file (want \"" + std::string(kHeader) + "\")";
         return std::nullopt;
       }
       header = true;
@@ -122,9 +124,8 @@ std::optional<CheckpointState> parse_checkpoints(std::string_view text, std::str
     if (!next_field(rest, &f) || !parse_num(f, &cp.id.dev) || !next_field(rest, &f) ||
         !parse_num(f, &cp.id.ino) || !next_field(rest, &f) || !parse_num(f, &cp.id.fp_len) ||
         !next_field(rest, &f) || !parse_num(f, &cp.id.fp_hash, 16) || !next_field(rest, &f) ||
-        !parse_num(f, &cp.pos.done) || !next_field(rest, &f) ||
-        !parse_num(f, &cp.pos.pending[0]) || !next_field(rest, &f) ||
-        !parse_num(f, &cp.pos.pending[1]) || !next_field(rest, &disc) ||
+        !parse_num(f, &cp.pos.done) || !next_field(rest, &f) || !parse_num(f, &cp.pos.pending[0]) ||
+        !next_field(rest, &f) || !parse_num(f, &cp.pos.pending[1]) || !next_field(rest, &disc) ||
         (disc != "0" && disc != "1") || rest.empty()) {
       return bad("malformed file record");
     }

@@ -85,7 +85,9 @@ FileTailer::FileTailer(TailerOptions options, FsWatcher& watcher, core::Clock& c
       buf_(kReadChunk),
       housekeeping_timer_(clock.make_timer()) {}
 
-FileTailer::~FileTailer() { stop(); }
+FileTailer::~FileTailer() {
+  stop();
+}
 
 void FileTailer::start(const std::optional<CheckpointState>& restored) {
   stopped_ = false;
@@ -132,7 +134,9 @@ void FileTailer::stop() {
   }
 }
 
-void FileTailer::set_error(std::string e) { last_error_ = std::move(e); }
+void FileTailer::set_error(std::string e) {
+  last_error_ = std::move(e);
+}
 
 TailerStatus FileTailer::status() const {
   TailerStatus s;
@@ -290,7 +294,7 @@ void FileTailer::unfollow(const std::string& real) {
 }
 
 void FileTailer::check_followed(Followed& f, StartAt start_new) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(f.real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     if (f.current) {
       auto file = files_.find(*f.current);
@@ -333,7 +337,7 @@ FileTailer::TailedFile* FileTailer::open_file(const std::string& path,
     set_error("open " + path + ": " + std::strerror(errno));
     return nullptr;
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return nullptr;
@@ -385,7 +389,7 @@ void FileTailer::restore_rotated(const FileCheckpoint& cp) {
   const std::string dir = dirname_of(cp.path);
   for (const auto& name : list_dir(dir)) {
     const std::string p = dir + "/" + name;
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     if (static_cast<std::uint64_t>(st.st_ino) != cp.id.ino ||
         static_cast<std::uint64_t>(st.st_dev) != cp.id.dev) {
@@ -523,7 +527,7 @@ void FileTailer::recover_from_copy(TailedFile& f) {
       continue;
     }
     const std::string p = f.dir + "/" + name;
-    struct stat st{};
+    struct stat st {};
     if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
         static_cast<std::uint64_t>(st.st_ino) == f.key.ino ||
         static_cast<std::uint64_t>(st.st_size) <= f.dec.next_offset()) {
@@ -555,7 +559,7 @@ void FileTailer::recover_from_copy(TailedFile& f) {
 
 size_t FileTailer::pump(TailedFile& f, size_t budget) {
   if (f.fd < 0) return 0;
-  struct stat st{};
+  struct stat st {};
   if (::fstat(f.fd, &st) != 0) {
     set_error("fstat " + f.path + ": " + std::strerror(errno));
     return 0;
@@ -576,8 +580,7 @@ size_t FileTailer::pump(TailedFile& f, size_t budget) {
   size_t total = 0;
   while (total < budget) {
     const size_t want = std::min(buf_.size(), budget - total);
-    const ssize_t n =
-        ::pread(f.fd, buf_.data(), want, static_cast<off_t>(f.dec.next_offset()));
+    const ssize_t n = ::pread(f.fd, buf_.data(), want, static_cast<off_t>(f.dec.next_offset()));
     if (n < 0) {
       if (errno == EINTR) continue;
       set_error("read " + f.path + ": " + std::strerror(errno));

@@ -26,9 +26,9 @@ namespace ng::probes::logs {
 struct LineMeta {
   SourceKind kind = SourceKind::kFile;
   Stream stream = Stream::kUnknown;
-  std::string_view time;            // as written (CRI/Docker); empty for plain text
-  core::WallTime wall{};            // journald's own time; zero when unknown
-  const PodRef* pod = nullptr;      // container logs only
+  std::string_view time;              // as written (CRI/Docker); empty for plain text
+  core::WallTime wall{};              // journald's own time; zero when unknown
+  const PodRef* pod = nullptr;        // container logs only
   const std::string* path = nullptr;  // the followed path (symlink or configured file)
   bool truncated = false;
   bool decode_error = false;
@@ -168,11 +168,11 @@ class FileTailer {
   LogMetrics& metrics_;
   std::set<std::string> container_dirs_;
   std::map<Key, std::unique_ptr<TailedFile>> files_;
-  std::map<std::string, Followed> followed_;            // by real path
+  std::map<std::string, Followed> followed_;                 // by real path
   std::multimap<std::string, std::string> followed_by_dir_;  // dir -> real path
-  std::map<std::string, std::string> links_;            // container dir entry -> real path
+  std::map<std::string, std::string> links_;                 // container dir entry -> real path
   std::multimap<std::string, Key> files_by_dir_;
-  std::map<Key, FileCheckpoint> restored_;              // checkpoints not yet claimed
+  std::map<Key, FileCheckpoint> restored_;  // checkpoints not yet claimed
   bool had_checkpoint_ = false;
   std::deque<Key> ready_;
   bool run_posted_ = false;

@@ -15,9 +15,9 @@ struct LogFilter {
   std::string namespace_;
   std::string pod;
   std::string container;
-  Stream stream = Stream::kUnknown;    // kUnknown: both
-  std::optional<SourceKind> source;    // nullopt: every source
-  std::shared_ptr<LineRegex> regex;    // on the message
+  Stream stream = Stream::kUnknown;                            // kUnknown: both
+  std::optional<SourceKind> source;                            // nullopt: every source
+  std::shared_ptr<LineRegex> regex;                            // on the message
   std::optional<std::chrono::system_clock::time_point> since;  // on the line's own time
 
   // Cheap checks that do not look at the message (pod, source, stream).

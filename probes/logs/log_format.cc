@@ -6,7 +6,9 @@
 namespace ng::probes::logs {
 namespace {
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // A cheap plausibility check: "YYYY-MM-DDTHH:MM:SS..." without parsing the whole thing.
 bool looks_like_timestamp(std::string_view t) {
@@ -255,8 +257,10 @@ bool PartialAssembler::add(std::string_view fragment, bool partial, std::string_
     // The common case: a whole line, passed through without a copy.
     *truncated = cut || fragment.size() > max_;
     *out = fragment.substr(0, max_);
-    if (buf_.capacity() > 64 * 1024) std::string().swap(buf_);
-    else buf_.clear();
+    if (buf_.capacity() > 64 * 1024)
+      std::string().swap(buf_);
+    else
+      buf_.clear();
     return true;
   }
   if (!pending_) {

@@ -15,7 +15,7 @@ namespace ng::probes::logs {
 // binary garbage pass through (or fail to decode) without harm.
 
 struct DecodedLine {
-  std::string_view time;     // RFC 3339 as written by the runtime; empty when unknown
+  std::string_view time;  // RFC 3339 as written by the runtime; empty when unknown
   Stream stream = Stream::kUnknown;
   bool partial = false;      // a fragment: more of the same logical line follows
   std::string_view message;  // without the trailing newline

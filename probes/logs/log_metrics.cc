@@ -36,8 +36,7 @@ LogMetrics::LogMetrics(prometheus::Registry& r)
                             .Help("Problem events not recorded because their rule exceeded its "
                                   "event rate (the match is still counted)")
                             .Register(r)),
-      rules_family(
-          BuildGauge().Name("nodeguard_log_rules").Help("Log rules by state").Register(r)),
+      rules_family(BuildGauge().Name("nodeguard_log_rules").Help("Log rules by state").Register(r)),
       files_tailed(BuildGauge()
                        .Name("nodeguard_log_files_tailed")
                        .Help("Files open for tailing, rotated ones still being drained included")

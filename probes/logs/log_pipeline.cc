@@ -101,15 +101,15 @@ void LogPipeline::log_problem(const Problem& p) const {
   const Rule& r = rules_.rules[p.rule];
   if (auto* c = rule_state_[p.rule].problems[static_cast<int>(p.kind)]) c->Increment();
   if (!log_.enabled(core::LogLevel::kDebug)) return;
-  log_.debug("log line matched rule", {{"reason", r.reason},
-                                       {"type", r.type == RuleType::kPermanent ? "permanent"
-                                                                               : "temporary"},
-                                       {"source", to_string(p.kind)},
-                                       {"namespace", p.namespace_},
-                                       {"pod", p.pod},
-                                       {"container", p.container},
-                                       {"path", p.path},
-                                       {"line", core::sanitize_utf8(p.line)}});
+  log_.debug("log line matched rule",
+             {{"reason", r.reason},
+              {"type", r.type == RuleType::kPermanent ? "permanent" : "temporary"},
+              {"source", to_string(p.kind)},
+              {"namespace", p.namespace_},
+              {"pod", p.pod},
+              {"container", p.container},
+              {"path", p.path},
+              {"line", core::sanitize_utf8(p.line)}});
 }
 
 bool LogPipeline::take_token(RuleState& st) {
@@ -183,8 +183,10 @@ void LogPipeline::publish(const std::vector<Problem>& problems) {
         st.suppressed = 0;
       }
       if (r.type == RuleType::kPermanent) ev.attributes["condition"] = r.condition;
-      log_.info("log problem", {{"reason", r.reason}, {"source", to_string(p.kind)},
-                                {"where", where(p)}, {"line", text}});
+      log_.info("log problem", {{"reason", r.reason},
+                                {"source", to_string(p.kind)},
+                                {"where", where(p)},
+                                {"line", text}});
       health_.record_event(std::move(ev));
     }
   }
@@ -213,12 +215,12 @@ void LogPipeline::expire_conditions() {
     rep.type = type;
     rep.active = false;
     rep.reason = c.def ? c.def->reason : "NoRecentMatch";
-    rep.message = (c.def ? c.def->message : std::string("no matching log line")) +
-                  " (no matching log line for " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                     opt_.condition_clear_after)
-                                     .count()) +
-                  "s)";
+    rep.message =
+        (c.def ? c.def->message : std::string("no matching log line")) +
+        " (no matching log line for " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(opt_.condition_clear_after).count()) +
+        "s)";
     rep.severity = c.def ? c.def->severity : core::Severity::kWarning;
     health_.set_condition(rep);
     log_.info("log condition cleared", {{"condition", type}});

@@ -22,9 +22,9 @@ void raise_fd_limit(const core::Logger& log) {
   const rlim_t old = rl.rlim_cur;
   rl.rlim_cur = rl.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    log.info("raised the open-file limit for log tailing",
-             {{"from", static_cast<std::int64_t>(old)},
-              {"to", static_cast<std::int64_t>(rl.rlim_cur)}});
+    log.info(
+        "raised the open-file limit for log tailing",
+        {{"from", static_cast<std::int64_t>(old)}, {"to", static_cast<std::int64_t>(rl.rlim_cur)}});
   }
 }
 
@@ -66,7 +66,9 @@ LogsComponent::~LogsComponent() {
   if (journal_fd_) journal_fd_->release();  // sd-journal owns that fd
 }
 
-std::string LogsComponent::checkpoint_path() const { return d_.state_dir + "/logs/checkpoints"; }
+std::string LogsComponent::checkpoint_path() const {
+  return d_.state_dir + "/logs/checkpoints";
+}
 
 void LogsComponent::report(const core::EnvError& e) {
   if (d_.env_errors.report("logs", e)) {
@@ -137,14 +139,14 @@ void LogsComponent::start() {
   last_commit_ = d_.clock.now();
   commit_timer_->arm(kCommitTick, [this] { commit_tick(); });
   conditions_timer_->arm(10s, [this] { conditions_tick(); });
-  d_.log.info("log tailing started",
-              {{"container_dirs", static_cast<std::int64_t>(config_.container_dirs.size())},
-               {"files", static_cast<std::int64_t>(config_.files.size())},
-               {"kubelet", config_.kubelet},
-               {"rules", static_cast<std::int64_t>(pipeline_->matcher().rules_loaded())},
-               {"rules_rejected", static_cast<std::int64_t>(rule_errors_.size())},
-               {"restored_files",
-                static_cast<std::int64_t>(restored ? restored->files.size() : 0)}});
+  d_.log.info(
+      "log tailing started",
+      {{"container_dirs", static_cast<std::int64_t>(config_.container_dirs.size())},
+       {"files", static_cast<std::int64_t>(config_.files.size())},
+       {"kubelet", config_.kubelet},
+       {"rules", static_cast<std::int64_t>(pipeline_->matcher().rules_loaded())},
+       {"rules_rejected", static_cast<std::int64_t>(rule_errors_.size())},
+       {"restored_files", static_cast<std::int64_t>(restored ? restored->files.size() : 0)}});
 }
 
 std::optional<CheckpointState> LogsComponent::load_checkpoint() {
@@ -232,14 +234,15 @@ void LogsComponent::commit_tick() {
   const auto now = d_.clock.now();
   const bool moved =
       tailer_->progress() != committed_progress_ || journal_cursor_ != committed_cursor_;
-  if (pipeline_->has_staged() ||
-      (moved && now - last_commit_ >= config_.checkpoint_interval)) {
+  if (pipeline_->has_staged() || (moved && now - last_commit_ >= config_.checkpoint_interval)) {
     commit(false);
   }
   commit_timer_->arm(kCommitTick, [this] { commit_tick(); });
 }
 
-void LogsComponent::commit_now() { commit(true); }
+void LogsComponent::commit_now() {
+  commit(true);
+}
 
 void LogsComponent::commit(bool sync) {
   if (write_in_flight_ && !sync) return;  // the next tick covers what came meanwhile

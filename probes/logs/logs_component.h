@@ -55,6 +55,8 @@ class LogsComponent final : public core::Component {
   ~LogsComponent() override;
 
   std::string_view name() const override { return "logs"; }
+  // Any thread (config is fixed at construction).
+  bool enabled() const { return config_.enabled; }
   void start() override;
   void stop() override;
   core::ComponentStatus status() const override;
@@ -108,7 +110,7 @@ class LogsComponent final : public core::Component {
   bool state_writable_ = true;
   bool write_in_flight_ = false;
   std::uint64_t committed_progress_ = ~std::uint64_t{0};
-  std::string journal_cursor_;    // of the last kubelet entry processed
+  std::string journal_cursor_;  // of the last kubelet entry processed
   std::string committed_cursor_;
   bool journal_open_ = false;
   std::uint64_t journal_entries_ = 0;

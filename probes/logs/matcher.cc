@@ -118,8 +118,8 @@ const std::vector<unsigned>& RuleMatcher::scan(SourceKind kind, std::string_view
 std::unique_ptr<LineRegex> LineRegex::compile(const std::string& pattern, std::string* error) {
   std::unique_ptr<LineRegex> r(new LineRegex());
   hs_compile_error_t* err = nullptr;
-  if (hs_compile(pattern.c_str(), HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY, HS_MODE_BLOCK,
-                 nullptr, &r->db_, &err) != HS_SUCCESS) {
+  if (hs_compile(pattern.c_str(), HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY, HS_MODE_BLOCK, nullptr,
+                 &r->db_, &err) != HS_SUCCESS) {
     *error = err && err->message ? err->message : "does not compile";
     hs_free_compile_error(err);
     return nullptr;

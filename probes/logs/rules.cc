@@ -8,15 +8,21 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string type_name(const json& v) { return v.type_name(); }
+std::string type_name(const json& v) {
+  return v.type_name();
+}
 
 bool parse_severity(const json& v, core::Severity* out) {
   if (!v.is_string()) return false;
   const auto s = v.get<std::string>();
-  if (s == "info") *out = core::Severity::kInfo;
-  else if (s == "warning") *out = core::Severity::kWarning;
-  else if (s == "error") *out = core::Severity::kError;
-  else return false;
+  if (s == "info")
+    *out = core::Severity::kInfo;
+  else if (s == "warning")
+    *out = core::Severity::kWarning;
+  else if (s == "error")
+    *out = core::Severity::kError;
+  else
+    return false;
   return true;
 }
 
@@ -34,9 +40,12 @@ bool file_sources(const json& doc, const std::string& name, unsigned* out,
     unsigned bits = 0;
     for (const auto& v : a) {
       const std::string s = v.is_string() ? v.get<std::string>() : "";
-      if (s == "container") bits |= source_bit(SourceKind::kContainer);
-      else if (s == "kubelet") bits |= source_bit(SourceKind::kKubelet);
-      else if (s == "file") bits |= source_bit(SourceKind::kFile);
+      if (s == "container")
+        bits |= source_bit(SourceKind::kContainer);
+      else if (s == "kubelet")
+        bits |= source_bit(SourceKind::kKubelet);
+      else if (s == "file")
+        bits |= source_bit(SourceKind::kFile);
       else {
         *why = "\"appliesTo\" entries must be container, kubelet or file; got " + v.dump();
         return false;
@@ -89,8 +98,8 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
     return;
   }
   static const std::set<std::string> kKnownTop = {
-      "plugin", "pluginConfig", "logPath", "lookback", "delay", "bufferSize", "source",
-      "metricsReporting", "conditions", "rules", "appliesTo"};
+      "plugin", "pluginConfig",     "logPath",    "lookback", "delay",    "bufferSize",
+      "source", "metricsReporting", "conditions", "rules",    "appliesTo"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     if (!kKnownTop.count(it.key())) {
       into.warnings.push_back(name + ": unknown field \"" + it.key() + "\" ignored");
@@ -115,8 +124,8 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
       into.errors.push_back(name + ": \"conditions\" must be an array");
       return;
     }
-    static const std::set<std::string> kKnownCond = {"type", "reason", "message", "severity",
-                                                     "status", "transition"};
+    static const std::set<std::string> kKnownCond = {"type",     "reason", "message",
+                                                     "severity", "status", "transition"};
     for (size_t i = 0; i < conds.size(); ++i) {
       const auto& c = conds[i];
       const std::string where = name + " condition " + std::to_string(i + 1);
@@ -134,7 +143,8 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
                                   "\" ignored");
         }
       }
-      if (c.contains("reason") && c["reason"].is_string()) d.reason = c["reason"].get<std::string>();
+      if (c.contains("reason") && c["reason"].is_string())
+        d.reason = c["reason"].get<std::string>();
       if (c.contains("message") && c["message"].is_string()) {
         d.message = c["message"].get<std::string>();
       }
@@ -156,8 +166,8 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
     into.errors.push_back(name + ": \"rules\" must be an array");
     return;
   }
-  static const std::set<std::string> kKnownRule = {"type", "condition", "reason", "pattern",
-                                                   "severity", "patternGeneratedMessageSuffix"};
+  static const std::set<std::string> kKnownRule = {
+      "type", "condition", "reason", "pattern", "severity", "patternGeneratedMessageSuffix"};
   for (size_t i = 0; i < rules.size(); ++i) {
     const auto& r = rules[i];
     std::string where = name + " rule " + std::to_string(i + 1);
@@ -166,7 +176,8 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
       continue;
     }
     Rule rule;
-    if (r.contains("reason") && r["reason"].is_string()) rule.reason = r["reason"].get<std::string>();
+    if (r.contains("reason") && r["reason"].is_string())
+      rule.reason = r["reason"].get<std::string>();
     if (!rule.reason.empty()) where += " (" + rule.reason + ")";
     rule.origin = where;
     rule.monitor = monitor;

@@ -22,7 +22,9 @@ namespace ng::probes::logs {
 
 enum class RuleType { kTemporary, kPermanent };
 
-inline constexpr unsigned source_bit(SourceKind k) { return 1u << static_cast<unsigned>(k); }
+inline constexpr unsigned source_bit(SourceKind k) {
+  return 1u << static_cast<unsigned>(k);
+}
 inline constexpr unsigned kAllSources = 0b111;
 
 struct Rule {

@@ -20,8 +20,8 @@ core::Status SdJournalReader::open(const std::string& cursor) {
                              : sd_journal_open_directory(&j_, directory_.c_str(), 0);
   if (r < 0) {
     j_ = nullptr;
-    return journal_error(r, directory_.empty() ? "sd_journal_open"
-                                               : "sd_journal_open_directory " + directory_);
+    return journal_error(
+        r, directory_.empty() ? "sd_journal_open" : "sd_journal_open_directory " + directory_);
   }
   sd_journal_set_data_threshold(j_, max_bytes_ + 8);  // + "MESSAGE="
   const std::string match = "_SYSTEMD_UNIT=" + unit_;
@@ -67,8 +67,8 @@ core::Result<bool> SdJournalReader::next(std::string_view* message, core::WallTi
   }
   std::uint64_t usec = 0;
   if (sd_journal_get_realtime_usec(j_, &usec) >= 0) {
-    *time = core::WallTime(std::chrono::duration_cast<core::WallTime::duration>(
-        std::chrono::microseconds(usec)));
+    *time = core::WallTime(
+        std::chrono::duration_cast<core::WallTime::duration>(std::chrono::microseconds(usec)));
   }
   return true;
 }
@@ -82,7 +82,9 @@ std::string SdJournalReader::cursor() {
   return out;
 }
 
-int SdJournalReader::wait_fd() { return j_ ? sd_journal_get_fd(j_) : -1; }
+int SdJournalReader::wait_fd() {
+  return j_ ? sd_journal_get_fd(j_) : -1;
+}
 
 void SdJournalReader::process() {
   if (j_) sd_journal_process(j_);

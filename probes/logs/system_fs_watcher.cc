@@ -8,9 +8,9 @@
 namespace ng::probes::logs {
 namespace {
 
-constexpr std::uint32_t kDirMask = IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM |
-                                   IN_MOVED_TO | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF |
-                                   IN_MOVE_SELF | IN_ONLYDIR;
+constexpr std::uint32_t kDirMask = IN_MODIFY | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO |
+                                   IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF | IN_MOVE_SELF |
+                                   IN_ONLYDIR;
 
 }  // namespace
 
@@ -23,7 +23,9 @@ SystemFsWatcher::SystemFsWatcher(boost::asio::io_context& io, core::Clock& clock
       poll_timer_(clock.make_timer()),
       buf_(64 * 1024) {}
 
-SystemFsWatcher::~SystemFsWatcher() { stop(); }
+SystemFsWatcher::~SystemFsWatcher() {
+  stop();
+}
 
 void SystemFsWatcher::stop() {
   stopped_ = true;
@@ -54,8 +56,8 @@ void SystemFsWatcher::ensure_instance() {
         e.kind = core::EnvErrorKind::kResourceLimit;
         e.message =
             "no inotify instance left (fs.inotify.max_user_instances); polling every " +
-            std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(poll_interval_)
-                               .count()) +
+            std::to_string(
+                std::chrono::duration_cast<std::chrono::milliseconds>(poll_interval_).count()) +
             " ms instead";
       }
       degraded_(e);

@@ -13,5 +13,6 @@ namespace ng::ngctl {
 // Each subcommand registers itself on the app and sets `run` when it is selected.
 using Runner = std::function<int()>;
 void add_status_command(CLI::App& app, const ClientOptions& opts, Runner& run);
+void add_logs_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 
 }  // namespace ng::ngctl

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Examples:\n"
       "  ngctl status\n"
+      "  ngctl logs -f -n kube-system --regex 'error'\n"
       "  ngctl --socket /run/nodeguard/nodeguard.sock status -o json\n"
       "  ngctl --addr node-a:9809 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key status\n\n"
       "Exit codes: 0 the agent answered, 1 unreachable, 2 usage error, 3 the agent refused or "
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   add_client_flags(app, opts, timeout_text);
   Runner run;
   add_status_command(app, opts, run);
+  add_logs_command(app, opts, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
