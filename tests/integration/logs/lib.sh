@@ -1,0 +1,126 @@
+# Sourced by the log integration tests: a temp dir laid out like a node's /var/log, a config
+# for the real nodeguard with everything but logs off, and helpers to start, kill and check it.
+set -euo pipefail
+: "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
+NODEGUARD=$NG_BUILD_DIR/agent/nodeguard
+NGCTL=$NG_BUILD_DIR/tools/ngctl/ngctl
+T=$(mktemp -d /tmp/ng-logs-XXXXXX)
+AGENT_PID=
+AGENT_RUN=0
+PIDS=()
+cleanup() {
+  local rc=$?
+  [[ -n $AGENT_PID ]] && kill -9 "$AGENT_PID" 2>/dev/null || true
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [[ $rc -ne 0 ]]; then
+    echo "--- last agent log lines:" >&2
+    tail -n 30 "$T"/agent.*.log 2>/dev/null | grep -v '"log line matched rule"' | tail -n 30 >&2 || true
+  fi
+  if [[ -n ${NG_KEEP:-} ]]; then echo "kept $T" >&2; else rm -rf "$T"; fi
+  exit "$rc"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+log() { echo "[$(date +%H:%M:%S.%3N)] $*" >&2; }
+
+mkdir -p "$T/containers" "$T/state"
+SEQ_RULES=$T/seq-rules.json
+cat >"$SEQ_RULES" <<'JSON'
+{"source": "test-monitor",
+ "rules": [{"type": "temporary", "reason": "SeqLine", "pattern": "SEQ-[0-9]+ payload"}]}
+JSON
+
+# new_container POD NS CONTAINER -> prints the real log path; the /var/log/containers-style
+# symlink points at it.
+new_container() {
+  local pod=$1 ns=$2 c=$3
+  local dir="$T/pods/${ns}_${pod}_uid-$pod/$c"
+  mkdir -p "$dir"
+  : >"$dir/0.log"
+  local id
+  id=$(printf '%s' "$pod$ns$c" | sha256sum | cut -c1-64)
+  ln -sf "$dir/0.log" "$T/containers/${pod}_${ns}_${c}-$id.log"
+  echo "$dir/0.log"
+}
+
+# write_config [extra logs yaml keys...]
+write_config() {
+  local extra=${1:-}
+  cat >"$T/nodeguard.yaml" <<YAML
+node_name: logs-test
+state_dir: $T/state
+grpc_socket: $T/ng.sock
+metrics_listen: 127.0.0.1:0
+log_level: debug
+netfilter: {enabled: false}
+firewalld: {enabled: false}
+bgp: {enabled: false}
+routes: {enabled: false}
+probes: {enabled: false}
+cni: {mode: "off"}
+logs:
+  container_dirs: [$T/containers]
+  kubelet: ""
+  rules: [$SEQ_RULES]
+  checkpoint_interval: 200ms
+  rotate_wait: 3s
+$extra
+YAML
+  "$NODEGUARD" --config "$T/nodeguard.yaml" --check-config >/dev/null || fail "config rejected"
+}
+
+# start_agent [wrapper...]: starts nodeguard (optionally under a wrapper command), waits until
+# it runs; its log is $T/agent.N.log.
+start_agent() {
+  AGENT_RUN=$((AGENT_RUN + 1))
+  local out="$T/agent.$AGENT_RUN.log"
+  "$@" "$NODEGUARD" --config "$T/nodeguard.yaml" >"$out" 2>&1 &
+  AGENT_PID=$!
+  for _ in $(seq 1 200); do
+    grep -q '"msg":"nodeguard running"' "$out" 2>/dev/null && return 0
+    kill -0 "$AGENT_PID" 2>/dev/null || fail "agent exited: $(tail -5 "$out")"
+    sleep 0.05
+  done
+  fail "agent did not start"
+}
+
+kill9_agent() {
+  kill -9 "$AGENT_PID"
+  wait "$AGENT_PID" 2>/dev/null || true
+  AGENT_PID=
+}
+
+stop_agent() {
+  kill -TERM "$AGENT_PID"
+  wait "$AGENT_PID" || fail "agent exited non-zero after SIGTERM"
+  AGENT_PID=
+}
+
+# The sequence numbers the agents reported (every run's log), one per line.
+seen_numbers() {
+  cat "$T"/agent.*.log | grep -h '"msg":"log line matched rule"' |
+    grep -o '"line":"SEQ-[0-9]*' | cut -d- -f2 || true
+}
+
+# wait_for_number N SECONDS: until some agent log reports SEQ-N.
+wait_for_number() {
+  local n=$1 limit=$2
+  local deadline=$((SECONDS + limit))
+  while ! grep -q "\"line\":\"SEQ-$n payload" "$T"/agent.*.log 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
+# check_exactly_once FIRST LAST: every number in [FIRST, LAST] reported exactly once, no others.
+check_exactly_once() {
+  local first=$1 last=$2
+  seen_numbers | sort -n >"$T/seen.txt"
+  local total dup missing
+  total=$(wc -l <"$T/seen.txt")
+  dup=$(uniq -d "$T/seen.txt" | head -5 | tr '\n' ' ')
+  missing=$(seq "$first" "$last" | comm -23 - <(sort -u "$T/seen.txt" | sort) | head -5 | tr '\n' ' ')
+  [[ -z $dup ]] || fail "numbers reported twice (first few): $dup"
+  [[ -z $missing ]] || fail "numbers never reported (first few): $missing (saw $total)"
+  [[ $total -eq $((last - first + 1)) ]] || fail "saw $total numbers, want $((last - first + 1))"
+}
