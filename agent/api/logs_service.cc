@@ -220,6 +220,8 @@ class TailReactor final : public grpc::ServerWriteReactor<TailLogsResponse> {
 void Subscription::kick() {
   std::unique_lock lock(mu_);
   if (!reactor_ || writing_) return;
+  // Every line dropped so far came after everything queued: report the gap at the end.
+  if (dropped_ && !history_ && queue_bytes_ < opt_.queue_bytes) push_dropped_locked();
   if (queue_.empty()) {
     if (history_done_) {
       // Under the lock: OnDone (which deletes the reactor) detaches under it first, and gRPC

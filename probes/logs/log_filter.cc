@@ -5,8 +5,12 @@
 namespace ng::probes::logs {
 
 bool LogFilter::matches_origin(SourceKind kind, const PodRef* p, Stream s) const {
-  if (source && *source != kind) return false;
   if (stream != Stream::kUnknown && s != stream) return false;
+  return matches_file(kind, p);
+}
+
+bool LogFilter::matches_file(SourceKind kind, const PodRef* p) const {
+  if (source && *source != kind) return false;
   if (!namespace_.empty() || !pod.empty() || !container.empty()) {
     if (!p) return false;
     if (!namespace_.empty() && p->namespace_ != namespace_) return false;

@@ -22,6 +22,8 @@ struct LogFilter {
 
   // Cheap checks that do not look at the message (pod, source, stream).
   bool matches_origin(SourceKind kind, const PodRef* pod, Stream stream) const;
+  // Whether a file may hold matching lines (its source and pod; streams are mixed in a file).
+  bool matches_file(SourceKind kind, const PodRef* pod) const;
   // Everything; `now` stands in for lines without a time of their own.
   bool matches(const LineMeta& meta, std::string_view message,
                std::chrono::system_clock::time_point now) const;

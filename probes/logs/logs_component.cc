@@ -392,11 +392,8 @@ void LogsComponent::unsubscribe(const LogSubscriber* s) {
 std::vector<HistoryFile> LogsComponent::history(const LogFilter& filter) const {
   std::vector<HistoryFile> out;
   if (tailer_) {
-    tailer_->history(
-        [&](SourceKind k, const PodRef* pod) {
-          return filter.matches_origin(k, pod, Stream::kUnknown);
-        },
-        out);
+    tailer_->history([&](SourceKind k, const PodRef* pod) { return filter.matches_file(k, pod); },
+                     out);
   }
   return out;
 }

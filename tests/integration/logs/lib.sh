@@ -119,7 +119,7 @@ check_exactly_once() {
   local total dup missing
   total=$(wc -l <"$T/seen.txt")
   dup=$(uniq -d "$T/seen.txt" | head -5 | tr '\n' ' ')
-  missing=$(seq "$first" "$last" | comm -23 - <(sort -u "$T/seen.txt" | sort) | head -5 | tr '\n' ' ')
+  missing=$(comm -23 <(seq "$first" "$last" | sort) <(sort -u "$T/seen.txt") | head -5 | tr '\n' ' ')
   [[ -z $dup ]] || fail "numbers reported twice (first few): $dup"
   [[ -z $missing ]] || fail "numbers never reported (first few): $missing (saw $total)"
   [[ $total -eq $((last - first + 1)) ]] || fail "saw $total numbers, want $((last - first + 1))"

@@ -37,8 +37,8 @@ void write_journal(const std::string& dir, const std::string& name,
           << "\n\n";
     }
   }
-  const std::string cmd = std::string(kRemote) + " -o " + dir + "/" + name + ".journal - < " +
-                          exp + " >/dev/null 2>&1";
+  const std::string cmd =
+      std::string(kRemote) + " -o " + dir + "/" + name + ".journal - < " + exp + " >/dev/null 2>&1";
   ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
   std::remove(exp.c_str());
 }

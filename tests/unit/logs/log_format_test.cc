@@ -139,7 +139,8 @@ TEST(LineDecoderTest, CriAcrossReadsWithInterleavedStreams) {
       "{\"log\":\"docker line\\n\",\"stream\":\"stdout\"}\n"
       "plain garbage line\n";
   // Feed in awkward pieces.
-  for (size_t i = 0; i < text.size(); i += 7) dec.feed(std::string_view(text).substr(i, 7), c.emitter());
+  for (size_t i = 0; i < text.size(); i += 7)
+    dec.feed(std::string_view(text).substr(i, 7), c.emitter());
   ASSERT_EQ(c.lines.size(), 4u);
   EXPECT_EQ(c.lines[0], "err whole");
   EXPECT_EQ(c.infos[0].stream, Stream::kStderr);
@@ -198,8 +199,8 @@ TEST(LineDecoderTest, InvalidUtf8AndBinaryPassThrough) {
 
 TEST(LineDecoderTest, RestoreRejoinsPendingPartialWithoutRepeats) {
   const std::string text =
-      "2024-05-01T12:00:00Z stdout P first-half \n"   // pending when the checkpoint is taken
-      "2024-05-01T12:00:00Z stderr F err line\n"       // already handed on
+      "2024-05-01T12:00:00Z stdout P first-half \n"  // pending when the checkpoint is taken
+      "2024-05-01T12:00:00Z stderr F err line\n"     // already handed on
       "2024-05-01T12:00:00Z stdout F second-half\n"
       "2024-05-01T12:00:00Z stderr F after\n";
   LineDecoder a(LineFormat::kCri, 1024);

@@ -38,8 +38,8 @@ class ComponentTest : public ::testing::Test {
     j->open_error = journal_open_error;
     auto comp = std::make_unique<LogsComponent>(
         c,
-        LogsComponent::Deps{io, clock, loop, workers, registry, health, env, core::Logger::discard(),
-                            files, "/state"},
+        LogsComponent::Deps{io, clock, loop, workers, registry, health, env,
+                            core::Logger::discard(), files, "/state"},
         std::move(w), std::move(j));
     comp->start();
     loop.run_all();

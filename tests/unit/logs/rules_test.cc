@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "probes/logs/logs_component.h"
 #include "probes/logs/matcher.h"
 #include "tests/fakes/fake_files.h"
-#include "probes/logs/logs_component.h"
 
 namespace ng::probes::logs {
 namespace {
@@ -159,40 +159,56 @@ TEST(RulesTest, BuiltinRulesAllCompileAndCoverTheIssueList) {
     return out;
   };
   using V = std::vector<std::string>;
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"(E0501 12:00:00.1 123 kubelet.go:2331] "Skipping pod synchronization" err="PLEG is not healthy: pleg was last seen active 3m0.5s ago; threshold is 3m0s")"),
-            V{"PLEGIsNotHealthy"});
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"(E0501 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox \"abc\": plugin type=\"calico\" failed (add): error")"),
-            (V{"CNISandboxSetupFailed", "CNIPluginFailed"}));
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"(failed to set up sandbox container "x" network for pod "y": networkPlugin cni failed to set up pod: failed to allocate for range 0: no IP addresses available in range set)"),
-            (V{"CNISandboxSetupFailed", "CNIIPAllocationFailed", "CNIPluginFailed"}));
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"(err="plugin type=\"portmap\" failed (add): unable to create chain CNI-HOSTPORT-SETMARK")"),
-            (V{"CNIPortmapFailed", "CNIPluginFailed"}));
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(E0501 12:00:00.1 123 kubelet.go:2331] "Skipping pod synchronization" err="PLEG is not healthy: pleg was last seen active 3m0.5s ago; threshold is 3m0s")"),
+      V{"PLEGIsNotHealthy"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(E0501 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox \"abc\": plugin type=\"calico\" failed (add): error")"),
+      (V{"CNISandboxSetupFailed", "CNIPluginFailed"}));
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(failed to set up sandbox container "x" network for pod "y": networkPlugin cni failed to set up pod: failed to allocate for range 0: no IP addresses available in range set)"),
+      (V{"CNISandboxSetupFailed", "CNIIPAllocationFailed", "CNIPluginFailed"}));
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(err="plugin type=\"portmap\" failed (add): unable to create chain CNI-HOSTPORT-SETMARK")"),
+      (V{"CNIPortmapFailed", "CNIPluginFailed"}));
   EXPECT_EQ(reasons(SourceKind::kKubelet, "write /var/lib/kubelet/x: no space left on device"),
             V{"NoSpaceLeftOnDevice"});
   EXPECT_EQ(reasons(SourceKind::kContainer, "write failed: No space left on device"),
             V{"ContainerNoSpaceLeftOnDevice"});
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"(I0501 eviction_manager.go:366] "Eviction manager: attempting to reclaim" resourceName="memory")"),
-            V{"EvictionPressure"});
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"("Container runtime not ready" runtimeReady="RuntimeReady=false reason:DockerDaemonNotReady")"),
-            V{"ContainerRuntimeNotReady"});
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"("Container runtime network not ready" networkReady="NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized")"),
-            V{"ContainerRuntimeNetworkNotReady"});
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    "System OOM encountered, victim process: java, pid: 4242"),
-            V{"OOMKilling"});
-  EXPECT_EQ(reasons(SourceKind::kFile,
-                    "kernel: Memory cgroup out of memory: Killed process 4242 (java)"),
-            V{"OOMKilling"});
-  EXPECT_EQ(reasons(SourceKind::kKubelet,
-                    R"("Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=app pod=x\"")"),
-            (V{"CrashLoopBackOff", "RepeatedCrashLoop"}));
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(I0501 eviction_manager.go:366] "Eviction manager: attempting to reclaim" resourceName="memory")"),
+      V{"EvictionPressure"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"("Container runtime not ready" runtimeReady="RuntimeReady=false reason:DockerDaemonNotReady")"),
+      V{"ContainerRuntimeNotReady"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"("Container runtime network not ready" networkReady="NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized")"),
+      V{"ContainerRuntimeNetworkNotReady"});
+  EXPECT_EQ(
+      reasons(SourceKind::kKubelet, "System OOM encountered, victim process: java, pid: 4242"),
+      V{"OOMKilling"});
+  EXPECT_EQ(
+      reasons(SourceKind::kFile, "kernel: Memory cgroup out of memory: Killed process 4242 (java)"),
+      V{"OOMKilling"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"("Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=app pod=x\"")"),
+      (V{"CrashLoopBackOff", "RepeatedCrashLoop"}));
   EXPECT_TRUE(reasons(SourceKind::kKubelet, "Successfully probed container").empty());
 }
 
