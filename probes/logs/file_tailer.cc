@@ -601,7 +601,9 @@ size_t FileTailer::pump(TailedFile& f, size_t budget) {
 }
 
 size_t FileTailer::feed(TailedFile& f, std::string_view data) {
+  sink_.begin_chunk(f.src->kind, data);
   f.dec.feed(data, [&](const DecodedInfo& info, std::string_view msg) { emit(f, info, msg); });
+  sink_.end_chunk();
   return data.size();
 }
 

@@ -41,6 +41,10 @@ class LineSink {
   virtual void on_line(const LineMeta& meta, std::string_view message) = 0;
   // After a batch of lines: flush counters, wake streams.
   virtual void on_batch_end() {}
+  // Raw bytes about to be decoded; lines whose message lies inside them follow, then
+  // end_chunk. Lets the sink look at many lines at once.
+  virtual void begin_chunk(SourceKind /*kind*/, std::string_view /*raw*/) {}
+  virtual void end_chunk() {}
 };
 
 // A file's content so far, for a stream that wants history before live lines.

@@ -56,6 +56,19 @@ void LogPipeline::on_line(const LineMeta& meta, std::string_view message) {
   ++pending_lines_[static_cast<int>(meta.kind)];
   if (meta.truncated) metrics_.truncated(meta.kind).Increment();
   if (meta.decode_error) metrics_.decode_errors(meta.kind).Increment();
+  // Scan a line alone unless the chunk prefilter showed that no rule can match inside it.
+  bool scan = true;
+  if (chunk_filtered_ && message.data() >= chunk_.data() &&
+      message.data() + message.size() <= chunk_.data() + chunk_.size()) {
+    const auto begin = static_cast<std::uint32_t>(message.data() - chunk_.data());
+    const auto end = static_cast<std::uint32_t>(begin + message.size());
+    while (hit_cursor_ < chunk_hits_.size() && chunk_hits_[hit_cursor_] <= begin) ++hit_cursor_;
+    scan = hit_cursor_ < chunk_hits_.size() && chunk_hits_[hit_cursor_] <= end;
+  }
+  if (!scan) {
+    if (!subscribers_.empty()) deliver(meta, message);
+    return;
+  }
   const auto& hits = matcher_.scan(meta.kind, message);
   for (unsigned id : hits) {
     Problem p;
@@ -72,12 +85,26 @@ void LogPipeline::on_line(const LineMeta& meta, std::string_view message) {
     staged_.push_back(std::move(p));
     ++problems_seen_;
   }
-  if (!subscribers_.empty()) {
-    const auto now = clock_.wall_now();
-    for (const auto& s : subscribers_) {
-      if (s->filter().matches(meta, message, now)) s->deliver(meta, message, now);
-    }
+  if (!subscribers_.empty()) deliver(meta, message);
+}
+
+void LogPipeline::deliver(const LineMeta& meta, std::string_view message) {
+  const auto now = clock_.wall_now();
+  for (const auto& s : subscribers_) {
+    if (s->filter().matches(meta, message, now)) s->deliver(meta, message, now);
   }
+}
+
+void LogPipeline::begin_chunk(SourceKind kind, std::string_view raw) {
+  chunk_ = raw;
+  chunk_hits_.clear();
+  hit_cursor_ = 0;
+  chunk_filtered_ = matcher_.prefilter(kind, raw, &chunk_hits_);
+}
+
+void LogPipeline::end_chunk() {
+  chunk_ = {};
+  chunk_filtered_ = false;
 }
 
 void LogPipeline::on_batch_end() {

@@ -50,6 +50,8 @@ class LogPipeline final : public LineSink {
 
   void on_line(const LineMeta& meta, std::string_view message) override;
   void on_batch_end() override;
+  void begin_chunk(SourceKind kind, std::string_view raw) override;
+  void end_chunk() override;
 
   // Staged problems, in line order; the caller owns them now.
   std::vector<Problem> take_staged();
@@ -88,6 +90,7 @@ class LogPipeline final : public LineSink {
   };
 
   bool take_token(RuleState& st);
+  void deliver(const LineMeta& meta, std::string_view message);
 
   RuleSet rules_;
   RuleMatcher matcher_;
@@ -99,6 +102,11 @@ class LogPipeline final : public LineSink {
   std::vector<RuleState> rule_state_;
   std::map<std::string, ConditionState> conditions_;
   std::vector<Problem> staged_;
+  // The current raw chunk and where the prefilter found possible matches in it.
+  std::string_view chunk_;
+  bool chunk_filtered_ = false;
+  std::vector<std::uint32_t> chunk_hits_;
+  size_t hit_cursor_ = 0;
   std::array<std::uint64_t, kSourceKinds> pending_lines_{};
   std::uint64_t lines_seen_ = 0;
   std::uint64_t problems_seen_ = 0;

@@ -3,28 +3,53 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cstring>
 
 namespace ng::probes::logs {
 namespace {
 
-constexpr unsigned kFlags = HS_FLAG_SINGLEMATCH;
-
-// Compiles one pattern alone to name the rule when it fails; returns the reason or "".
-std::string check_pattern(const std::string& pattern) {
-  hs_database_t* db = nullptr;
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile(pattern.c_str(), kFlags, HS_MODE_BLOCK, nullptr, &db, &err) != HS_SUCCESS) {
-    std::string why = err && err->message ? err->message : "unknown Hyperscan error";
-    hs_free_compile_error(err);
-    return why;
-  }
-  hs_free_database(db);
-  return "";
+int on_prefilter_match(unsigned int, unsigned long long, unsigned long long to, unsigned int,
+                       void* ctx) {
+  auto* ends = static_cast<std::vector<std::uint32_t>*>(ctx);
+  const auto e = static_cast<std::uint32_t>(to);
+  if (ends->empty() || ends->back() != e) ends->push_back(e);
+  return 0;
 }
 
-int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) {
-  static_cast<std::vector<unsigned>*>(ctx)->push_back(id);
-  return 0;
+// True when the pattern is anchored (^, $, \A, \z, \Z, \G outside a class): such a pattern
+// means something else inside a chunk of many lines than on one line.
+bool anchored(const std::string& p) {
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (i + 1 < p.size() && !in_class && std::strchr("AzZG", p[i + 1])) return true;
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < p.size() && p[i + 1] == '^') ++i;
+      if (i + 1 < p.size() && p[i + 1] == ']') ++i;  // "[]...]" and "[^]...]"
+      continue;
+    }
+    if (c == '^' || c == '$') return true;
+  }
+  return false;
+}
+
+// "x.*" matches exactly where "x" does (". " never crosses a line): drop a leading and a
+// trailing ".*" so the prefilter does not report every byte after a match.
+std::string trim_wildcards(std::string p) {
+  while (p.size() > 2 && p.starts_with(".*")) p.erase(0, 2);
+  while (p.size() > 2 && p.ends_with(".*") && (p.size() < 3 || p[p.size() - 3] != '\\')) {
+    p.resize(p.size() - 2);
+  }
+  return p;
 }
 
 int on_any_match(unsigned int, unsigned long long, unsigned long long, unsigned int, void* ctx) {
@@ -40,7 +65,12 @@ RuleMatcher::~RuleMatcher() {
 }
 
 RuleMatcher::RuleMatcher(RuleMatcher&& o) noexcept
-    : dbs_(o.dbs_), scratch_(o.scratch_), usable_(std::move(o.usable_)), hits_(std::move(o.hits_)) {
+    : dbs_(o.dbs_),
+      anchored_(o.anchored_),
+      scratch_(o.scratch_),
+      usable_(std::move(o.usable_)),
+      hits_(std::move(o.hits_)),
+      seen_(std::move(o.seen_)) {
   o.dbs_ = {};
   o.scratch_ = nullptr;
 }
@@ -50,9 +80,11 @@ RuleMatcher& RuleMatcher::operator=(RuleMatcher&& o) noexcept {
     for (auto* db : dbs_) hs_free_database(db);
     hs_free_scratch(scratch_);
     dbs_ = o.dbs_;
+    anchored_ = o.anchored_;
     scratch_ = o.scratch_;
     usable_ = std::move(o.usable_);
     hits_ = std::move(o.hits_);
+    seen_ = std::move(o.seen_);
     o.dbs_ = {};
     o.scratch_ = nullptr;
   }
@@ -61,40 +93,51 @@ RuleMatcher& RuleMatcher::operator=(RuleMatcher&& o) noexcept {
 
 RuleMatcher RuleMatcher::compile(const std::vector<Rule>& rules, std::vector<std::string>* errors) {
   RuleMatcher m;
-  m.usable_.assign(rules.size(), false);
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const std::string why = check_pattern(rules[i].pattern);
-    if (why.empty()) {
-      m.usable_[i] = true;
-    } else {
-      errors->push_back(rules[i].origin + ": pattern \"" + rules[i].pattern +
-                        "\" does not compile: " + why + "; rule skipped");
-    }
-  }
+  m.usable_.assign(rules.size(), true);
+  m.seen_.assign(rules.size(), 0);
+  // One database per source kind serves both the chunk prefilter and single lines: it reports
+  // every match end (no SINGLEMATCH; scan() keeps one hit per rule). A leading or trailing
+  // ".*" does not change whether a line matches, so it is dropped (fewer reports).
+  std::vector<std::string> trimmed;
+  trimmed.reserve(rules.size());
+  for (const auto& r : rules) trimmed.push_back(trim_wildcards(r.pattern));
   for (int k = 0; k < kSourceKinds; ++k) {
-    std::vector<const char*> exprs;
-    std::vector<unsigned> flags, ids;
-    for (size_t i = 0; i < rules.size(); ++i) {
-      if (!m.usable_[i] || !(rules[i].sources & (1u << k))) continue;
-      exprs.push_back(rules[i].pattern.c_str());
-      flags.push_back(kFlags);
-      ids.push_back(static_cast<unsigned>(i));
-    }
-    if (exprs.empty()) continue;
-    hs_compile_error_t* err = nullptr;
-    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &m.dbs_[k],
-                         &err) != HS_SUCCESS) {
-      // Every pattern compiled alone, so this is a limit of the whole set (size): say so.
-      errors->push_back(std::string("rules for source ") +
-                        std::string(to_string(static_cast<SourceKind>(k))) +
-                        " do not compile together: " + (err ? err->message : "?"));
+    for (;;) {
+      std::vector<const char*> exprs;
+      std::vector<unsigned> flags, ids;
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (!m.usable_[i] || !(rules[i].sources & (1u << k))) continue;
+        exprs.push_back(trimmed[i].c_str());
+        flags.push_back(0);
+        ids.push_back(static_cast<unsigned>(i));
+      }
+      if (exprs.empty()) break;
+      hs_compile_error_t* err = nullptr;
+      if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &m.dbs_[k],
+                           &err) == HS_SUCCESS) {
+        for (unsigned id : ids) m.anchored_[k] = m.anchored_[k] || anchored(rules[id].pattern);
+        if (hs_alloc_scratch(m.dbs_[k], &m.scratch_) != HS_SUCCESS) {
+          errors->push_back("Hyperscan scratch allocation failed");
+        }
+        break;
+      }
+      const int bad = err ? err->expression : -1;
+      std::string why = err && err->message ? err->message : "unknown Hyperscan error";
       hs_free_compile_error(err);
       m.dbs_[k] = nullptr;
-      continue;
-    }
-    if (hs_alloc_scratch(m.dbs_[k], &m.scratch_) != HS_SUCCESS) {
-      errors->push_back("Hyperscan scratch allocation failed");
+      if (bad < 0 || static_cast<size_t>(bad) >= ids.size()) {
+        // Not one pattern's fault: a limit of the whole set. Say so and go without.
+        errors->push_back(std::string("rules for source ") +
+                          std::string(to_string(static_cast<SourceKind>(k))) +
+                          " do not compile together: " + why);
+        break;
+      }
+      // Name the rule, drop it everywhere, and compile the rest again.
+      const unsigned id = ids[static_cast<size_t>(bad)];
+      m.usable_[id] = false;
+      errors->push_back(rules[id].origin + ": pattern \"" + rules[id].pattern +
+                        "\" does not compile: " + why + "; rule skipped");
     }
   }
   m.hits_.reserve(rules.size());
@@ -110,9 +153,30 @@ const std::vector<unsigned>& RuleMatcher::scan(SourceKind kind, std::string_view
   hs_database_t* db = dbs_[static_cast<int>(kind)];
   if (!db || !scratch_) return hits_;
   hs_scan(db, line.data(), static_cast<unsigned>(std::min<size_t>(line.size(), 0xFFFFFFFFu)), 0,
-          scratch_, on_match, &hits_);
+          scratch_, on_match, this);
+  for (unsigned id : hits_) seen_[id] = 0;
   if (hits_.size() > 1) std::sort(hits_.begin(), hits_.end());
   return hits_;
+}
+
+int RuleMatcher::on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+                          void* ctx) {
+  auto* m = static_cast<RuleMatcher*>(ctx);
+  if (!m->seen_[id]) {
+    m->seen_[id] = 1;
+    m->hits_.push_back(id);
+  }
+  return 0;
+}
+
+bool RuleMatcher::prefilter(SourceKind kind, std::string_view chunk,
+                            std::vector<std::uint32_t>* ends) {
+  hs_database_t* db = dbs_[static_cast<int>(kind)];
+  if (!db) return true;  // no rules for this source: nothing can match
+  if (anchored_[static_cast<int>(kind)] || !scratch_ || chunk.size() > 0xFFFFFFFFu) return false;
+  hs_scan(db, chunk.data(), static_cast<unsigned>(chunk.size()), 0, scratch_, on_prefilter_match,
+          ends);
+  return true;
 }
 
 std::unique_ptr<LineRegex> LineRegex::compile(const std::string& pattern, std::string* error) {

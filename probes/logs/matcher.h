@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -32,15 +33,26 @@ class RuleMatcher {
   // view stays valid until the next scan. Loop thread only (one scratch).
   const std::vector<unsigned>& scan(SourceKind kind, std::string_view line);
 
+  // Whole-chunk prefilter: one scan over many raw lines, which finds where a rule may match.
+  // A line whose message lies contiguous in the chunk needs its own scan only if a prefilter
+  // match ends inside it; anything else (joined partials, unescaped JSON) is scanned alone.
+  // Appends match end offsets (ascending); false when this source kind cannot use it (a rule
+  // is anchored with ^ or $), so every line must be scanned.
+  bool prefilter(SourceKind kind, std::string_view chunk, std::vector<std::uint32_t>* ends);
+
   bool usable(unsigned id) const { return id < usable_.size() && usable_[id]; }
   size_t rules_loaded() const;
   bool empty(SourceKind kind) const { return dbs_[static_cast<int>(kind)] == nullptr; }
 
  private:
   std::array<hs_database*, kSourceKinds> dbs_{};
+  std::array<bool, kSourceKinds> anchored_{};
   hs_scratch* scratch_ = nullptr;
   std::vector<bool> usable_;
   std::vector<unsigned> hits_;
+  std::vector<std::uint8_t> seen_;
+  static int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+                      void* ctx);
 };
 
 // One pattern for a TailLogs filter. nullopt with *error when it does not compile.
