@@ -85,6 +85,12 @@ std::string serialize_checkpoints(const CheckpointState& state) {
            (f.pos.discarding ? "1" : "0") + " " + escape(f.path) + "\n";
   }
   if (!state.journal_cursor.empty()) out += "J " + escape(state.journal_cursor) + "\n";
+  for (const auto& [source, n] : state.lines) {
+    out += "L " + escape(source) + " " + std::to_string(n) + "\n";
+  }
+  for (const auto& [key, n] : state.problems) {
+    out += "P " + escape(key.second) + " " + std::to_string(n) + " " + escape(key.first) + "\n";
+  }
   return out;
 }
 
@@ -115,6 +121,29 @@ std::optional<CheckpointState> parse_checkpoints(std::string_view text, std::str
       auto c = unescape(line.substr(2));
       if (!c) return bad("bad escape in journal cursor");
       state.journal_cursor = *c;
+      continue;
+    }
+    if (line.starts_with("L ") || line.starts_with("P ")) {
+      std::string_view rest = line.substr(2), src, num;
+      std::uint64_t n = 0;
+      if (!next_field(rest, &src)) {
+        src = rest;
+        rest = {};
+      }
+      if (line[0] == 'L') {
+        num = rest;
+        if (!parse_num(num, &n) || n == static_cast<std::uint64_t>(kNoOffset)) {
+          return bad("malformed counter record");
+        }
+        state.lines[std::string(src)] = n;
+      } else {
+        if (!next_field(rest, &num) || !parse_num(num, &n) || rest.empty()) {
+          return bad("malformed counter record");
+        }
+        auto reason = unescape(rest);
+        if (!reason) return bad("bad escape in reason");
+        state.problems[{*reason, std::string(src)}] = n;
+      }
       continue;
     }
     if (!line.starts_with("F ")) return bad("unknown record");

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,10 @@ struct FileCheckpoint {
 struct CheckpointState {
   std::vector<FileCheckpoint> files;
   std::string journal_cursor;
+  // Lines and matches counted up to exactly these positions, so the counters continue across a
+  // restart (even kill -9) without counting any line twice: by source, and by (reason, source).
+  std::map<std::string, std::uint64_t> lines;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> problems;
 };
 
 std::string serialize_checkpoints(const CheckpointState& state);

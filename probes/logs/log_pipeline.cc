@@ -112,6 +112,7 @@ void LogPipeline::on_batch_end() {
     if (pending_lines_[k]) {
       metrics_.lines(static_cast<SourceKind>(k)).Increment(static_cast<double>(pending_lines_[k]));
       lines_seen_ += pending_lines_[k];
+      lines_total_[k] += pending_lines_[k];
       pending_lines_[k] = 0;
     }
   }
@@ -252,6 +253,33 @@ void LogPipeline::expire_conditions() {
     health_.set_condition(rep);
     log_.info("log condition cleared", {{"condition", type}});
   }
+}
+
+void LogPipeline::restore_counters(const CheckpointState& st) {
+  for (int k = 0; k < kSourceKinds; ++k) {
+    auto it = st.lines.find(std::string(to_string(static_cast<SourceKind>(k))));
+    if (it == st.lines.end()) continue;
+    lines_total_[k] = it->second;
+    metrics_.lines(static_cast<SourceKind>(k)).Increment(static_cast<double>(it->second));
+  }
+  for (const auto& [key, n] : st.problems) {
+    for (int k = 0; k < kSourceKinds; ++k) {
+      if (key.second != to_string(static_cast<SourceKind>(k))) continue;
+      problems_committed_[key] = n;
+      metrics_.problems(key.first, static_cast<SourceKind>(k)).Increment(static_cast<double>(n));
+    }
+  }
+}
+
+void LogPipeline::snapshot_counters(const std::vector<Problem>& committing, CheckpointState& st) {
+  for (const auto& p : committing) {
+    ++problems_committed_[{rules_.rules[p.rule].reason, std::string(to_string(p.kind))}];
+  }
+  for (int k = 0; k < kSourceKinds; ++k) {
+    const auto n = lines_total_[k] + pending_lines_[k];
+    if (n) st.lines[std::string(to_string(static_cast<SourceKind>(k)))] = n;
+  }
+  st.problems = problems_committed_;
 }
 
 void LogPipeline::add_subscriber(std::shared_ptr<LogSubscriber> s) {

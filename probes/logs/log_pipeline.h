@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "core/health_sink.h"
 #include "core/log.h"
+#include "probes/logs/checkpoint.h"
 #include "probes/logs/file_tailer.h"
 #include "probes/logs/log_filter.h"
 #include "probes/logs/log_metrics.h"
@@ -65,6 +66,12 @@ class LogPipeline final : public LineSink {
   void init_conditions();
   void expire_conditions();
 
+  // Counters that survive restarts: restored from the checkpoint at start; written into each
+  // checkpoint together with the positions they count up to (`committing`: the problems that
+  // checkpoint covers).
+  void restore_counters(const CheckpointState& st);
+  void snapshot_counters(const std::vector<Problem>& committing, CheckpointState& st);
+
   void add_subscriber(std::shared_ptr<LogSubscriber> s);
   void remove_subscriber(const LogSubscriber* s);
   size_t subscribers() const { return subscribers_.size(); }
@@ -109,6 +116,8 @@ class LogPipeline final : public LineSink {
   size_t hit_cursor_ = 0;
   std::array<std::uint64_t, kSourceKinds> pending_lines_{};
   std::uint64_t lines_seen_ = 0;
+  std::array<std::uint64_t, kSourceKinds> lines_total_{};
+  std::map<std::pair<std::string, std::string>, std::uint64_t> problems_committed_;
   std::uint64_t problems_seen_ = 0;
   std::vector<std::shared_ptr<LogSubscriber>> subscribers_;
 };

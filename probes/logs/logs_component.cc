@@ -111,7 +111,10 @@ void LogsComponent::start() {
     report(st.error());
   }
   auto restored = load_checkpoint();
-  if (restored) journal_cursor_ = committed_cursor_ = restored->journal_cursor;
+  if (restored) {
+    journal_cursor_ = committed_cursor_ = restored->journal_cursor;
+    pipeline_->restore_counters(*restored);
+  }
 
   if (!watcher_) {
     watcher_ = std::make_unique<SystemFsWatcher>(d_.io, d_.clock, config_.poll_interval);
@@ -250,8 +253,9 @@ void LogsComponent::commit(bool sync) {
   CheckpointState st;
   tailer_->snapshot(st.files);
   st.journal_cursor = journal_cursor_;
-  job->text = serialize_checkpoints(st);
   job->problems = pipeline_->take_staged();
+  pipeline_->snapshot_counters(job->problems, st);
+  job->text = serialize_checkpoints(st);
   committed_progress_ = tailer_->progress();
   committed_cursor_ = journal_cursor_;
   last_commit_ = d_.clock.now();

@@ -84,6 +84,14 @@ start_agent() {
   fail "agent did not start"
 }
 
+# metric NAME_WITH_LABELS: its value from the running agent's /metrics (0 when absent).
+metric() {
+  local port
+  port=$(grep -o '"msg":"metrics endpoint listening"[^}]*"port":[0-9]*' "$T/agent.$AGENT_RUN.log" |
+    grep -o '[0-9]*$')
+  curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print 0}'
+}
+
 kill9_agent() {
   kill -9 "$AGENT_PID"
   wait "$AGENT_PID" 2>/dev/null || true

@@ -20,6 +20,8 @@ TEST(CheckpointTest, RoundTrips) {
   b.path = "/odd path/with %percent\nand newline";
   s.files = {a, b};
   s.journal_cursor = "s=abc;i=1;b=def;m=10;t=5;x=ff";
+  s.lines = {{"container", 120000}, {"kubelet", 7}};
+  s.problems = {{{"OOMKilling", "kubelet"}, 3}, {{"Odd reason %", "file"}, 1}};
   const std::string text = serialize_checkpoints(s);
   std::string error;
   auto back = parse_checkpoints(text, &error);
@@ -33,6 +35,8 @@ TEST(CheckpointTest, RoundTrips) {
   EXPECT_TRUE(back->files[1].pos.discarding);
   EXPECT_EQ(back->files[1].path, b.path);
   EXPECT_EQ(back->journal_cursor, s.journal_cursor);
+  EXPECT_EQ(back->lines, s.lines);
+  EXPECT_EQ(back->problems, s.problems);
 }
 
 TEST(CheckpointTest, RejectsGarbageWithTheLine) {

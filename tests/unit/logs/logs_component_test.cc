@@ -119,6 +119,41 @@ TEST_F(ComponentTest, RestartResumesWithoutReAlerting) {
   EXPECT_EQ(health.events[0].message, "boom after");
 }
 
+TEST_F(ComponentTest, CountersContinueAcrossRestartsWithoutDoubleCounting) {
+  {
+    auto c = make("");
+    append(log, cri("boom 1") + cri("quiet"));
+    watcher->hint(dir / "c", "app.log");
+    loop.run_all();
+    tick();
+    append(log, cri("boom 2"));  // read, but the agent dies before a checkpoint covers it
+    watcher->hint(dir / "c", "app.log");
+    loop.run_all();
+  }
+  prometheus::Registry fresh;
+  auto c2 = std::make_unique<LogsComponent>(
+      [&] {
+        LogsConfig cfg;
+        cfg.container_dirs = {dir / "c"};
+        cfg.kubelet = "";
+        cfg.rules = {"/rules/r.json"};
+        return cfg;
+      }(),
+      LogsComponent::Deps{io, clock, loop, workers, fresh, health, env, core::Logger::discard(),
+                          files, "/state"},
+      std::make_unique<testing::FakeFsWatcher>(), std::make_unique<testing::FakeJournalReader>());
+  c2->start();
+  loop.run_all();
+  tick();
+  EXPECT_EQ(c2->metrics().lines(SourceKind::kContainer).Value(), 3);
+  for (int i = 0; i < 2; ++i) {
+    clock.advance(1s);
+    workers.run_all();
+    loop.run_all();
+  }
+  EXPECT_EQ(c2->metrics().problems("Boom", SourceKind::kContainer).Value(), 2);
+}
+
 TEST_F(ComponentTest, JournalCursorIsPersistedAndResumed) {
   journal_entries = {"old entry"};
   {
