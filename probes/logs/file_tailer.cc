@@ -72,6 +72,18 @@ std::vector<std::string> list_dir(const std::string& dir) {
   return out;
 }
 
+// Removes one (key, value) entry from a multimap.
+template <class M, class V>
+void erase_entry(M& map, const typename M::key_type& key, const V& value) {
+  auto range = map.equal_range(key);
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second == value) {
+      map.erase(it);
+      return;
+    }
+  }
+}
+
 }  // namespace
 
 FileTailer::FileTailer(TailerOptions options, FsWatcher& watcher, core::Clock& clock,
@@ -282,13 +294,7 @@ void FileTailer::unfollow(const std::string& real) {
     auto file = files_.find(*f.current);
     if (file != files_.end()) mark_rotated(*file->second, false);
   }
-  auto range = followed_by_dir_.equal_range(f.dir);
-  for (auto d = range.first; d != range.second; ++d) {
-    if (d->second == real) {
-      followed_by_dir_.erase(d);
-      break;
-    }
-  }
+  erase_entry(followed_by_dir_, f.dir, real);
   watcher_.unwatch_dir(f.dir);
   followed_.erase(it);
 }
@@ -364,14 +370,8 @@ FileTailer::TailedFile* FileTailer::open_file(const std::string& path,
     f.id = cp->id;
     if (head.size() != cp->id.fp_len || fingerprint_hash(head) != cp->id.fp_hash ||
         size < cp->pos.done) {
-      // Same inode, other bytes: truncated in place while we were away (copytruncate). The
-      // lines we had not read yet are in the copy, if there is one.
-      metrics_.rotated_truncate.Increment();
-      recover_from_copy(f);
-      f.dec.finish([&](const DecodedInfo& i, std::string_view m) { emit(f, i, m); });
-      f.dec.reset(0);
-      f.id.fp_len = 0;
-      f.id.fp_hash = fingerprint_hash({});
+      // Same inode, other bytes: truncated in place while we were away (copytruncate).
+      restart_truncated(f);
     }
   } else if (start == StartAt::kEnd) {
     f.dec.reset(size);
@@ -434,13 +434,7 @@ void FileTailer::close_file(const Key& key, bool finish) {
     sink_.on_batch_end();
   }
   if (f.fd >= 0) ::close(f.fd);
-  auto range = files_by_dir_.equal_range(f.dir);
-  for (auto d = range.first; d != range.second; ++d) {
-    if (d->second == key) {
-      files_by_dir_.erase(d);
-      break;
-    }
-  }
+  erase_entry(files_by_dir_, f.dir, key);
   watcher_.unwatch_dir(f.dir);
   for (auto& [real, fol] : followed_) {
     if (fol.current && *fol.current == key) fol.current.reset();
@@ -516,6 +510,17 @@ bool FileTailer::verify_identity(TailedFile& f, std::uint64_t size) {
   return true;
 }
 
+void FileTailer::restart_truncated(TailedFile& f) {
+  // The lines not read yet are in the copy, if there is one; then start again at 0.
+  metrics_.rotated_truncate.Increment();
+  recover_from_copy(f);
+  f.dec.finish([&](const DecodedInfo& i, std::string_view m) { emit(f, i, m); });
+  f.dec.reset(0);
+  f.id.fp_len = 0;
+  f.id.fp_hash = fingerprint_hash({});
+  ++progress_;
+}
+
 void FileTailer::recover_from_copy(TailedFile& f) {
   if (f.id.fp_len == 0) return;
   const std::string base = basename_of(f.path);
@@ -566,16 +571,9 @@ size_t FileTailer::pump(TailedFile& f, size_t budget) {
   }
   if (!f.rotated && st.st_nlink == 0) mark_rotated(f, true);
   if (!verify_identity(f, static_cast<std::uint64_t>(st.st_size))) {
-    // Truncated or rewritten in place (copytruncate): take the rest from the copy, then
-    // start again at the beginning.
-    metrics_.rotated_truncate.Increment();
-    recover_from_copy(f);
-    f.dec.finish([&](const DecodedInfo& i, std::string_view m) { emit(f, i, m); });
-    f.dec.reset(0);
-    f.id.fp_len = 0;
-    f.id.fp_hash = fingerprint_hash({});
+    // Truncated or rewritten in place (copytruncate).
+    restart_truncated(f);
     verify_identity(f, static_cast<std::uint64_t>(st.st_size));
-    ++progress_;
   }
   size_t total = 0;
   while (total < budget) {

@@ -158,6 +158,7 @@ class FileTailer {
   size_t pump(TailedFile& f, size_t budget);
   bool verify_identity(TailedFile& f, std::uint64_t size);
   void recover_from_copy(TailedFile& f);
+  void restart_truncated(TailedFile& f);
   void restore_rotated(const FileCheckpoint& cp);
   void housekeeping();
   size_t feed(TailedFile& f, std::string_view data);
