@@ -70,12 +70,18 @@ std::string LogsComponent::checkpoint_path() const {
   return d_.state_dir + "/logs/checkpoints";
 }
 
-void LogsComponent::report(const core::EnvError& e) {
+void LogsComponent::report(const std::string& what, const core::EnvError& e) {
   if (d_.env_errors.report("logs", e)) {
     d_.log.warn("log tailing degraded", {{"kind", core::to_string(e.kind)}, {"error", e.message}});
   }
-  state_ = core::ComponentState::kDegraded;
-  degraded_reason_ = e.message;
+  degraded_[what] = e.message;
+}
+
+void LogsComponent::recovered(const std::string& what) {
+  if (degraded_.erase(what) && degraded_.empty()) {
+    d_.env_errors.recovered("logs");
+    d_.log.info("log tailing recovered", {{"what", what}});
+  }
 }
 
 void LogsComponent::start() {
@@ -95,7 +101,7 @@ void LogsComponent::start() {
   metrics_.rules_loaded.Set(static_cast<double>(loaded.matcher.rules_loaded()));
   metrics_.rules_rejected.Set(static_cast<double>(rule_errors_.size()));
   if (!rule_errors_.empty()) {
-    report(core::EnvError{core::EnvErrorKind::kInvalidInput,
+    report("rules", core::EnvError{core::EnvErrorKind::kInvalidInput,
                           std::to_string(rule_errors_.size()) +
                               " log rule(s) rejected; first: " + rule_errors_.front()});
   }
@@ -108,7 +114,7 @@ void LogsComponent::start() {
   // Checkpoints.
   if (auto st = d_.files.make_dirs(d_.state_dir + "/logs"); !st) {
     state_writable_ = false;
-    report(st.error());
+    report("checkpoint", st.error());
   }
   auto restored = load_checkpoint();
   if (restored) {
@@ -119,7 +125,7 @@ void LogsComponent::start() {
   if (!watcher_) {
     watcher_ = std::make_unique<SystemFsWatcher>(d_.io, d_.clock, config_.poll_interval);
   }
-  watcher_->set_degraded_handler([this](const core::EnvError& e) { report(e); });
+  watcher_->set_degraded_handler([this](const core::EnvError& e) { report("inotify", e); });
   TailerOptions topt;
   topt.container_dirs = config_.container_dirs;
   topt.files = config_.files;
@@ -155,13 +161,14 @@ void LogsComponent::start() {
 std::optional<CheckpointState> LogsComponent::load_checkpoint() {
   auto text = d_.files.read(checkpoint_path());
   if (!text) {
-    if (text.error().kind != core::EnvErrorKind::kNotFound) report(text.error());
+    if (text.error().kind != core::EnvErrorKind::kNotFound) report("checkpoint", text.error());
     return std::nullopt;
   }
   std::string error;
   auto state = parse_checkpoints(*text, &error);
   if (!state) {
-    report(core::EnvError{core::EnvErrorKind::kInvalidInput,
+    report("checkpoint",
+           core::EnvError{core::EnvErrorKind::kInvalidInput,
                           checkpoint_path() + ": " + error + "; starting at the end of files"});
     return std::nullopt;
   }
@@ -208,7 +215,10 @@ core::ComponentStatus LogsComponent::status() const {
   s.message += "; " + std::to_string(pipeline_->matcher().rules_loaded()) + " rules";
   if (!rule_errors_.empty()) s.message += " (" + std::to_string(rule_errors_.size()) + " rejected)";
   if (t.polled_dirs) s.message += "; polling " + std::to_string(t.polled_dirs) + " dirs";
-  if (!degraded_reason_.empty()) s.message += "; " + degraded_reason_;
+  for (const auto& [what, why] : degraded_) s.message += "; " + why;
+  if (s.state == core::ComponentState::kRunning && (!degraded_.empty() || t.polled_dirs)) {
+    s.state = core::ComponentState::kDegraded;
+  }
   s.details = {{"files", std::to_string(t.files_open)},
                {"rotated_files", std::to_string(t.files_rotated)},
                {"followed_paths", std::to_string(t.followed_paths)},
@@ -293,7 +303,11 @@ void LogsComponent::commit(bool sync) {
 }
 
 void LogsComponent::on_committed(const core::Status& st, std::vector<Problem> problems) {
-  if (!st) report(st.error());
+  if (!st) {
+    report("checkpoint", st.error());
+  } else if (state_writable_) {
+    recovered("checkpoint");
+  }
   if (pipeline_) pipeline_->publish(problems);
 }
 
@@ -304,11 +318,12 @@ void LogsComponent::open_journal() {
   auto st = journal_->open(journal_cursor_);
   if (!st) {
     journal_open_ = false;
-    report(st.error());
+    report("journal", st.error());
     journal_timer_->arm(kJournalRetry, [this] { open_journal(); });
     return;
   }
   journal_open_ = true;
+  recovered("journal");
   const int fd = journal_->wait_fd();
   if (fd >= 0) {
     journal_fd_ = std::make_unique<boost::asio::posix::stream_descriptor>(d_.io, fd);
@@ -346,7 +361,7 @@ void LogsComponent::read_journal() {
   for (; n < kJournalBatch; ++n) {
     auto r = journal_->next(&msg, &when);
     if (!r) {
-      report(r.error());
+      report("journal", r.error());
       break;
     }
     if (!*r) break;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -90,7 +91,10 @@ class LogsComponent final : public core::Component {
   void open_journal();
   void wait_journal();
   void read_journal();
-  void report(const core::EnvError& e);
+  // Degradations by cause (rules, checkpoint, journal, inotify), each reported once and
+  // cleared when the cause goes away.
+  void report(const std::string& what, const core::EnvError& e);
+  void recovered(const std::string& what);
 
   LogsConfig config_;
   Deps d_;
@@ -106,7 +110,7 @@ class LogsComponent final : public core::Component {
   std::vector<std::string> rule_errors_;
   std::vector<std::string> rule_warnings_;
   core::ComponentState state_ = core::ComponentState::kStopped;
-  std::string degraded_reason_;
+  std::map<std::string, std::string> degraded_;
   bool state_writable_ = true;
   bool write_in_flight_ = false;
   std::uint64_t committed_progress_ = ~std::uint64_t{0};

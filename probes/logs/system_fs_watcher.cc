@@ -47,7 +47,12 @@ void SystemFsWatcher::stop() {
 
 void SystemFsWatcher::ensure_instance() {
   if (fd_ >= 0 || stopped_) return;
+  // After a refusal, ask the kernel again only at retry time, not once per directory.
+  const auto now = clock_.now();
+  if (init_failed_ && now - last_init_attempt_ < retry_interval_) return;
+  last_init_attempt_ = now;
   fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  init_failed_ = fd_ < 0;
   if (fd_ < 0) {
     const int err = errno;
     if (degraded_) {
@@ -120,6 +125,7 @@ void SystemFsWatcher::on_poll() {
   const auto now = clock_.now();
   if (now - last_retry_ >= retry_interval_) {
     last_retry_ = now;
+    last_init_attempt_ = {};
     std::vector<std::string> dirs(polled_.begin(), polled_.end());
     for (const auto& d : dirs) {
       if (try_inotify(d)) polled_.erase(d);

@@ -56,6 +56,8 @@ class SystemFsWatcher final : public FsWatcher {
   std::set<std::string> polled_;
   std::unique_ptr<core::Timer> poll_timer_;
   core::MonoTime last_retry_{};
+  core::MonoTime last_init_attempt_{};
+  bool init_failed_ = false;
   std::vector<char> buf_;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
