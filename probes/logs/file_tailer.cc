@@ -37,6 +37,19 @@ std::optional<std::string> real_path(const std::string& p) {
   return std::string(buf);
 }
 
+// kubelet's rotation suffix: ".YYYYMMDD-hhmmss" (names sort by rotation time).
+bool kubelet_rotation_of(std::string_view name, std::string_view base) {
+  if (name.size() != base.size() + 16 || !name.starts_with(base) || name[base.size()] != '.') {
+    return false;
+  }
+  const std::string_view sfx = name.substr(base.size() + 1);
+  for (size_t i = 0; i < sfx.size(); ++i) {
+    const bool digit = sfx[i] >= '0' && sfx[i] <= '9';
+    if (i == 8 ? sfx[i] != '-' : !digit) return false;
+  }
+  return true;
+}
+
 bool compressed(std::string_view name) {
   for (std::string_view ext : {".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip"}) {
     if (name.ends_with(ext)) return true;
@@ -303,6 +316,7 @@ void FileTailer::check_followed(Followed& f, StartAt start_new) {
   struct stat st {};
   if (::stat(f.real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     if (f.current) {
+      f.previous = f.current;  // before mark_rotated, which resets current
       auto file = files_.find(*f.current);
       if (file != files_.end()) mark_rotated(*file->second, true);
       f.current.reset();
@@ -317,9 +331,16 @@ void FileTailer::check_followed(Followed& f, StartAt start_new) {
   }
   if (f.current) {
     // Another file at the path: the old one was renamed away (kubelet rotation) or replaced.
+    f.previous = f.current;  // before mark_rotated, which resets current
     auto file = files_.find(*f.current);
     if (file != files_.end()) mark_rotated(*file->second, false);
     f.current.reset();
+  }
+  if (f.previous) {
+    // Rotated more than once since we last looked (polling, a slow loop): the files rotated
+    // after ours were never open here; read them too.
+    open_newer_rotations(f.dir, f.base, *f.previous, f.src);
+    f.previous.reset();
   }
   if (auto open = files_.find(k); open != files_.end()) {
     f.current = k;
@@ -408,7 +429,32 @@ void FileTailer::restore_rotated(const FileCheckpoint& cp) {
     src->display = cp.path;
     // A rotated file whose first bytes changed is not ours any more: open_file checks that.
     open_file(p, src, &cp, StartAt::kBeginning, true);
+    // Rotated again while we were away: the later rotations are new to us.
+    const std::string base = basename_of(cp.path);
+    if (kubelet_rotation_of(name, base)) {
+      open_newer_rotations(dir, base, Key{cp.id.dev, cp.id.ino}, src);
+    }
     return;
+  }
+}
+
+void FileTailer::open_newer_rotations(const std::string& dir, const std::string& base,
+                                      const Key& ours, const std::shared_ptr<const Source>& src) {
+  std::vector<std::pair<std::string, Key>> rotations;
+  std::string our_name;
+  for (const auto& name : list_dir(dir)) {
+    if (!kubelet_rotation_of(name, base)) continue;
+    struct stat st {};
+    if (::stat((dir + "/" + name).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const Key k{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
+    if (k == ours) our_name = name;
+    rotations.emplace_back(name, k);
+  }
+  if (our_name.empty()) return;  // ours is gone (gzipped): nothing to order by
+  for (const auto& [name, k] : rotations) {
+    if (name <= our_name || files_.count(k)) continue;
+    metrics_.rotated_rename.Increment();
+    open_file(dir + "/" + name, src, nullptr, StartAt::kBeginning, true);
   }
 }
 

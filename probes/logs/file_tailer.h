@@ -136,6 +136,7 @@ class FileTailer {
     std::string dir, base;
     std::shared_ptr<const Source> src;
     std::optional<Key> current;
+    std::optional<Key> previous;  // the file that was current before a rotation
     bool from_link = false;
   };
   enum class StartAt { kBeginning, kEnd };
@@ -160,6 +161,9 @@ class FileTailer {
   void recover_from_copy(TailedFile& f);
   void restart_truncated(TailedFile& f);
   void restore_rotated(const FileCheckpoint& cp);
+  // Opens (from the start) kubelet rotations of dir/base newer than the file `ours`.
+  void open_newer_rotations(const std::string& dir, const std::string& base, const Key& ours,
+                            const std::shared_ptr<const Source>& src);
   void housekeeping();
   size_t feed(TailedFile& f, std::string_view data);
   void emit(const TailedFile& f, const DecodedInfo& info, std::string_view msg);

@@ -102,8 +102,8 @@ void LogsComponent::start() {
   metrics_.rules_rejected.Set(static_cast<double>(rule_errors_.size()));
   if (!rule_errors_.empty()) {
     report("rules", core::EnvError{core::EnvErrorKind::kInvalidInput,
-                          std::to_string(rule_errors_.size()) +
-                              " log rule(s) rejected; first: " + rule_errors_.front()});
+                                   std::to_string(rule_errors_.size()) +
+                                       " log rule(s) rejected; first: " + rule_errors_.front()});
   }
   PipelineOptions popt;
   popt.condition_clear_after = config_.condition_clear_after;

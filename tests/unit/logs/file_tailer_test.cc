@@ -90,6 +90,42 @@ TEST_F(TailerTest, KubeletRotationReadsTheRestOfTheOldFile) {
   EXPECT_EQ(sink.lines.size(), 5u);
 }
 
+TEST_F(TailerTest, SeveralRotationsBetweenTwoLooksLoseNothing) {
+  // Polling, or a busy loop: kubelet rotated twice before the tailer looked again.
+  append(log, cri("a1"));
+  auto t = make();
+  append(log, cri("a2"));
+  std::filesystem::rename(log, log + ".20240501-120000");
+  append(log, cri("b1"));
+  std::filesystem::rename(log, log + ".20240501-120010");
+  append(log, cri("c1"));
+  watcher.hint(pod_dir);
+  settle();
+  std::vector<std::string> got = sink.lines;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"a1", "a2", "b1", "c1"}));
+}
+
+TEST_F(TailerTest, SeveralRotationsWhileDownLoseNothing) {
+  append(log, cri("a1"));
+  CheckpointState cp;
+  {
+    auto t = make();
+    t->snapshot(cp.files);
+    t->stop();
+  }
+  append(log, cri("a2"));
+  std::filesystem::rename(log, log + ".20240501-120000");
+  append(log, cri("b1"));
+  std::filesystem::rename(log, log + ".20240501-120010");
+  append(log, cri("c1"));
+  sink.lines.clear();
+  auto t2 = make(cp, false);
+  std::vector<std::string> got = sink.lines;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"a2", "b1", "c1"}));
+}
+
 TEST_F(TailerTest, CopytruncateTakesUnreadLinesFromTheCopy) {
   append(log, cri("1") + cri("2"));
   auto t = make();
