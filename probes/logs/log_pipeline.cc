@@ -71,6 +71,11 @@ void LogPipeline::on_line(const LineMeta& meta, std::string_view message) {
   }
   const auto& hits = matcher_.scan(meta.kind, message);
   for (unsigned id : hits) {
+    ++problems_seen_;
+    if (staged_.size() >= kMaxStagedProblems) {
+      ++overflow_[{id, meta.kind}];
+      continue;
+    }
     Problem p;
     p.rule = id;
     p.kind = meta.kind;
@@ -83,7 +88,6 @@ void LogPipeline::on_line(const LineMeta& meta, std::string_view message) {
     }
     p.time = clock_.wall_now();
     staged_.push_back(std::move(p));
-    ++problems_seen_;
   }
   if (!subscribers_.empty()) deliver(meta, message);
 }
@@ -122,13 +126,32 @@ void LogPipeline::on_batch_end() {
 std::vector<Problem> LogPipeline::take_staged() {
   std::vector<Problem> out;
   out.swap(staged_);
+  for (const auto& [key, n] : overflow_) {
+    Problem p;
+    p.rule = key.first;
+    p.kind = key.second;
+    p.count = n;
+    p.time = clock_.wall_now();
+    out.push_back(std::move(p));
+  }
+  overflow_.clear();
   return out;
 }
 
 void LogPipeline::log_problem(const Problem& p) const {
   const Rule& r = rules_.rules[p.rule];
-  if (auto* c = rule_state_[p.rule].problems[static_cast<int>(p.kind)]) c->Increment();
+  if (auto* c = rule_state_[p.rule].problems[static_cast<int>(p.kind)]) {
+    c->Increment(static_cast<double>(p.count));
+  }
   if (!log_.enabled(core::LogLevel::kDebug)) return;
+  if (p.count > 1) {
+    log_.debug("log lines matched rule, not logged one by one",
+               {{"reason", r.reason},
+                {"source", to_string(p.kind)},
+                {"count", static_cast<std::int64_t>(p.count)},
+                {"why", "more matches than a checkpoint holds line by line"}});
+    return;
+  }
   log_.debug("log line matched rule",
              {{"reason", r.reason},
               {"type", r.type == RuleType::kPermanent ? "permanent" : "temporary"},
@@ -160,7 +183,9 @@ void LogPipeline::publish(const std::vector<Problem>& problems) {
   for (const auto& p : problems) {
     const Rule& r = rules_.rules[p.rule];
     auto& st = rule_state_[p.rule];
-    const std::string text = one_line(p.line, 300);
+    const std::string text =
+        p.count > 1 ? std::to_string(p.count) + " lines matched while a checkpoint was slow"
+                    : one_line(p.line, 300);
     bool want_event = r.type == RuleType::kTemporary;
     if (r.type == RuleType::kPermanent) {
       auto& c = conditions_[r.condition];
@@ -187,6 +212,11 @@ void LogPipeline::publish(const std::vector<Problem>& problems) {
       }
     }
     if (want_event) {
+      if (p.count > 1) {  // a summary: all but one are suppressed
+        st.suppressed += p.count - 1;
+        if (st.suppressed_counter)
+          st.suppressed_counter->Increment(static_cast<double>(p.count - 1));
+      }
       if (!take_token(st)) {
         ++st.suppressed;
         if (st.suppressed_counter) st.suppressed_counter->Increment();
@@ -273,7 +303,7 @@ void LogPipeline::restore_counters(const CheckpointState& st) {
 
 void LogPipeline::snapshot_counters(const std::vector<Problem>& committing, CheckpointState& st) {
   for (const auto& p : committing) {
-    ++problems_committed_[{rules_.rules[p.rule].reason, std::string(to_string(p.kind))}];
+    problems_committed_[{rules_.rules[p.rule].reason, std::string(to_string(p.kind))}] += p.count;
   }
   for (int k = 0; k < kSourceKinds; ++k) {
     const auto n = lines_total_[k] + pending_lines_[k];

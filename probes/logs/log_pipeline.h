@@ -27,9 +27,13 @@ struct Problem {
   std::string path;
   std::string namespace_, pod, container;
   core::WallTime time{};
+  // Matches beyond kMaxStagedProblems (a storm while a checkpoint write is slow) are kept as
+  // one summary per rule and source: count > 1, no line.
+  std::uint64_t count = 1;
 };
 
 inline constexpr size_t kProblemLineBytes = 1024;
+inline constexpr size_t kMaxStagedProblems = 20000;
 
 struct PipelineOptions {
   // Events per rule: a burst, then one per refill period; the rest are counted, not recorded.
@@ -109,6 +113,7 @@ class LogPipeline final : public LineSink {
   std::vector<RuleState> rule_state_;
   std::map<std::string, ConditionState> conditions_;
   std::vector<Problem> staged_;
+  std::map<std::pair<unsigned, SourceKind>, std::uint64_t> overflow_;
   // The current raw chunk and where the prefilter found possible matches in it.
   std::string_view chunk_;
   bool chunk_filtered_ = false;

@@ -90,6 +90,20 @@ TEST_F(PipelineTest, EventFloodIsRateLimitedButCounted) {
   EXPECT_EQ(health.events.back().attributes.at("suppressed"), "95");
 }
 
+TEST_F(PipelineTest, AStormWhileCommitsStallIsBoundedAndStillCounted) {
+  const size_t n = kMaxStagedProblems + 500;
+  for (size_t i = 0; i < n; ++i) line("oops");
+  auto staged = p->take_staged();
+  ASSERT_EQ(staged.size(), kMaxStagedProblems + 1);
+  EXPECT_EQ(staged.back().count, 500u);
+  EXPECT_TRUE(staged.back().line.empty());
+  for (const auto& s : staged) p->log_problem(s);
+  EXPECT_EQ(metrics.problems("Oops", SourceKind::kContainer).Value(), static_cast<double>(n));
+  CheckpointState st;
+  p->snapshot_counters(staged, st);
+  EXPECT_EQ((st.problems[{"Oops", "container"}]), n);
+}
+
 TEST_F(PipelineTest, MetricsNeverCarryPods) {
   line("oops");
   for (const auto& s : p->take_staged()) p->log_problem(s);
