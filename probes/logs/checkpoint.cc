@@ -82,7 +82,8 @@ std::string serialize_checkpoints(const CheckpointState& state) {
     out += "F " + std::to_string(f.id.dev) + " " + std::to_string(f.id.ino) + " " +
            std::to_string(f.id.fp_len) + " " + hash + " " + std::to_string(f.pos.done) + " " +
            offset_text(f.pos.pending[0]) + " " + offset_text(f.pos.pending[1]) + " " +
-           (f.pos.discarding ? "1" : "0") + " " + escape(f.path) + "\n";
+           (f.pos.discarding ? "1" : "0") + " " + (f.rotated ? "r" : "c") + " " + escape(f.path) +
+           "\n";
   }
   if (!state.journal_cursor.empty()) out += "J " + escape(state.journal_cursor) + "\n";
   for (const auto& [source, n] : state.lines) {
@@ -149,16 +150,18 @@ std::optional<CheckpointState> parse_checkpoints(std::string_view text, std::str
     if (!line.starts_with("F ")) return bad("unknown record");
     std::string_view rest = line.substr(2), f;
     FileCheckpoint cp;
-    std::string_view disc;
+    std::string_view disc, kind;
     if (!next_field(rest, &f) || !parse_num(f, &cp.id.dev) || !next_field(rest, &f) ||
         !parse_num(f, &cp.id.ino) || !next_field(rest, &f) || !parse_num(f, &cp.id.fp_len) ||
         !next_field(rest, &f) || !parse_num(f, &cp.id.fp_hash, 16) || !next_field(rest, &f) ||
         !parse_num(f, &cp.pos.done) || !next_field(rest, &f) || !parse_num(f, &cp.pos.pending[0]) ||
         !next_field(rest, &f) || !parse_num(f, &cp.pos.pending[1]) || !next_field(rest, &disc) ||
-        (disc != "0" && disc != "1") || rest.empty()) {
+        (disc != "0" && disc != "1") || !next_field(rest, &kind) || (kind != "r" && kind != "c") ||
+        rest.empty()) {
       return bad("malformed file record");
     }
     cp.pos.discarding = disc == "1";
+    cp.rotated = kind == "r";
     auto path = unescape(rest);
     if (!path) return bad("bad escape in path");
     cp.path = *path;

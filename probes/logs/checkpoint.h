@@ -26,7 +26,8 @@ std::uint64_t fingerprint_hash(std::string_view first_bytes);
 struct FileCheckpoint {
   FileIdentity id;
   DecoderPosition pos;
-  std::string path;  // where the file was last seen
+  bool rotated = false;  // no longer the file at `path` (being drained)
+  std::string path;      // the followed path it was opened at
 };
 
 // What survives a restart: per file the end of the last line fully processed, and the

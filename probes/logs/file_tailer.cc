@@ -179,6 +179,7 @@ void FileTailer::snapshot(std::vector<FileCheckpoint>& out) const {
     FileCheckpoint cp;
     cp.id = f->id;
     cp.pos = f->dec.position();
+    cp.rotated = f->rotated;
     cp.path = f->path;
     out.push_back(std::move(cp));
   }
@@ -429,9 +430,11 @@ void FileTailer::restore_rotated(const FileCheckpoint& cp) {
     src->display = cp.path;
     // A rotated file whose first bytes changed is not ours any more: open_file checks that.
     open_file(p, src, &cp, StartAt::kBeginning, true);
-    // Rotated again while we were away: the later rotations are new to us.
+    // It was the current file and was rotated more than once while we were away: the later
+    // rotations are new to us. (A file already draining then may be older than files we
+    // finished since, so only the current one can order the others.)
     const std::string base = basename_of(cp.path);
-    if (kubelet_rotation_of(name, base)) {
+    if (!cp.rotated && kubelet_rotation_of(name, base)) {
       open_newer_rotations(dir, base, Key{cp.id.dev, cp.id.ino}, src);
     }
     return;

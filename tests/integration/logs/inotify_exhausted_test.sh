@@ -36,7 +36,7 @@ log "run 1: no inotify instance at all"
 start_agent in_userns max_inotify_instances 0
 grep -q 'inotify instance' "$T/agent.1.log" || fail "exhaustion not reported"
 [[ $(status_detail polled_dirs) -ge 201 ]] || fail "not polling: $(status_detail polled_dirs) dirs"
-"$WRITER" --file "$busy" --start 1 --count 20000 --rate 10000 --rotate-every 5000 \
+"$WRITER" --file "$busy" --start 1 --count 20000 --rate "$(rate 10000)" --rotate-every 5000 \
   --modes kubelet,copytruncate,recreate
 wait_for_number 20000 30 || fail "SEQ-20000 never reported while polling"
 sleep 4  # rotated files drained and closed (rotate_wait 3s)
@@ -58,7 +58,7 @@ start_agent in_userns max_inotify_watches 1
 grep -q 'no inotify watch left' "$T/agent.2.log" || fail "watch exhaustion not reported"
 polled=$(status_detail polled_dirs)
 [[ $polled -ge 200 ]] || fail "expected >= 200 polled dirs, got $polled"
-"$WRITER" --file "$busy" --start 30001 --count 5000 --rate 10000 --rotate-every 2000 --modes kubelet
+"$WRITER" --file "$busy" --start 30001 --count 5000 --rate "$(rate 10000)" --rotate-every 2000 --modes kubelet
 wait_for_number 35000 30 || fail "SEQ-35000 never reported with partial polling"
 sleep 1
 check_exactly_once 30001 35000

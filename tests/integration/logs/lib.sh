@@ -5,6 +5,11 @@ set -euo pipefail
 NODEGUARD=$NG_BUILD_DIR/agent/nodeguard
 NGCTL=$NG_BUILD_DIR/tools/ngctl/ngctl
 T=$(mktemp -d /tmp/ng-logs-XXXXXX)
+# Sanitizer builds run several times slower: writers slow down by this factor so the agent's
+# per-line debug log (what the tests read) keeps up instead of being summarised.
+RATE_DIV=1
+if ldd "$NODEGUARD" 2>/dev/null | grep -Eq 'lib(a|t)san'; then RATE_DIV=5; fi
+rate() { echo $(($1 / RATE_DIV)); }
 AGENT_PID=
 AGENT_RUN=0
 PIDS=()

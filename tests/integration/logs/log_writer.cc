@@ -110,8 +110,10 @@ int main(int argc, char** argv) {
       const std::string mode = modes[mode_i++ % modes.size()];
       ++rotation;
       if (mode == "kubelet") {
+        // kubelet's names sort by time; here by (first number, rotation), so runs with later
+        // --start values rotate to later names as a later kubelet would.
         char suffix[64];
-        std::snprintf(suffix, sizeof suffix, ".20240501-%06d", rotation);
+        std::snprintf(suffix, sizeof suffix, ".%08ld-%06d", start % 100000000, rotation);
         const std::string old = path + suffix;
         std::filesystem::rename(path, old);
         // The runtime writes a little more before kubelet's ReopenContainerLog reaches it.

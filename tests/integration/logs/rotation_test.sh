@@ -13,10 +13,10 @@ start_agent
 
 # Phase 1: every rotation style, two containers, agent up throughout.
 log "phase 1: mixed rotations"
-"$WRITER" --file "$a" --start 1 --count 40000 --rate 20000 --rotate-every 4000 \
+"$WRITER" --file "$a" --start 1 --count 40000 --rate "$(rate 20000)" --rotate-every 4000 \
   --modes kubelet,copytruncate,recreate,kubelet --partial-every 9 &
 w1=$!
-"$WRITER" --file "$b" --start 100001 --count 20000 --rate 10000 --rotate-every 3000 \
+"$WRITER" --file "$b" --start 100001 --count 20000 --rate "$(rate 10000)" --rotate-every 3000 \
   --modes recreate,kubelet,copytruncate &
 w2=$!
 PIDS+=("$w1" "$w2")
@@ -35,7 +35,7 @@ log "phase 1: 60000 numbers exactly once"
 # counters are checkpointed with the positions they count up to, so across the kills they
 # must end exactly at the number of lines written: no line read twice, none skipped.
 log "phase 2: kill -9 and restart during writes"
-"$WRITER" --file "$a" --start 200001 --count 60000 --rate 15000 --rotate-every 20000 \
+"$WRITER" --file "$a" --start 200001 --count 60000 --rate "$(rate 15000)" --rotate-every 20000 \
   --modes kubelet --partial-every 11 &
 w3=$!
 PIDS+=("$w3")

@@ -17,6 +17,7 @@ TEST(CheckpointTest, RoundTrips) {
   b.id = {1, 2, 0, fingerprint_hash({})};
   b.pos.done = 7;
   b.pos.discarding = true;
+  b.rotated = true;
   b.path = "/odd path/with %percent\nand newline";
   s.files = {a, b};
   s.journal_cursor = "s=abc;i=1;b=def;m=10;t=5;x=ff";
@@ -33,6 +34,8 @@ TEST(CheckpointTest, RoundTrips) {
   EXPECT_EQ(back->files[0].pos.pending[1], kNoOffset);
   EXPECT_EQ(back->files[0].pos.resume_at(), 900u);
   EXPECT_TRUE(back->files[1].pos.discarding);
+  EXPECT_TRUE(back->files[1].rotated);
+  EXPECT_FALSE(back->files[0].rotated);
   EXPECT_EQ(back->files[1].path, b.path);
   EXPECT_EQ(back->journal_cursor, s.journal_cursor);
   EXPECT_EQ(back->lines, s.lines);
