@@ -232,6 +232,9 @@ core::ComponentStatus LogsComponent::status() const {
   for (size_t i = 0; i < rule_errors_.size() && i < 5; ++i) {
     s.details.emplace_back("rule_error_" + std::to_string(i + 1), rule_errors_[i]);
   }
+  for (size_t i = 0; i < rule_warnings_.size() && i < 5; ++i) {
+    s.details.emplace_back("rule_warning_" + std::to_string(i + 1), rule_warnings_[i]);
+  }
   if (!t.last_error.empty()) s.details.emplace_back("last_error", t.last_error);
   return s;
 }

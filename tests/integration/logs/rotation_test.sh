@@ -22,14 +22,17 @@ w2=$!
 PIDS+=("$w1" "$w2")
 wait "$w1" || fail "writer 1"
 wait "$w2" || fail "writer 2"
-wait_for_number 40000 60 || fail "SEQ-40000 never reported"
-wait_for_number 120000 60 || fail "SEQ-120000 never reported"
+wait_for_metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}' 60000 60 ||
+  fail "phase 1: the agent did not count 60000 matching lines"
 sleep 1
+[[ $(metric 'nodeguard_log_lines_total{source="container"}') == 60000 ]] || fail "phase 1: lines_total"
 seen_numbers | sort -n >"$T/p1.txt"
-[[ $(awk '$1>=1 && $1<=40000' "$T/p1.txt" | sort -u | wc -l) -eq 40000 ]] || fail "phase 1 container web: missing lines"
-[[ $(awk '$1>=100001 && $1<=120000' "$T/p1.txt" | sort -u | wc -l) -eq 20000 ]] || fail "phase 1 container db: missing lines"
 [[ -z $(uniq -d "$T/p1.txt") ]] || fail "phase 1: duplicates: $(uniq -d "$T/p1.txt" | head -3 | tr '\n' ' ')"
-log "phase 1: 60000 numbers exactly once"
+if [[ $(summarized) -eq 0 ]]; then
+  [[ $(awk '$1>=1 && $1<=40000' "$T/p1.txt" | wc -l) -eq 40000 ]] || fail "phase 1 container web: missing lines"
+  [[ $(awk '$1>=100001 && $1<=120000' "$T/p1.txt" | wc -l) -eq 20000 ]] || fail "phase 1 container db: missing lines"
+fi
+log "phase 1: 60000 numbers exactly once (summarised: $(summarized))"
 
 # Phase 2: kill -9 while writing (kubelet rotation continues meanwhile), restart. The
 # counters are checkpointed with the positions they count up to, so across the kills they
@@ -50,7 +53,8 @@ kill9_agent
 log "agent killed again"
 start_agent
 wait "$w3" || fail "writer 3"
-wait_for_number 260000 60 || fail "SEQ-260000 never reported after restart"
+wait_for_metric 'nodeguard_log_lines_total{source="container"}' 120000 60 ||
+  fail "lines_total never reached 120000 after the restarts: $(metric 'nodeguard_log_lines_total{source="container"}')"
 sleep 1
 lines=$(metric 'nodeguard_log_lines_total{source="container"}')
 problems=$(metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}')
@@ -62,20 +66,22 @@ stop_agent
 check_exactly_once_all() {
   seen_numbers | sort -n >"$T/all.txt"
   local dup
-  dup=$(uniq -d "$T/all.txt" | head -5 | tr '\n' ' ')
+  dup=$(uniq -d "$T/all.txt" | head -5 | tr '\n' ' ' || true)
   [[ -z $dup ]] || fail "numbers reported twice across restarts: $dup"
-  for range in "1 40000" "100001 120000"; do
-    set -- $range
-    local want=$(($2 - $1 + 1)) got
-    got=$(awk -v a="$1" -v b="$2" '$1>=a && $1<=b' "$T/all.txt" | wc -l)
-    [[ $got -eq $want ]] || fail "range $1-$2: $got numbers, want $want"
-  done
+  if [[ $(summarized) -eq 0 ]]; then
+    for range in "1 40000" "100001 120000"; do
+      set -- $range
+      local want=$(($2 - $1 + 1)) got
+      got=$(awk -v a="$1" -v b="$2" '$1>=a && $1<=b' "$T/all.txt" | wc -l)
+      [[ $got -eq $want ]] || fail "range $1-$2: $got numbers, want $want"
+    done
+  fi
   # The per-line debug log is written right after the checkpoint that covers its lines; a
   # kill -9 landing between the two loses those log lines (never the counting, checked above).
   local got
   got=$(awk '$1>=200001 && $1<=260000' "$T/all.txt" | wc -l)
   log "kill phase: $got of 60000 numbers in the debug log ($((60000 - got)) lost to a kill between checkpoint and log write)"
-  ((got >= 54000)) || fail "kill phase: only $got of 60000 numbers logged"
+  ((got + $(summarized) >= 54000)) || fail "kill phase: only $got of 60000 numbers logged"
   [[ -z $(awk '$1<1 || ($1>40000 && $1<100001) || ($1>120000 && $1<200001) || $1>260000' "$T/all.txt") ]] ||
     fail "unexpected numbers reported"
 }

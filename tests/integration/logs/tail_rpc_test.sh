@@ -65,7 +65,8 @@ exec 3<>"$T/stuck"  # hold the pipe open without reading it
 sleep 0.5
 start=$(date +%s%N)
 "$WRITER" --file "$web" --start 1 --count 100000 --rate 0
-wait_for_number 100000 60 || fail "the agent fell behind while a client was stuck"
+wait_for_metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}' 100000 60 ||
+  fail "the agent fell behind while a client was stuck"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 t0=$(date +%s%N)
 ngctl status >/dev/null || fail "agent unresponsive"
