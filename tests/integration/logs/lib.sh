@@ -118,8 +118,9 @@ seen_numbers() {
 # Matches the agent summarised instead of logging one by one (a burst larger than a checkpoint
 # holds line by line: by design, memory stays bounded; the counters still count each line).
 summarized() {
-  cat "$T"/agent.*.log | grep -h '"msg":"log lines matched rule, not logged one by one"' |
-    grep -o '"count":[0-9]*' | cut -d: -f2 | awk '{s += $1} END {print s + 0}'
+  awk '/"msg":"log lines matched rule, not logged one by one"/ {
+         if (match($0, /"count":[0-9]+/)) s += substr($0, RSTART + 8, RLENGTH - 8)
+       } END {print s + 0}' "$T"/agent.*.log
 }
 
 # wait_for_metric NAME VALUE SECONDS: until the running agent's metric reaches VALUE.
