@@ -11,7 +11,7 @@ constexpr std::string_view kHeader = "# nodeguard log checkpoints v1";
 std::string escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '%' || c == '\n' || c == '\r') {
+    if (c == '%' || c == '\n' || c == '\r' || c == ' ') {
       char buf[4];
       std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
       out += buf;
@@ -131,19 +131,22 @@ std::optional<CheckpointState> parse_checkpoints(std::string_view text, std::str
         src = rest;
         rest = {};
       }
+      auto source = unescape(src);
+      if (!source) return bad("bad escape in source");
       if (line[0] == 'L') {
         num = rest;
         if (!parse_num(num, &n) || n == static_cast<std::uint64_t>(kNoOffset)) {
           return bad("malformed counter record");
         }
-        state.lines[std::string(src)] = n;
+        state.lines[*source] = n;
       } else {
-        if (!next_field(rest, &num) || !parse_num(num, &n) || rest.empty()) {
+        if (!next_field(rest, &num) || !parse_num(num, &n) ||
+            n == static_cast<std::uint64_t>(kNoOffset) || rest.empty()) {
           return bad("malformed counter record");
         }
         auto reason = unescape(rest);
         if (!reason) return bad("bad escape in reason");
-        state.problems[{*reason, std::string(src)}] = n;
+        state.problems[{*reason, *source}] = n;
       }
       continue;
     }
