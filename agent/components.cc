@@ -2,6 +2,7 @@
 
 #include <grpcpp/impl/service_type.h>
 
+#include "agent/api/logs_service.h"
 #include "agent/api/netfilter_service.h"
 #include "agent/api/network_service.h"
 #include "netfilter/guard_factory.h"
@@ -9,6 +10,7 @@
 #include "probes/bgp/bgp_monitor.h"
 #include "probes/connectivity/asio_probe_transport.h"
 #include "probes/connectivity/prober.h"
+#include "probes/logs/logs_component.h"
 #include "probes/routes/netlink_route_source.h"
 #include "probes/routes/route_checker.h"
 
@@ -42,6 +44,11 @@ ComponentHandles register_components(ComponentRegistry& registry, ComponentConte
       ctx.config.probes,
       std::make_unique<probes::connectivity::AsioProbeTransport>(ctx.io, ctx.clock), ctx.clock,
       ctx.metrics, ctx.health, ctx.env_errors, ctx.log.with_component("probes")));
+  handles.logs = &registry.add(std::make_unique<probes::logs::LogsComponent>(
+      ctx.config.logs,
+      probes::logs::LogsComponent::Deps{ctx.io, ctx.clock, ctx.loop, ctx.workers, ctx.metrics,
+                                        ctx.health, ctx.env_errors, ctx.log.with_component("logs"),
+                                        ctx.files, ctx.config.state_dir}));
   return handles;
 }
 
@@ -53,6 +60,7 @@ std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHan
   }
   services.push_back(
       std::make_unique<NetworkService>(ctx.loop, handles.routes, handles.bgp, handles.probes));
+  services.push_back(std::make_unique<LogsService>(ctx.loop, handles.logs));
   return services;
 }
 

@@ -22,6 +22,9 @@ class Prober;
 namespace ng::netfilter {
 class Guard;
 }
+namespace ng::probes::logs {
+class LogsComponent;
+}
 
 namespace ng::agent {
 
@@ -31,6 +34,7 @@ struct ComponentHandles {
   probes::routes::RouteChecker* routes = nullptr;
   probes::connectivity::Prober* probes = nullptr;
   netfilter::Guard* netfilter = nullptr;  // the iptables guard (request_check, repair, view)
+  probes::logs::LogsComponent* logs = nullptr;
 };
 
 // The one place that decides which components run, in which order (start order; stop is the

@@ -16,12 +16,13 @@ BUILD_PKGS=(
   libprotobuf-dev protobuf-compiler libgrpc++-dev libgrpc-dev protobuf-compiler-grpc
   prometheus-cpp-dev libcivetweb-dev
   libhyperscan-dev libyaml-cpp-dev libcli11-dev libssl-dev zlib1g-dev
+  nlohmann-json3-dev
 )
 TEST_PKGS=(
   clang clang-format libclang-rt-14-dev
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   iproute2 iptables nftables firewalld dbus bird2 containernetworking-plugins socat
-  curl jq openssl procps psmisc util-linux systemd gzip
+  curl jq openssl procps psmisc util-linux systemd gzip systemd-journal-remote time
 )
 
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

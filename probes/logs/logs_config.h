@@ -13,8 +13,15 @@ struct LogsConfig {
   std::vector<std::string> container_dirs = {"/var/log/containers"};
   std::vector<std::string> files;
   std::string kubelet = "journald";  // journald, a file path, or "" (off)
-  std::vector<std::string> rules;    // node-problem-detector style rule files; empty: built-in
+  std::string kubelet_unit = "kubelet.service";
+  std::string journal_dir;         // empty: the local system journal
+  std::vector<std::string> rules;  // node-problem-detector style rule files; empty: built-in
   std::int64_t max_line_bytes = 64 * 1024;
+  core::Millis poll_interval{1000};
+  core::Millis checkpoint_interval{1000};
+  core::Millis rotate_wait{10000};
+  core::Millis condition_clear_after{600000};
+  bool read_from_head = false;
 };
 
 void bind_config(core::ConfigBinder& b, LogsConfig& c);

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       "  ngctl status\n"
       "  ngctl rules -t nat\n"
       "  ngctl repair --dry-run\n"
+      "  ngctl logs -f -n kube-system --regex 'error'\n"
       "  ngctl --socket /run/nodeguard/nodeguard.sock status -o json\n"
       "  ngctl --addr node-a:9809 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key status\n"
       "  ngctl watch --new\n"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
   add_fleet_command(app, opts, run);
   add_rules_command(app, opts, run);
   add_repair_command(app, opts, run);
+  add_logs_command(app, opts, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

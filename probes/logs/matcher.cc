@@ -1,0 +1,209 @@
+#include "probes/logs/matcher.h"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace ng::probes::logs {
+namespace {
+
+int on_prefilter_match(unsigned int, unsigned long long, unsigned long long to, unsigned int,
+                       void* ctx) {
+  auto* ends = static_cast<std::vector<std::uint32_t>*>(ctx);
+  const auto e = static_cast<std::uint32_t>(to);
+  if (ends->empty() || ends->back() != e) ends->push_back(e);
+  return 0;
+}
+
+// True when the pattern is anchored (^, $, \A, \z, \Z, \G outside a class): such a pattern
+// means something else inside a chunk of many lines than on one line.
+bool anchored(const std::string& p) {
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\') {
+      if (i + 1 < p.size() && !in_class && std::strchr("AzZG", p[i + 1])) return true;
+      ++i;
+      continue;
+    }
+    if (in_class) {
+      if (c == ']') in_class = false;
+      continue;
+    }
+    if (c == '[') {
+      in_class = true;
+      if (i + 1 < p.size() && p[i + 1] == '^') ++i;
+      if (i + 1 < p.size() && p[i + 1] == ']') ++i;  // "[]...]" and "[^]...]"
+      continue;
+    }
+    if (c == '^' || c == '$') return true;
+  }
+  return false;
+}
+
+// "x.*" matches exactly where "x" does (". " never crosses a line): drop a leading and a
+// trailing ".*" so the prefilter does not report every byte after a match.
+std::string trim_wildcards(std::string p) {
+  while (p.size() > 2 && p.starts_with(".*")) p.erase(0, 2);
+  while (p.size() > 2 && p.ends_with(".*") && (p.size() < 3 || p[p.size() - 3] != '\\')) {
+    p.resize(p.size() - 2);
+  }
+  return p;
+}
+
+int on_any_match(unsigned int, unsigned long long, unsigned long long, unsigned int, void* ctx) {
+  *static_cast<bool*>(ctx) = true;
+  return 1;  // stop: one match is enough
+}
+
+}  // namespace
+
+RuleMatcher::~RuleMatcher() {
+  for (auto* db : dbs_) hs_free_database(db);
+  hs_free_scratch(scratch_);
+}
+
+RuleMatcher::RuleMatcher(RuleMatcher&& o) noexcept
+    : dbs_(o.dbs_),
+      anchored_(o.anchored_),
+      scratch_(o.scratch_),
+      usable_(std::move(o.usable_)),
+      hits_(std::move(o.hits_)),
+      seen_(std::move(o.seen_)) {
+  o.dbs_ = {};
+  o.scratch_ = nullptr;
+}
+
+RuleMatcher& RuleMatcher::operator=(RuleMatcher&& o) noexcept {
+  if (this != &o) {
+    for (auto* db : dbs_) hs_free_database(db);
+    hs_free_scratch(scratch_);
+    dbs_ = o.dbs_;
+    anchored_ = o.anchored_;
+    scratch_ = o.scratch_;
+    usable_ = std::move(o.usable_);
+    hits_ = std::move(o.hits_);
+    seen_ = std::move(o.seen_);
+    o.dbs_ = {};
+    o.scratch_ = nullptr;
+  }
+  return *this;
+}
+
+RuleMatcher RuleMatcher::compile(const std::vector<Rule>& rules, std::vector<std::string>* errors) {
+  RuleMatcher m;
+  m.usable_.assign(rules.size(), true);
+  m.seen_.assign(rules.size(), 0);
+  // One database per source kind serves both the chunk prefilter and single lines: it reports
+  // every match end (no SINGLEMATCH; scan() keeps one hit per rule). A leading or trailing
+  // ".*" does not change whether a line matches, so it is dropped (fewer reports).
+  std::vector<std::string> trimmed;
+  trimmed.reserve(rules.size());
+  for (const auto& r : rules) trimmed.push_back(trim_wildcards(r.pattern));
+  for (int k = 0; k < kSourceKinds; ++k) {
+    for (;;) {
+      std::vector<const char*> exprs;
+      std::vector<unsigned> flags, ids;
+      for (size_t i = 0; i < rules.size(); ++i) {
+        if (!m.usable_[i] || !(rules[i].sources & (1u << k))) continue;
+        exprs.push_back(trimmed[i].c_str());
+        flags.push_back(0);
+        ids.push_back(static_cast<unsigned>(i));
+      }
+      if (exprs.empty()) break;
+      hs_compile_error_t* err = nullptr;
+      if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &m.dbs_[k],
+                           &err) == HS_SUCCESS) {
+        for (unsigned id : ids) m.anchored_[k] = m.anchored_[k] || anchored(rules[id].pattern);
+        if (hs_alloc_scratch(m.dbs_[k], &m.scratch_) != HS_SUCCESS) {
+          errors->push_back("Hyperscan scratch allocation failed");
+        }
+        break;
+      }
+      const int bad = err ? err->expression : -1;
+      std::string why = err && err->message ? err->message : "unknown Hyperscan error";
+      hs_free_compile_error(err);
+      m.dbs_[k] = nullptr;
+      if (bad < 0 || static_cast<size_t>(bad) >= ids.size()) {
+        // Not one pattern's fault: a limit of the whole set. Say so and go without.
+        errors->push_back(std::string("rules for source ") +
+                          std::string(to_string(static_cast<SourceKind>(k))) +
+                          " do not compile together: " + why);
+        break;
+      }
+      // Name the rule, drop it everywhere, and compile the rest again.
+      const unsigned id = ids[static_cast<size_t>(bad)];
+      m.usable_[id] = false;
+      errors->push_back(rules[id].origin + ": pattern \"" + rules[id].pattern +
+                        "\" does not compile: " + why + "; rule skipped");
+    }
+  }
+  m.hits_.reserve(rules.size());
+  return m;
+}
+
+size_t RuleMatcher::rules_loaded() const {
+  return static_cast<size_t>(std::count(usable_.begin(), usable_.end(), true));
+}
+
+const std::vector<unsigned>& RuleMatcher::scan(SourceKind kind, std::string_view line) {
+  hits_.clear();
+  hs_database_t* db = dbs_[static_cast<int>(kind)];
+  if (!db || !scratch_) return hits_;
+  hs_scan(db, line.data(), static_cast<unsigned>(std::min<size_t>(line.size(), 0xFFFFFFFFu)), 0,
+          scratch_, on_match, this);
+  for (unsigned id : hits_) seen_[id] = 0;
+  if (hits_.size() > 1) std::sort(hits_.begin(), hits_.end());
+  return hits_;
+}
+
+int RuleMatcher::on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int,
+                          void* ctx) {
+  auto* m = static_cast<RuleMatcher*>(ctx);
+  if (!m->seen_[id]) {
+    m->seen_[id] = 1;
+    m->hits_.push_back(id);
+  }
+  return 0;
+}
+
+bool RuleMatcher::prefilter(SourceKind kind, std::string_view chunk,
+                            std::vector<std::uint32_t>* ends) {
+  hs_database_t* db = dbs_[static_cast<int>(kind)];
+  if (!db) return true;  // no rules for this source: nothing can match
+  if (anchored_[static_cast<int>(kind)] || !scratch_ || chunk.size() > 0xFFFFFFFFu) return false;
+  hs_scan(db, chunk.data(), static_cast<unsigned>(chunk.size()), 0, scratch_, on_prefilter_match,
+          ends);
+  return true;
+}
+
+std::unique_ptr<LineRegex> LineRegex::compile(const std::string& pattern, std::string* error) {
+  std::unique_ptr<LineRegex> r(new LineRegex());
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile(pattern.c_str(), HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY, HS_MODE_BLOCK, nullptr,
+                 &r->db_, &err) != HS_SUCCESS) {
+    *error = err && err->message ? err->message : "does not compile";
+    hs_free_compile_error(err);
+    return nullptr;
+  }
+  if (hs_alloc_scratch(r->db_, &r->scratch_) != HS_SUCCESS) {
+    *error = "Hyperscan scratch allocation failed";
+    return nullptr;
+  }
+  return r;
+}
+
+LineRegex::~LineRegex() {
+  hs_free_database(db_);
+  hs_free_scratch(scratch_);
+}
+
+bool LineRegex::matches(std::string_view line) {
+  bool hit = false;
+  hs_scan(db_, line.data(), static_cast<unsigned>(line.size()), 0, scratch_, on_any_match, &hit);
+  return hit;
+}
+
+}  // namespace ng::probes::logs

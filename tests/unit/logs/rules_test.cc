@@ -1,0 +1,216 @@
+#include "probes/logs/rules.h"
+
+#include <gtest/gtest.h>
+
+#include "probes/logs/logs_component.h"
+#include "probes/logs/matcher.h"
+#include "tests/fakes/fake_files.h"
+
+namespace ng::probes::logs {
+namespace {
+
+constexpr const char* kNpdKernelMonitor = R"({
+  "plugin": "kmsg",
+  "logPath": "/dev/kmsg",
+  "lookback": "5m",
+  "bufferSize": 10,
+  "source": "kernel-monitor",
+  "conditions": [
+    {"type": "KernelDeadlock", "reason": "KernelHasNoDeadlock", "message": "kernel has no deadlock"}
+  ],
+  "rules": [
+    {"type": "temporary", "reason": "OOMKilling",
+     "pattern": "Killed process \\d+ (.+) total-vm:\\d+kB, anon-rss:\\d+kB, file-rss:\\d+kB.*"},
+    {"type": "permanent", "condition": "KernelDeadlock", "reason": "DockerHung",
+     "pattern": "task docker:\\w+ blocked for more than \\w+ seconds\\."}
+  ]
+})";
+
+TEST(RulesTest, LoadsNodeProblemDetectorFile) {
+  RuleSet set;
+  parse_rule_file(kNpdKernelMonitor, "kernel-monitor.json", set);
+  EXPECT_TRUE(set.errors.empty()) << set.errors.front();
+  ASSERT_EQ(set.rules.size(), 2u);
+  EXPECT_EQ(set.rules[0].type, RuleType::kTemporary);
+  EXPECT_EQ(set.rules[0].reason, "OOMKilling");
+  EXPECT_EQ(set.rules[1].type, RuleType::kPermanent);
+  EXPECT_EQ(set.rules[1].condition, "KernelDeadlock");
+  EXPECT_EQ(set.rules[1].monitor, "kernel-monitor");
+  ASSERT_EQ(set.conditions.size(), 1u);
+  EXPECT_EQ(set.conditions[0].reason, "KernelHasNoDeadlock");
+  // kmsg is not read: said once, rules still apply everywhere.
+  ASSERT_EQ(set.warnings.size(), 1u);
+  EXPECT_NE(set.warnings[0].find("kmsg"), std::string::npos);
+  EXPECT_EQ(set.rules[0].sources, kAllSources);
+
+  std::vector<std::string> errors;
+  auto m = RuleMatcher::compile(set.rules, &errors);
+  EXPECT_TRUE(errors.empty());
+  auto hits = m.scan(SourceKind::kFile,
+                     "Killed process 1234 (java) total-vm:100kB, anon-rss:10kB, file-rss:0kB");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0], 0u);
+  EXPECT_TRUE(m.scan(SourceKind::kFile, "nothing here").empty());
+}
+
+TEST(RulesTest, UnknownFieldsAreReportedNotFatal) {
+  RuleSet set;
+  parse_rule_file(R"({"source":"x","colour":"red","rules":[
+      {"type":"temporary","reason":"A","pattern":"a+","patern":"typo"}]})",
+                  "x.json", set);
+  EXPECT_TRUE(set.errors.empty());
+  ASSERT_EQ(set.rules.size(), 1u);
+  ASSERT_EQ(set.warnings.size(), 2u);
+  EXPECT_NE(set.warnings[0].find("\"colour\""), std::string::npos);
+  EXPECT_NE(set.warnings[1].find("x.json rule 1 (A)"), std::string::npos);
+  EXPECT_NE(set.warnings[1].find("\"patern\""), std::string::npos);
+}
+
+TEST(RulesTest, BadRulesAreRejectedAloneWithTheirName) {
+  RuleSet set;
+  parse_rule_file(R"({"conditions":[{"type":"C","reason":"Fine"}],"rules":[
+      {"type":"sometimes","reason":"BadType","pattern":"x"},
+      {"type":"permanent","reason":"NoCondition","pattern":"x"},
+      {"type":"permanent","condition":"Undeclared","reason":"Undeclared","pattern":"x"},
+      {"type":"temporary","pattern":"x"},
+      {"type":"temporary","reason":"NoPattern"},
+      {"type":"permanent","condition":"C","reason":"Good","pattern":"good"}]})",
+                  "bad.json", set);
+  ASSERT_EQ(set.rules.size(), 1u);
+  EXPECT_EQ(set.rules[0].reason, "Good");
+  ASSERT_EQ(set.errors.size(), 5u);
+  EXPECT_NE(set.errors[0].find("bad.json rule 1 (BadType)"), std::string::npos);
+  EXPECT_NE(set.errors[1].find("needs \"condition\""), std::string::npos);
+  EXPECT_NE(set.errors[2].find("not declared"), std::string::npos);
+  EXPECT_NE(set.errors[3].find("\"reason\""), std::string::npos);
+  EXPECT_NE(set.errors[4].find("\"pattern\""), std::string::npos);
+}
+
+TEST(RulesTest, NotJsonIsRejectedWhole) {
+  RuleSet set;
+  parse_rule_file("{ nope", "broken.json", set);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_NE(set.errors[0].find("broken.json: not valid JSON"), std::string::npos);
+  EXPECT_TRUE(set.rules.empty());
+}
+
+TEST(RulesTest, InvalidRegexNamesTheRuleAndOthersStillMatch) {
+  RuleSet set;
+  parse_rule_file(R"({"rules":[
+      {"type":"temporary","reason":"BackRef","pattern":"(a)\\1"},
+      {"type":"temporary","reason":"Unbalanced","pattern":"(abc"},
+      {"type":"temporary","reason":"Empty","pattern":"x*"},
+      {"type":"temporary","reason":"Ok","pattern":"fine [0-9]+"}]})",
+                  "re.json", set);
+  ASSERT_TRUE(set.errors.empty());
+  std::vector<std::string> errors;
+  auto m = RuleMatcher::compile(set.rules, &errors);
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_NE(errors[0].find("re.json rule 1 (BackRef)"), std::string::npos);
+  EXPECT_NE(errors[0].find("does not compile"), std::string::npos);
+  EXPECT_NE(errors[1].find("(Unbalanced)"), std::string::npos);
+  EXPECT_NE(errors[2].find("(Empty)"), std::string::npos);
+  EXPECT_EQ(m.rules_loaded(), 1u);
+  auto hits = m.scan(SourceKind::kContainer, "all fine 42");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0], 3u);
+}
+
+TEST(RulesTest, AppliesToLimitsSources) {
+  RuleSet set;
+  parse_rule_file(R"({"appliesTo":["kubelet"],"rules":[
+      {"type":"temporary","reason":"K","pattern":"boom"}]})",
+                  "k.json", set);
+  parse_rule_file(R"({"plugin":"journald","pluginConfig":{"source":"kubelet"},"rules":[
+      {"type":"temporary","reason":"J","pattern":"bang"}]})",
+                  "j.json", set);
+  std::vector<std::string> errors;
+  auto m = RuleMatcher::compile(set.rules, &errors);
+  EXPECT_EQ(m.scan(SourceKind::kKubelet, "boom bang").size(), 2u);
+  EXPECT_TRUE(m.scan(SourceKind::kContainer, "boom bang").empty());
+  RuleSet bad;
+  parse_rule_file(R"({"appliesTo":["pods"],"rules":[]})", "b.json", bad);
+  ASSERT_EQ(bad.errors.size(), 1u);
+}
+
+TEST(RulesTest, OneScanReportsEveryMatchingRuleOnce) {
+  RuleSet set;
+  parse_rule_file(R"({"rules":[
+      {"type":"temporary","reason":"A","pattern":"err.*"},
+      {"type":"temporary","reason":"B","pattern":"disk"},
+      {"type":"temporary","reason":"C","pattern":"never"}]})",
+                  "m.json", set);
+  std::vector<std::string> errors;
+  auto m = RuleMatcher::compile(set.rules, &errors);
+  auto hits = m.scan(SourceKind::kFile, "error error disk disk error");
+  EXPECT_EQ(hits, (std::vector<unsigned>{0, 1}));
+}
+
+TEST(RulesTest, BuiltinRulesAllCompileAndCoverTheIssueList) {
+  testing::FakeFiles files;
+  auto loaded = load_rules({}, files);
+  EXPECT_TRUE(loaded.set.errors.empty()) << loaded.set.errors.front();
+  EXPECT_TRUE(loaded.set.warnings.empty()) << loaded.set.warnings.front();
+  auto& m = loaded.matcher;
+  EXPECT_EQ(m.rules_loaded(), loaded.set.rules.size());
+  auto reasons = [&](SourceKind k, std::string_view line) {
+    std::vector<std::string> out;
+    for (unsigned id : m.scan(k, line)) out.push_back(loaded.set.rules[id].reason);
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(E0501 12:00:00.1 123 kubelet.go:2331] "Skipping pod synchronization" err="PLEG is not healthy: pleg was last seen active 3m0.5s ago; threshold is 3m0s")"),
+      V{"PLEGIsNotHealthy"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(E0501 kuberuntime_sandbox.go:72] "Failed to create sandbox for pod" err="rpc error: code = Unknown desc = failed to setup network for sandbox \"abc\": plugin type=\"calico\" failed (add): error")"),
+      (V{"CNISandboxSetupFailed", "CNIPluginFailed"}));
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(failed to set up sandbox container "x" network for pod "y": networkPlugin cni failed to set up pod: failed to allocate for range 0: no IP addresses available in range set)"),
+      (V{"CNISandboxSetupFailed", "CNIIPAllocationFailed", "CNIPluginFailed"}));
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(err="plugin type=\"portmap\" failed (add): unable to create chain CNI-HOSTPORT-SETMARK")"),
+      (V{"CNIPortmapFailed", "CNIPluginFailed"}));
+  EXPECT_EQ(reasons(SourceKind::kKubelet, "write /var/lib/kubelet/x: no space left on device"),
+            V{"NoSpaceLeftOnDevice"});
+  EXPECT_EQ(reasons(SourceKind::kContainer, "write failed: No space left on device"),
+            V{"ContainerNoSpaceLeftOnDevice"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"(I0501 eviction_manager.go:366] "Eviction manager: attempting to reclaim" resourceName="memory")"),
+      V{"EvictionPressure"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"("Container runtime not ready" runtimeReady="RuntimeReady=false reason:DockerDaemonNotReady")"),
+      V{"ContainerRuntimeNotReady"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"("Container runtime network not ready" networkReady="NetworkReady=false reason:NetworkPluginNotReady message:Network plugin returns error: cni plugin not initialized")"),
+      V{"ContainerRuntimeNetworkNotReady"});
+  EXPECT_EQ(
+      reasons(SourceKind::kKubelet, "System OOM encountered, victim process: java, pid: 4242"),
+      V{"OOMKilling"});
+  EXPECT_EQ(
+      reasons(SourceKind::kFile, "kernel: Memory cgroup out of memory: Killed process 4242 (java)"),
+      V{"OOMKilling"});
+  EXPECT_EQ(
+      reasons(
+          SourceKind::kKubelet,
+          R"("Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=app pod=x\"")"),
+      (V{"CrashLoopBackOff", "RepeatedCrashLoop"}));
+  EXPECT_TRUE(reasons(SourceKind::kKubelet, "Successfully probed container").empty());
+}
+
+}  // namespace
+}  // namespace ng::probes::logs
