@@ -88,7 +88,7 @@ struct RepairJob {
   std::shared_ptr<Backend> backend;
   TableKey key;
   std::shared_ptr<const Table> snapshot;
-  std::vector<Chain> contributed;
+  std::vector<ExpectedChain> contributed;
   AssessOptions opts;
   std::shared_ptr<const GuardPolicy> policy;
   bool dry_run = false;
@@ -381,12 +381,12 @@ void Guard::stop() {
   d_.log.info("netfilter guard stopped");
 }
 
-std::vector<Chain> Guard::contributions(const TableKey& k) const {
-  std::vector<Chain> out;
+std::vector<ExpectedChain> Guard::contributions(const TableKey& k) const {
+  std::vector<ExpectedChain> out;
   for (const auto& [id, p] : providers_) {
     auto chains = p.second(k.backend, k.family, k.table);
     for (auto& c : chains) {
-      for (auto& r : c.rules) {
+      for (auto& r : c.chain.rules) {
         if (r.target.empty() && r.comment.empty()) (void)parse_rule_fields(r);
       }
       out.push_back(std::move(c));
@@ -502,15 +502,20 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
   if (!w.have_snapshot) {
     w.have_snapshot = true;
     w.state = "ok";
-    accept_snapshot(w, A.expected, A.canary_present);
-    if (need_canary) {
-      start_repair(w, std::move(*read), token, detected_at, "setup", true);
+    if (!A.has_drift()) {
+      accept_snapshot(w, A.expected, A.canary_present);
+      if (need_canary) {
+        start_repair(w, std::move(*read), token, detected_at, "setup", true);
+        return;
+      }
+      finish(w);
       return;
     }
-    finish(w);
-    return;
-  }
-  if (!A.has_drift()) {
+    // Against an empty snapshot only contributed rules can be missing (a first start on a node
+    // whose hostPort rules are gone): the table as it is becomes the snapshot, and the missing
+    // contributions are drift like any other (grace, events, one commit).
+    accept_snapshot(w, policy_->project(*read), A.canary_present);
+  } else if (!A.has_drift()) {
     if (w.drift_since) {
       w.drift_since.reset();
       w.settle_timer->cancel();
@@ -789,6 +794,10 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
 
 void Guard::finish(Watch& w) {
   update_conditions();
+  if (!listeners_.empty()) {
+    const TableView v = table_view(w);
+    for (const auto& [id, l] : listeners_) l(v);
+  }
   if (w.rerun && w.busy == Watch::Busy::kIdle) {
     w.rerun = false;
     start_check(w, w.rerun_trigger, w.rerun_detected);
@@ -1009,27 +1018,29 @@ GuardView Guard::view() const {
   v.backend_why = choice_why_;
   v.backends = choice_backends_;
   v.dry_run = opt_.dry_run;
-  for (const auto& [k, w] : watches_) {
-    TableView t;
-    t.key = k;
-    t.state = w->state;
-    t.snapshot = w->snapshot;
-    t.guarded_chains = w->guarded_chains;
-    t.guarded_rules = w->guarded_rules;
-    t.canary_present = w->canary_present;
-    t.last_check = w->last_check;
-    t.last_repair = w->last_repair;
-    t.last_repair_result = w->last_repair_result;
-    t.last_repair_changes = w->last_changes;
-    t.last_drift = w->last_drift;
-    t.reports = w->reports;
-    t.last_error = w->last_error;
-    t.repairs = w->repairs;
-    t.fighting = w->fighting;
-    t.backoff = w->backoff;
-    v.tables.push_back(std::move(t));
-  }
+  for (const auto& [k, w] : watches_) v.tables.push_back(table_view(*w));
   return v;
+}
+
+TableView Guard::table_view(const Watch& w) const {
+  TableView t;
+  t.key = w.key;
+  t.state = w.state;
+  t.snapshot = w.snapshot;
+  t.guarded_chains = w.guarded_chains;
+  t.guarded_rules = w.guarded_rules;
+  t.canary_present = w.canary_present;
+  t.last_check = w.last_check;
+  t.last_repair = w.last_repair;
+  t.last_repair_result = w.last_repair_result;
+  t.last_repair_changes = w.last_changes;
+  t.last_drift = w.last_drift;
+  t.reports = w.reports;
+  t.last_error = w.last_error;
+  t.repairs = w.repairs;
+  t.fighting = w.fighting;
+  t.backoff = w.backoff;
+  return t;
 }
 
 int Guard::add_expected_rules_provider(std::string name, ExpectedRulesProvider provider) {
@@ -1040,6 +1051,16 @@ int Guard::add_expected_rules_provider(std::string name, ExpectedRulesProvider p
 
 void Guard::remove_expected_rules_provider(int id) {
   providers_.erase(id);
+}
+
+int Guard::add_table_listener(TableListener listener) {
+  const int id = next_provider_++;
+  listeners_[id] = std::move(listener);
+  return id;
+}
+
+void Guard::remove_table_listener(int id) {
+  listeners_.erase(id);
 }
 
 void Guard::repair_now(RepairRequest req,

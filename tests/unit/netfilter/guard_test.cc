@@ -412,7 +412,7 @@ TEST_F(GuardTest, PolicyDropRestoredWhenConfigured) {
 TEST_F(GuardTest, ContributedRulesAreRepairedInTheSameCommit) {
   start();
   guard->add_expected_rules_provider("cni-cache", [](BackendKind, Family, const std::string& t) {
-    std::vector<Chain> out;
+    std::vector<ExpectedChain> out;
     if (t != "nat") return out;
     Chain dn;
     dn.name = "CNI-DN-0123456789abcdef01234";
@@ -424,7 +424,7 @@ TEST_F(GuardTest, ContributedRulesAreRepairedInTheSameCommit) {
     Rule j;
     j.spec = "-p tcp -m multiport --dports 9090 -j CNI-DN-0123456789abcdef01234";
     hp.rules.push_back(j);
-    out = {dn, hp};
+    out = {{dn}, {hp}};
     return out;
   });
   fake->flush_table(Family::kIPv4, "nat");
