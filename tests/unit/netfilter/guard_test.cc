@@ -34,6 +34,13 @@ double metric(prometheus::Registry& reg, const std::string& name,
   return sum;
 }
 
+std::string detail(const core::ComponentStatus& s, const std::string& key) {
+  for (const auto& [k, v] : s.details) {
+    if (k == key) return v;
+  }
+  return "<none>";
+}
+
 class GuardTest : public ::testing::Test {
  protected:
   GuardTest() : env(registry, core::Logger(log_sink, core::LogLevel::kDebug)) {}
@@ -334,6 +341,50 @@ TEST_F(GuardTest, SnapshotFromAnotherBootIsDiscarded) {
   start();
   EXPECT_TRUE(log_sink->contains("netfilter snapshot discarded"));
   EXPECT_TRUE(fake->read(Family::kIPv4, "nat")->find("CNI-HOSTPORT-DNAT") == nullptr);
+}
+
+// A full or read-only state dir: the guard keeps repairing from the snapshot in memory, says
+// so (log, environment error, degraded status) and recovers when a write succeeds again.
+TEST_F(GuardTest, UnwritableStateDirKeepsGuardingFromMemory) {
+  files.fail_writes(core::EnvError{core::EnvErrorKind::kResourceLimit, "write: No space left"});
+  start();
+  EXPECT_TRUE(log_sink->contains("netfilter snapshot not persisted; guarding from memory"));
+  EXPECT_EQ(m("nodeguard_environment_errors_total",
+              {{"component", "netfilter"}, {"kind", "resource_limit"}}),
+            m("nodeguard_environment_errors_total", {{"component", "netfilter"}}));
+  EXPECT_GE(m("nodeguard_environment_errors_total", {{"kind", "resource_limit"}}), 1);
+  auto st = guard->status();
+  EXPECT_EQ(st.state, core::ComponentState::kDegraded);
+  EXPECT_THAT(st.message, HasSubstr("guarding from memory"));
+  EXPECT_THAT(detail(st, "snapshot_error"), HasSubstr("No space left"));
+  EXPECT_FALSE(files.exists("/state/netfilter/nft-ipv4-nat.rules"));
+
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));  // repaired from memory
+
+  files.fail_writes(std::nullopt);
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_TRUE(files.exists("/state/netfilter/nft-ipv4-nat.rules"));
+  EXPECT_TRUE(files.exists("/state/netfilter/nft-ipv4-filter.rules"));  // unchanged, written too
+  EXPECT_TRUE(log_sink->contains("netfilter snapshot persisted again"));
+  EXPECT_EQ(guard->status().state, core::ComponentState::kRunning);
+  EXPECT_EQ(detail(guard->status(), "snapshot_error"), "");
+}
+
+// Writable again while nothing changes: the periodic verify writes the snapshots.
+TEST_F(GuardTest, SnapshotsArePersistedByTheVerifyOnceWritable) {
+  files.fail_writes(core::EnvError{core::EnvErrorKind::kPermission, "Read-only file system"});
+  start();
+  EXPECT_EQ(guard->status().state, core::ComponentState::kDegraded);
+  files.fail_writes(std::nullopt);
+  clock.advance(60s);
+  settle();
+  EXPECT_TRUE(files.exists("/state/netfilter/nft-ipv4-nat.rules"));
+  EXPECT_EQ(guard->status().state, core::ComponentState::kRunning);
 }
 
 TEST_F(GuardTest, MalformedDumpIsCountedAndSkipped) {
