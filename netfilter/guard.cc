@@ -455,8 +455,14 @@ void Guard::report_error(Watch& w, const core::EnvError& e, std::string_view wha
   w.last_error = std::string(what) + ": " + e.message;
   w.state = "error";
   report_env_error(core::EnvError{e.kind, w.key.str() + " " + w.last_error});
-  // Try again later even without a change signal.
-  w.timer->arm(opt_.retry_interval, [this, k = w.key] {
+  // Try again later even without a change signal. Waiting for a busy xtables lock counts
+  // toward the retry interval: with the default timeouts the next attempt waits for the lock
+  // again at once, so the repair lands as soon as the other writer lets go.
+  core::Duration delay = opt_.retry_interval;
+  if (e.kind == core::EnvErrorKind::kLockBusy) {
+    delay = std::max<core::Duration>(opt_.retry_interval - opt_.lock_timeout, core::Duration{0});
+  }
+  w.timer->arm(delay, [this, k = w.key] {
     if (Watch* x = find(k)) start_check(*x, "retry", d_.clock.now());
   });
 }

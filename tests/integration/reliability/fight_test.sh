@@ -27,9 +27,10 @@ idle_ms=$(rel_ms_of_ticks $(($(rel_cpu_ticks "$AGENT_PID") - idle0)))
 applied() { grep -c '"msg":"repair applied".*"table":"'"$BACKEND"'/ipv4/nat"' "$LOG" || true; }
 repairs0=$(applied)
 cpu0=$(rel_cpu_ticks "$AGENT_PID")
-deletes=0
+deletes=0 attempts=0
 end=$((SECONDS + WINDOW))
 while ((SECONDS < end)); do
+  attempts=$((attempts + 1))
   if rel_ipt -t nat "${del[@]}" 2>/dev/null; then deletes=$((deletes + 1)); fi
   sleep 0.1
 done
@@ -52,6 +53,6 @@ ng_wait_until $((longest / 1000 * 2 + 15)) rel_restored || { rel_explain; rel_fa
 ng_wait_until 10 rel_answers || rel_fail "hostPort does not answer after the fight"
 rel_intact || { rel_explain; rel_fail "tables not intact after the fight"; }
 rel_stop
-echo "PASS: $BACKEND fight: $deletes deletions in ${WINDOW}s; $repairs repairs, $backoffs backoffs" \
+echo "PASS: $BACKEND fight: $attempts delete attempts, $deletes deletions in ${WINDOW}s; $repairs repairs, $backoffs backoffs" \
   "(longest ${longest} ms); NetfilterFight raised; agent CPU ${cpu_ms} ms over the window" \
   "(idle: ${idle_ms} ms per 10 s); rule restored after the writer stopped"

@@ -62,6 +62,7 @@ class GuardTest : public ::testing::Test {
     o.restore_policies = restore_policies;
     o.dry_run = dry_run;
     o.drift_grace = grace;
+    o.lock_timeout = lock_timeout;
     return o;
   }
 
@@ -102,6 +103,7 @@ class GuardTest : public ::testing::Test {
   bool restore_policies = false;
   bool dry_run = false;
   core::Duration grace{0};
+  std::chrono::milliseconds lock_timeout{5000};
   testing::TempDir tmp;
   testing::FakeClock clock;
   testing::ManualExecutor loop, workers;
@@ -418,6 +420,31 @@ TEST_F(GuardTest, CommitFailureRaisesConditionAndRetries) {
   settle();
   EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
   EXPECT_FALSE(health.active("NetfilterRepairFailing"));
+}
+
+// Another process holds the xtables lock past lock_timeout: the repair fails with lock_busy
+// (counted), nothing is written, and the next attempt comes retry_interval after the first one
+// started, the wait included; once the lock is free the repair lands.
+TEST_F(GuardTest, BusyLockIsReportedAndRetriedWithinTheRetryInterval) {
+  lock_timeout = std::chrono::milliseconds(1);
+  start();
+  XtablesLock other(tmp / "xtables.lock");
+  auto held = other.acquire(std::chrono::milliseconds(0));
+  ASSERT_TRUE(held.ok());
+  const int commits = fake->commits();
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_EQ(fake->commits(), commits);
+  EXPECT_EQ(m("nodeguard_environment_errors_total", {{"component", "netfilter"}, {"kind", "lock_busy"}}), 1);
+  { auto release = std::move(*held); }
+  clock.advance(5s - 2ms);
+  settle();
+  EXPECT_EQ(fake->commits(), commits);
+  clock.advance(1ms);  // retry_interval (5 s) minus lock_timeout (1 ms), the wait already spent
+  settle();
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
+  EXPECT_EQ(fake->commits(), commits + 1);
 }
 
 TEST_F(GuardTest, LegacyPollDetectsChange) {
