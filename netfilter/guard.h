@@ -249,6 +249,7 @@ class Guard final : public core::Component {
   bool failing_condition_ = false;
   std::uint64_t repairs_total_ = 0;
   bool env_error_ = false;
+  std::string persist_error_;  // the last snapshot write failed: guarding from memory
   std::unique_ptr<ChangeSource> nft_events_;
   bool nft_events_running_ = false;
   std::map<std::pair<BackendKind, Family>, bool> usable_;
