@@ -16,8 +16,9 @@ ui_title() {
   printf '\n%s%s%s%s%s%s\n' "$UI_B" "$UI_RULE$UI_RULE$UI_RULE" "$text" "$line" "$UI_OFF" ''
 }
 
-# ui_say TEXT...: a paragraph, wrapped.
+# ui_say TEXT...: a paragraph, wrapped; ui_say_in: the same, indented under a finding.
 ui_say() { printf '%s\n' "$*" | fold -s -w "$UI_WIDTH" | sed 's/ *$//'; }
+ui_say_in() { printf '%s\n' "$*" | fold -s -w $((UI_WIDTH - 7)) | sed 's/ *$//; s/^/       /'; }
 
 # ui_step TEXT: a set-up step (no newline; ui_done ends it).
 ui_step() {
