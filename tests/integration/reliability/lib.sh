@@ -192,8 +192,10 @@ rel_kill9() {
 rel_fail() {
   echo "--- agent log (last 40 lines of $LOG):" >&2
   tail -n 40 "$LOG" >&2 2>/dev/null || true
-  echo "--- nat now:" >&2
-  rel_save -t nat >&2 2>/dev/null || true
+  if [[ -n ${BACKEND:-} ]]; then
+    echo "--- nat now:" >&2
+    rel_save -t nat >&2 2>/dev/null || true
+  fi
   ng_fail "$*"
 }
 
