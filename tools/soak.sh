@@ -90,8 +90,11 @@ pod_del() { # SLOT
   rm -rf "$NG_TMP/pods/default_p${s}_$cid" "$LOGDIR/p${s}_default_app-"*
   unset "live[$s]"
 }
-for s in 0 1 2 3; do pod_add "$s"; done
-added=4 removed=0 flushes=0 routes=0 failures=0
+added=0 removed=0 flushes=0 routes=0 failures=0
+for s in 0 1 2 3; do
+  pod_add "$s"
+  added=$((added + 1))
+done
 
 sample() {
   local pid=$AGENT_PID
