@@ -155,7 +155,7 @@ kill -0 "$AGENT_PID" 2>/dev/null || alive=no
 
 # Verdicts: least squares over the samples after the warm-up fifth.
 verdict() { # COLUMN NAME TOLERANCE(awk expression of mean)
-  awk -v col="$1" -v name="$2" -v tol="$3" 'NR > 1 {x[n] = $1; y[n] = $col; n++}
+  awk -v col="$1" -v name="$2" -v tol="$3" 'NR > 1 && $1 ~ /^[0-9]+$/ {x[n] = $1; y[n] = $col; n++}
     END {
       skip = int(n / 5); m = 0; sx = sy = sxx = sxy = 0
       for (i = skip; i < n; i++) { m++; sx += x[i]; sy += y[i]; sxx += x[i] * x[i]; sxy += x[i] * y[i] }
