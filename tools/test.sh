@@ -9,7 +9,7 @@
 # Options:
 #   tools/test.sh --quick              # stage 1 only (what a developer runs before a commit)
 #   tools/test.sh --sanitize=address   # ASan+UBSan build only, all its tests
-#   tools/test.sh --sanitize=thread    # TSan build in build-tsan/, all its tests
+#   tools/test.sh --sanitize=thread    # TSan build in build-tsan/ (the stage-2 selection)
 #   tools/test.sh --fuzz-seconds N     # stage 3 with N seconds per target (0 skips it)
 #   tools/test.sh -- -R netfilter      # extra arguments after -- go to every ctest run
 # Long runs: tools/fuzz.sh all 3600, tools/reliability.sh --slow, tools/soak.sh --minutes 60.
@@ -39,7 +39,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+# Debian's gRPC/abseil/protobuf are not TSan-built: see tests/tsan.supp for what that hides.
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp}
 
 # Tests that measure the product under real timing or exercise non-C++ artefacts; under a
 # sanitizer they only take longer and prove nothing more.
@@ -63,7 +64,7 @@ for s in "${stages[@]}"; do
     default) run_stage default default ;;
     asan) run_stage asan asan -E "$not_under_sanitizer" ;;
     asan-all) run_stage asan asan ;;
-    tsan) run_stage tsan tsan ;;
+    tsan) run_stage tsan tsan -E "$not_under_sanitizer" ;;
     fuzz)
       if ((fuzz_seconds > 0)); then
         echo "=== test.sh: stage fuzz (${fuzz_seconds} s per target)" >&2
