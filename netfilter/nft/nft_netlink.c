@@ -12,11 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct ngnft_sock {
-  struct mnl_socket* nl;
-  unsigned int portid;
-  unsigned int seq;
-};
+#include "netfilter/nft/nft_sock.h"
 
 int ngnft_open(ngnft_sock** out) {
   struct mnl_socket* nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);

@@ -126,3 +126,68 @@ ng_nf_unowned_lines() {
     grep -vE '^-A (CNI-|KUBE-|cali-)|-[jg] (CNI-|KUBE-|cali-)' |
     grep -vE '^:(CNI-|KUBE-|cali-|NODEGUARD-CANARY)' || true
 }
+
+# ng_nf_kube_rules NODE BACKEND FAMILY: kube-proxy-like chains in nat and filter with what real
+# rule sets hold: comments with quotes, negations, -m modules (comment, statistic, multiport,
+# addrtype, mark, conntrack, tcp/udp), -j and -g, MARK, MASQUERADE, DNAT, REJECT. The nft fast
+# path's test data (tests/unit/netfilter/data/capture-nft-dump.sh) and tests use them.
+ng_nf_kube_rules() {
+  local node=$1 backend=$2 family=$3
+  local svc=10.96.0.10/32 pods=10.244.0.0/16 ep1=10.244.0.2 ep2=10.244.0.3 lo=127.0.0.0/8
+  local dnat1=$ep1:53 dnat2=$ep2:53 reject=icmp-port-unreachable
+  if [[ $family == ipv6 ]]; then
+    svc=fd00:96::a/128 pods=fd00:10:244::/56 ep1=fd00:10:244::2 ep2=fd00:10:244::3 lo=::1/128
+    dnat1=[$ep1]:53 dnat2=[$ep2]:53 reject=icmp6-port-unreachable
+  fi
+  local plen=32
+  [[ $family == ipv6 ]] && plen=128
+  ng_nf_restore "$node" "$backend" "$family" --noflush <<R
+*nat
+:KUBE-SERVICES - [0:0]
+:KUBE-POSTROUTING - [0:0]
+:KUBE-MARK-MASQ - [0:0]
+:KUBE-NODEPORTS - [0:0]
+:KUBE-SVC-TCOU7JCQXEZGVUNU - [0:0]
+:KUBE-SEP-IT2ZTR26TO4XFPTO - [0:0]
+:KUBE-SEP-N4G2XR5TDX7PQE7P - [0:0]
+:KUBE-EXT-QKDW4NIGFXTFVTAA - [0:0]
+:KUBE-MISC - [0:0]
+:KUBE-PROXY-CANARY - [0:0]
+-I PREROUTING 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-I OUTPUT 1 -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
+-I POSTROUTING 1 -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
+-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
+-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN
+-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0
+-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully
+-A KUBE-SERVICES -d $svc -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU
+-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS
+-A KUBE-SVC-TCOU7JCQXEZGVUNU ! -s $pods -d $svc -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-MARK-MASQ
+-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system/kube-dns:dns -> $dnat1" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-IT2ZTR26TO4XFPTO
+-A KUBE-SVC-TCOU7JCQXEZGVUNU -m comment --comment "kube-system/kube-dns:dns -> $dnat2" -j KUBE-SEP-N4G2XR5TDX7PQE7P
+-A KUBE-SEP-IT2ZTR26TO4XFPTO -s $ep1/$plen -m comment --comment "kube-system/kube-dns:dns" -j KUBE-MARK-MASQ
+-A KUBE-SEP-IT2ZTR26TO4XFPTO -p udp -m comment --comment "kube-system/kube-dns:dns" -m udp -j DNAT --to-destination $dnat1
+-A KUBE-SEP-N4G2XR5TDX7PQE7P -s $ep2/$plen -m comment --comment "kube-system/kube-dns:dns" -j KUBE-MARK-MASQ
+-A KUBE-SEP-N4G2XR5TDX7PQE7P -p udp -m comment --comment "kube-system/kube-dns:dns" -m udp -j DNAT --to-destination $dnat2
+-A KUBE-NODEPORTS -p tcp -m comment --comment "default/web:http \"quoted\" 'name'" -m tcp --dport 30080 -j KUBE-EXT-QKDW4NIGFXTFVTAA
+-A KUBE-EXT-QKDW4NIGFXTFVTAA -m comment --comment "masquerade traffic for default/web:http external destinations" -j KUBE-MARK-MASQ
+-A KUBE-EXT-QKDW4NIGFXTFVTAA -g KUBE-SVC-TCOU7JCQXEZGVUNU
+-A KUBE-MISC ! -p tcp -m comment --comment "not tcp" -j RETURN
+-A KUBE-MISC -p udp -m multiport --dports 53,5353 -j RETURN
+-A KUBE-MISC ! -d $svc -p tcp -m tcp ! --dport 80 -m mark --mark 0x1/0xff -j RETURN
+COMMIT
+*filter
+:KUBE-FORWARD - [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-EXTERNAL-SERVICES - [0:0]
+-A INPUT -m comment --comment "kubernetes health check service ports" -j KUBE-FIREWALL
+-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A KUBE-FORWARD -m conntrack --ctstate INVALID -j DROP
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding rules" -m mark --mark 0x4000/0x4000 -j ACCEPT
+-A KUBE-FORWARD -m comment --comment "kubernetes forwarding conntrack rule" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+-A KUBE-FIREWALL ! -s $lo -d $lo -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP
+-A KUBE-EXTERNAL-SERVICES -p tcp -m comment --comment "default/x:http has no endpoints" -m addrtype --dst-type LOCAL -m tcp --dport 30081 -j REJECT --reject-with $reject
+COMMIT
+R
+}

@@ -152,6 +152,57 @@ TEST_F(GuardTest, FlushIsRepairedOnNotification) {
   EXPECT_FALSE(fake->read(Family::kIPv4, "nat")->has("KUBE-PROXY-CANARY"));
 }
 
+TEST_F(GuardTest, FastWriteIsUsedAndCounted) {
+  start();
+  // The canary setup at start went through the tools (fast mode off).
+  const double restores = m("nodeguard_netfilter_commits_total", {{"path", "restore"}});
+  EXPECT_EQ(restores, 2);  // nat and filter
+  fake->set_fast_mode(testing::FakeNetfilterBackend::FastMode::kOk);
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
+  EXPECT_EQ(m("nodeguard_netfilter_commits_total", {{"path", "netlink"}, {"result", "ok"}}), 1);
+  EXPECT_EQ(m("nodeguard_netfilter_commits_total", {{"path", "restore"}}), restores);
+  EXPECT_TRUE(log_sink->contains("\"path\":\"netlink\""));
+}
+
+TEST_F(GuardTest, FastWriteThatDoesNotVerifyIsRedoneThroughTheTools) {
+  start();
+  fake->set_fast_mode(testing::FakeNetfilterBackend::FastMode::kMismatch);
+  const int commits = fake->commits();
+  const size_t writes = fake->fast_requests().size();
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  // The same repair: a fast write that read back short, then the tools from that read-back.
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
+  EXPECT_EQ(fake->commits(), commits + 2);
+  const auto fast = fake->fast_requests();
+  ASSERT_EQ(fast.size(), writes + 2);
+  EXPECT_TRUE(fast[writes]);
+  EXPECT_FALSE(fast[writes + 1]);
+  EXPECT_EQ(
+      m("nodeguard_netfilter_commits_total", {{"path", "netlink"}, {"result", "verify_failed"}}),
+      1);
+  EXPECT_EQ(m("nodeguard_netfilter_commits_total", {{"path", "restore"}, {"result", "ok"}}), 3);
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"table", "nat"}, {"result", "applied"}}), 1);
+  EXPECT_TRUE(log_sink->contains("read-back after the netlink batch differs"));
+  EXPECT_EQ(nat_view().state, "ok");
+}
+
+TEST_F(GuardTest, RefusedFastWriteFallsBackInTheSameWrite) {
+  start();
+  fake->set_fast_mode(testing::FakeNetfilterBackend::FastMode::kRefuse);
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
+  EXPECT_EQ(m("nodeguard_netfilter_commits_total", {{"path", "netlink"}, {"result", "failed"}}), 1);
+  EXPECT_EQ(m("nodeguard_netfilter_commits_total", {{"path", "restore"}, {"result", "ok"}}), 3);
+  EXPECT_TRUE(log_sink->contains("fast path failed: fake kernel refused the batch"));
+}
+
 TEST_F(GuardTest, RequestCheckIsCoalesced) {
   start();
   fake->flush_table(Family::kIPv4, "nat");
