@@ -129,11 +129,9 @@ core::Status NftBackend::commit(Family f, const TablePlan& plan) {
 
 WriteReport NftBackend::write(Family f, const TablePlan& plan, const WriteOptions& options) {
   WriteReport report;
-  fprintf(stderr, "DBG write fast=%d cfg=%d\n", (int)options.fast, (int)options_.fast_path);
   if (options.fast && options_.fast_path) {
     std::string why;
     auto rr = write_batch(f, plan, &why);
-    fprintf(stderr, "DBG batch %d %s\n", (int)rr, why.c_str());
     switch (rr) {
       case Fast::kCommitted:
         report.path = WritePath::kNetlink;

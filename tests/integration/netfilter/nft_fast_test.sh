@@ -155,7 +155,7 @@ flush_tables nat filter
 expect_restored "full flush"
 wait_repairs nat filter
 expect_path netlink
-[[ $(builtin_rules nat | ng_nf_guarded_lines) == $(ng_nf_guarded_lines <<<"$want_builtin_nat") ]] ||
+[[ $(builtin_rules nat | ng_nf_guarded_lines) == "$(ng_nf_guarded_lines <<<"$want_builtin_nat")" ]] ||
   fail "jumps in built-in chains not back in order"
 has '^:KUBE-PROXY-CANARY ' "$(save -t nat)" && fail "KUBE-PROXY-CANARY was restored"
 has '^:MY-OWN ' "$(save -t nat)" && fail "unowned chain MY-OWN was restored"
