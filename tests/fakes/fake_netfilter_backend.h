@@ -71,7 +71,8 @@ class FakeNetfilterBackend final : public netfilter::Backend {
   // the "tools". kOk: applies the plan and reports the netlink path. kRefuse: reports the fast
   // path refused, then applies through the tools. kMismatch: applies the plan minus the last
   // rule of its first non-empty chain write and reports netlink, so it reads back different.
-  enum class FastMode { kOff, kOk, kRefuse, kMismatch };
+  // kMoved: applies nothing and reports the table moved under the batch (kUnavailable).
+  enum class FastMode { kOff, kOk, kRefuse, kMismatch, kMoved };
   void set_fast_mode(FastMode m) {
     std::lock_guard lock(mu_);
     fast_mode_ = m;
@@ -97,6 +98,11 @@ class FakeNetfilterBackend final : public netfilter::Backend {
     if (mode == FastMode::kRefuse) {
       r.fast_failed = "fake kernel refused the batch";
       r.status = commit(f, plan);
+      return r;
+    }
+    if (mode == FastMode::kMoved) {
+      r.path = netfilter::WritePath::kNetlink;
+      r.status = core::EnvError{core::EnvErrorKind::kUnavailable, "fake generation moved"};
       return r;
     }
     netfilter::TablePlan p = plan;

@@ -117,11 +117,11 @@ TEST_P(NftReplayCapture, EverySavedRulePairsWithTheKernelEncoding) {
   EXPECT_GT(rules, 5u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Tables, NftReplayCapture,
-                         ::testing::Values(std::make_pair("ipv4", "nat"),
-                                           std::make_pair("ipv4", "filter"),
-                                           std::make_pair("ipv6", "nat"),
-                                           std::make_pair("ipv6", "filter")));
+INSTANTIATE_TEST_SUITE_P(
+    Tables, NftReplayCapture,
+    ::testing::Values(std::make_pair("ipv4", "nat"), std::make_pair("ipv4", "filter"),
+                      std::make_pair("ipv6", "nat"), std::make_pair("ipv6", "filter")),
+    [](const auto& info) { return std::string(info.param.first) + "_" + info.param.second; });
 
 TEST(NftReplay, CountersAreZeroedInTheBlobs) {
   auto c = captured("ipv4", "nat");
