@@ -197,6 +197,18 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
     *why = "netlink socket: " + errno_text(sock.open_error);
     return Fast::kDeclined;
   }
+  // Leave the monitor's group first (then the generation check below covers every write
+  // since), join again once the batch is answered.
+  const bool paused = options_.quiet && options_.quiet->pause(sock.s);
+  bool committed = false;
+  struct Resume {
+    NftListenGate* gate;
+    ngnft_sock* s;
+    const bool& committed;
+    ~Resume() {
+      if (gate) gate->resume(s, committed);
+    }
+  } resume{paused ? options_.quiet.get() : nullptr, sock.s, committed};
   std::uint32_t now = 0;
   if (int rc = ngnft_get_genid(sock.s, &now); rc < 0) {
     *why = "NFT_MSG_GETGEN: " + errno_text(rc);
@@ -254,7 +266,8 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
     std::lock_guard lock(cache_mu_);
     kernel_.erase(Key{f, plan.table});
   }
-  if (rc == 0) return Fast::kCommitted;
+  committed = rc == 0;
+  if (committed) return Fast::kCommitted;
   const std::string at = failed >= 0 && static_cast<size_t>(failed) < batch.ops.size()
                              ? " at " + batch.ops[static_cast<size_t>(failed)].what
                              : std::string();

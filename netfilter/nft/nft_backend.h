@@ -9,6 +9,7 @@
 
 #include "core/process_runner.h"
 #include "netfilter/backend.h"
+#include "netfilter/nft/nft_listen_gate.h"
 #include "netfilter/nft/nft_replay.h"
 
 extern "C" {
@@ -41,6 +42,8 @@ class NftBackend final : public Backend {
   struct Options {
     bool fast_path = true;  // netfilter.nft_fast_path
     Fault fault = Fault::kNone;
+    // Shared with the NftMonitor: our own batches go unheard (nft_listen_gate.h).
+    std::shared_ptr<NftListenGate> quiet;
   };
   explicit NftBackend(core::ProcessRunner& runner);
   NftBackend(core::ProcessRunner& runner, Options options);

@@ -108,6 +108,12 @@ void ngnft_monitor_close(int fd) {
   if (fd >= 0) close(fd);
 }
 
+int ngnft_monitor_listen(int fd, int on) {
+  int group = NFNLGRP_NFTABLES;
+  const int opt = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+  return setsockopt(fd, SOL_NETLINK, opt, &group, sizeof(group)) < 0 ? -errno : 0;
+}
+
 struct parse_ctx {
   ngnft_change_cb cb;
   void* ctx;

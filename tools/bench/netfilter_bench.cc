@@ -240,11 +240,15 @@ int main(int argc, char** argv) {
   std::shared_ptr<netfilter::Backend> be;
   std::shared_ptr<netfilter::LegacyBackend> legacy;
   std::shared_ptr<netfilter::NftBackend> nft;
+  // Production wiring (guard_factory.cc): the monitor does not hear the guard's own batches.
+  auto quiet = std::make_shared<netfilter::NftListenGate>();
   if (backend == "legacy") {
     legacy = std::make_shared<netfilter::LegacyBackend>(runner);
     be = legacy;
   } else {
-    nft = std::make_shared<netfilter::NftBackend>(runner);
+    netfilter::NftBackend::Options no;
+    no.quiet = quiet;
+    nft = std::make_shared<netfilter::NftBackend>(runner, no);
     be = nft;
   }
   netfilter::GuardOptions o;
@@ -252,7 +256,7 @@ int main(int argc, char** argv) {
   o.families = {fam};
   o.policy = netfilter::GuardPolicy({{"nat", {"CNI-*", "KUBE-*", "cali-*"}}}, {"CNI-*"});
   std::unique_ptr<netfilter::ChangeSource> events;
-  if (nft) events = std::make_unique<netfilter::NftMonitor>(io, log);
+  if (nft) events = std::make_unique<netfilter::NftMonitor>(io, log, quiet);
   netfilter::Guard guard(
       o, {be}, netfilter::Guard::Deps{clock, loop, workers, files, health, env, registry, log},
       std::move(events));
