@@ -6,13 +6,15 @@
 
 namespace ng::netfilter {
 
+NftListenGate::NftListenGate() : k_{ngnft_monitor_listen, ngnft_get_genid} {}
+
 void NftListenGate::attach(int fd, std::function<void()> on_lost) {
   std::lock_guard lock(mu_);
   fd_ = fd;
   on_lost_ = std::move(on_lost);
   // A monitor (re)attached during a pause starts subscribed; the last resume joins again, which
   // is harmless. Its generation baseline is unknown: report lost at the end to be safe.
-  if (pauses_ > 0) start_gen_ = ~ours_;
+  if (pauses_ > 0) unsure_ = true;
 }
 
 void NftListenGate::detach() {
@@ -25,16 +27,17 @@ bool NftListenGate::pause(ngnft_sock* s) {
   std::lock_guard lock(mu_);
   if (fd_ < 0 || !s) return false;
   if (pauses_ == 0) {
-    if (ngnft_monitor_listen(fd_, 0) < 0) return false;
+    if (k_.listen(fd_, 0) < 0) return false;
     // Read after leaving the group: every later write either shows in the generation or was
     // heard before we left.
     std::uint32_t gen = 0;
-    if (ngnft_get_genid(s, &gen) < 0) {
-      (void)ngnft_monitor_listen(fd_, 1);
+    if (k_.genid(s, &gen) < 0) {
+      (void)k_.listen(fd_, 1);
       return false;
     }
     start_gen_ = gen;
     ours_ = 0;
+    unsure_ = false;
   }
   ++pauses_;
   return true;
@@ -48,9 +51,9 @@ void NftListenGate::resume(ngnft_sock* s, bool committed) {
     if (committed) ++ours_;
     if (--pauses_ > 0) return;
     if (fd_ < 0) return;  // the monitor stopped meanwhile
-    bool heard = ngnft_monitor_listen(fd_, 1) == 0;
+    bool heard = k_.listen(fd_, 1) == 0;
     std::uint32_t gen = 0;
-    heard = heard && ngnft_get_genid(s, &gen) == 0 && gen == start_gen_ + ours_;
+    heard = heard && !unsure_ && k_.genid(s, &gen) == 0 && gen == start_gen_ + ours_;
     if (!heard) lost = on_lost_;
   }
   if (lost) lost();

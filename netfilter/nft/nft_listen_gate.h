@@ -26,6 +26,14 @@ namespace ng::netfilter {
 // (several at once: the first pause leaves the group, the last resume joins it again).
 class NftListenGate {
  public:
+  // The kernel calls (nft_netlink.h); unit tests pass fakes.
+  struct Kernel {
+    int (*listen)(int fd, int on);
+    int (*genid)(ngnft_sock* s, std::uint32_t* genid);
+  };
+  NftListenGate();
+  explicit NftListenGate(Kernel kernel) : k_(kernel) {}
+
   // Monitor side. on_lost must be safe to call from any thread (it posts to the loop).
   void attach(int fd, std::function<void()> on_lost);
   void detach();
@@ -38,12 +46,14 @@ class NftListenGate {
   bool paused() const;
 
  private:
+  Kernel k_;
   mutable std::mutex mu_;
   int fd_ = -1;
   std::function<void()> on_lost_;
   int pauses_ = 0;
   std::uint32_t start_gen_ = 0;  // the generation when the first pause left the group
   std::uint32_t ours_ = 0;       // batches committed since
+  bool unsure_ = false;          // a monitor attached during the pause
 };
 
 }  // namespace ng::netfilter
