@@ -23,7 +23,6 @@ for t in socat jq "$IPT-$BACKEND-save"; do
   command -v "$t" >/dev/null || { echo "SKIP: $t missing" >&2; exit 77; }
 done
 [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/portmap ]] || { echo "SKIP: CNI plugins missing" >&2; exit 77; }
-NODEGUARD=$NG_BUILD_DIR/agent/nodeguard
 NGCTL=$NG_BUILD_DIR/tools/ngctl/ngctl
 
 node=$(ng_netns_add node)
@@ -105,35 +104,12 @@ log=$NG_TMP/agent.log
 sock=$NG_TMP/ng.sock
 NG_METRICS_LISTEN=127.0.0.1:0 NG_LOG_LEVEL=debug ng_nf_agent_config "$NG_TMP/nodeguard.yaml" \
   "$state" "$sock" "{backend: $BACKEND, families: [$FAMILY], restore_policies: true, poll_interval: 50ms}"
-agent_pid=
 start_agent() {
-  : >"$log.cur"
-  ip netns exec "$node" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" \
-    "$NODEGUARD" --config "$NG_TMP/nodeguard.yaml" >>"$log.cur" 2>&1 &
-  agent_pid=$!
-  ng_track_pid "$agent_pid"
-  ng_wait_until 20 grep -q '"msg":"netfilter guard running"' "$log.cur" || fail "agent did not start"
+  ng_nf_agent_start "$node" "$NG_TMP/nodeguard.yaml" "$log" || fail "agent did not start"
 }
-stop_agent() {
-  kill -TERM "$agent_pid"
-  wait "$agent_pid" || fail "agent exit code $?"
-  cat "$log.cur" >>"$log"
-}
-fail() {
-  [[ -f $log.cur ]] && cat "$log.cur" >>"$log"
-  echo "--- agent log (last 60 lines):" >&2
-  tail -n 60 "$log" >&2 || true
-  echo "--- nat now:" >&2
-  save -t nat >&2 || true
-  ng_fail "$*"
-}
-# What firewalld's reload does to a table: flush every chain and delete every user chain, in one
-# iptables-restore transaction.
-flush_tables() {
-  local t input=
-  for t in "$@"; do input+=$'*'"$t"$'\n-F\n-X\nCOMMIT\n'; done
-  ng_nf_restore "$node" "$BACKEND" "$FAMILY" --noflush <<<"$input"
-}
+stop_agent() { ng_nf_agent_stop "$log" || fail "agent exit code $?"; }
+fail() { ng_nf_agent_fail "$log" 60 "$node" "$BACKEND" "$FAMILY" "$*"; }
+flush_tables() { ng_nf_flush_tables "$node" "$BACKEND" "$FAMILY" "$@"; }
 canary() { save -t nat | grep -q '^:NODEGUARD-CANARY'; }
 restored() { [[ $(guarded nat) == "$want_nat" && $(guarded filter) == "$want_filter" ]]; }
 expect_restored() {

@@ -191,3 +191,47 @@ COMMIT
 COMMIT
 R
 }
+
+# The agent under test, for the netfilter scripts. Its output of the current run goes to
+# LOG.cur, appended to LOG when it stops.
+# ng_nf_agent_start NODE CONFIG LOG [VAR=VALUE...]: starts nodeguard in NODE with the test's
+# xtables lock and the extra environment, and waits until the guard runs; NG_NF_AGENT_PID is
+# its pid. Returns non-zero if it did not start within 20 s.
+NG_NF_AGENT_PID=
+ng_nf_agent_start() {
+  local node=$1 config=$2 log=$3
+  shift 3
+  : >"$log.cur"
+  ip netns exec "$node" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" "$@" \
+    "$NG_BUILD_DIR/agent/nodeguard" --config "$config" >>"$log.cur" 2>&1 &
+  NG_NF_AGENT_PID=$!
+  ng_track_pid "$NG_NF_AGENT_PID"
+  ng_wait_until 20 grep -q '"msg":"netfilter guard running"' "$log.cur"
+}
+# ng_nf_agent_stop LOG: SIGTERM, wait; returns the agent's exit code.
+ng_nf_agent_stop() {
+  local rc=0
+  kill -TERM "$NG_NF_AGENT_PID"
+  wait "$NG_NF_AGENT_PID" || rc=$?
+  ((rc == 0)) && cat "$1.cur" >>"$1"  # otherwise ng_nf_agent_fail keeps it
+  return "$rc"
+}
+# ng_nf_agent_fail LOG LINES NODE BACKEND FAMILY MESSAGE: the last LINES of the agent log and
+# the nat table to stderr, then fails the test.
+ng_nf_agent_fail() {
+  local log=$1 lines=$2
+  [[ -f $log.cur ]] && cat "$log.cur" >>"$log"
+  echo "--- agent log (last $lines lines):" >&2
+  tail -n "$lines" "$log" >&2 || true
+  echo "--- nat now:" >&2
+  ng_nf_save "$3" "$4" "$5" -t nat >&2 || true
+  ng_fail "$6"
+}
+# ng_nf_flush_tables NODE BACKEND FAMILY TABLE...: what firewalld's reload does to tables: flush
+# every chain and delete every user chain, in one iptables-restore transaction.
+ng_nf_flush_tables() {
+  local node=$1 backend=$2 family=$3 t input=
+  shift 3
+  for t in "$@"; do input+=$'*'"$t"$'\n-F\n-X\nCOMMIT\n'; done
+  ng_nf_restore "$node" "$backend" "$family" --noflush <<<"$input"
+}

@@ -27,7 +27,6 @@ for t in socat jq curl nft "$IPT-nft-save"; do
   command -v "$t" >/dev/null || { echo "SKIP: $t missing" >&2; exit 77; }
 done
 [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/portmap ]] || { echo "SKIP: CNI plugins missing" >&2; exit 77; }
-NODEGUARD=$NG_BUILD_DIR/agent/nodeguard
 
 node=$(ng_netns_add node)
 pod=$(ng_netns_add pod)
@@ -83,38 +82,17 @@ state=$NG_TMP/state
 log=$NG_TMP/agent.log
 NG_METRICS_LISTEN=127.0.0.1:0 NG_LOG_LEVEL=debug ng_nf_agent_config "$NG_TMP/nodeguard.yaml" \
   "$state" "$NG_TMP/ng.sock" "{backend: nft, families: [$FAMILY], restore_policies: true}"
-agent_pid=
 start_agent() {  # [FAULT]
-  : >"$log.cur"
-  ip netns exec "$node" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" \
-    NG_TEST_NFT_FAST_PATH_FAULT="${1:-}" \
-    "$NODEGUARD" --config "$NG_TMP/nodeguard.yaml" >>"$log.cur" 2>&1 &
-  agent_pid=$!
-  ng_track_pid "$agent_pid"
-  ng_wait_until 20 grep -q '"msg":"netfilter guard running"' "$log.cur" || fail "agent did not start"
+  ng_nf_agent_start "$node" "$NG_TMP/nodeguard.yaml" "$log" \
+    NG_TEST_NFT_FAST_PATH_FAULT="${1:-}" || fail "agent did not start"
   ng_wait_until 10 canary || fail "canary chain not created"
 }
-stop_agent() {
-  kill -TERM "$agent_pid"
-  wait "$agent_pid" || fail "agent exit code $?"
-  cat "$log.cur" >>"$log"
-}
-fail() {
-  [[ -f $log.cur ]] && cat "$log.cur" >>"$log"
-  echo "--- agent log (last 40 lines):" >&2
-  tail -n 40 "$log" >&2 || true
-  echo "--- nat now:" >&2
-  save -t nat >&2 || true
-  ng_fail "$*"
-}
+stop_agent() { ng_nf_agent_stop "$log" || fail "agent exit code $?"; }
+fail() { ng_nf_agent_fail "$log" 40 "$node" nft "$FAMILY" "$*"; }
 # No `cmd | grep -q` under pipefail: grep -q exits early and the writer's SIGPIPE fails the pipe.
 has() { grep -qE -- "$1" <<<"$2"; }
 canary() { has '^:NODEGUARD-CANARY ' "$(save -t nat)"; }
-flush_tables() {
-  local t input=
-  for t in "$@"; do input+=$'*'"$t"$'\n-F\n-X\nCOMMIT\n'; done
-  ng_nf_restore "$node" nft "$FAMILY" --noflush <<<"$input"
-}
+flush_tables() { ng_nf_flush_tables "$node" nft "$FAMILY" "$@"; }
 restored() { [[ $(guarded nat) == "$want_nat" && $(guarded filter) == "$want_filter" ]]; }
 expect_restored() {
   ng_wait_until 10 restored || {
