@@ -25,33 +25,13 @@ done
 [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/portmap ]] || { echo "SKIP: CNI plugins missing" >&2; exit 77; }
 NGCTL=$NG_BUILD_DIR/tools/ngctl/ngctl
 
-node=$(ng_netns_add node)
-pod=$(ng_netns_add pod)
-client=$(ng_netns_add client)
-ng_veth "$node" ngn0 "$client" ngc0
-if [[ $FAMILY == ipv4 ]]; then
-  NODE_IP=192.168.77.1 CLIENT_IP=192.168.77.2 SUBNET=10.244.1.0/24
-  ip -n "$node" addr add $NODE_IP/24 dev ngn0
-  ip -n "$client" addr add $CLIENT_IP/24 dev ngc0
-  ng_in "$node" sysctl -qw net.ipv4.ip_forward=1
-  KUBE_SVC=10.96.0.10/32 POD_CIDR=10.244.0.0/16 MINE=192.0.2.0/24 OTHER=203.0.113.0/24
-  LISTEN=TCP4-LISTEN:80
-else
-  NODE_IP=fd00:77::1 CLIENT_IP=fd00:77::2 SUBNET=fd00:10:244:1::/64
-  ip -n "$node" addr add $NODE_IP/64 dev ngn0 nodad
-  ip -n "$client" addr add $CLIENT_IP/64 dev ngc0 nodad
-  ng_in "$node" sysctl -qw net.ipv6.conf.all.forwarding=1
-  KUBE_SVC=fd00:96::a/128 POD_CIDR=fd00:10:244::/56 MINE=2001:db8:1::/64 OTHER=2001:db8:2::/64
-  LISTEN=TCP6-LISTEN:80
-fi
-HOSTPORT=8080
-pod_ip=$(ng_nf_pod "$node" "$pod" "$BACKEND" "$FAMILY" c0ffee0123456789 $HOSTPORT "$SUBNET")
-[[ $FAMILY == ipv6 ]] && { ng_nf_wait_dad "$pod"; ng_nf_wait_dad "$node"; }
-ng_bg "$pod" socat "$LISTEN,fork,reuseaddr" SYSTEM:"echo hello-from-pod" >/dev/null
+ng_nf_node_with_pod "$BACKEND" "$FAMILY" 77
+KUBE_SVC=10.96.0.10/32 POD_CIDR=10.244.0.0/16
+[[ $FAMILY == ipv6 ]] && KUBE_SVC=fd00:96::a/128 POD_CIDR=fd00:10:244::/56
 ipt() { ng_nf_ipt "$node" "$BACKEND" "$FAMILY" "$@"; }
 save() { ng_nf_save "$node" "$BACKEND" "$FAMILY" "$@"; }
-answers() { [[ $(ng_nf_connect "$client" "$NODE_IP" $HOSTPORT) == hello-from-pod ]]; }
-ng_wait_until 15 answers || ng_fail "hostPort does not answer before the test (pod $pod_ip)"
+answers() { ng_nf_answers; }
+ng_wait_until 15 answers || ng_fail "hostPort does not answer before the test (pod $POD_IP)"
 
 # kube-proxy-like chains, and rules nobody guards.
 add_unowned() {

@@ -235,3 +235,35 @@ ng_nf_flush_tables() {
   for t in "$@"; do input+=$'*'"$t"$'\n-F\n-X\nCOMMIT\n'; done
   ng_nf_restore "$node" "$backend" "$family" --noflush <<<"$input"
 }
+
+# ng_nf_node_with_pod BACKEND FAMILY NET: the scene of the guard tests. A node namespace with a
+# pod made by the real bridge + portmap plugins (through BACKEND's iptables) and a TCP server in
+# it behind hostPort 8080, and a client namespace on a veth to the node (192.168.NET.0/24 or
+# fd00:NET::/64; NET differs per script so their addresses never look alike in logs). Sets
+# node pod client NODE_IP CLIENT_IP SUBNET HOSTPORT POD_IP, and MINE / OTHER (documentation
+# prefixes for unowned rules). ng_nf_answers: the hostPort answers from the client.
+ng_nf_node_with_pod() {
+  local backend=$1 family=$2 net=$3 listen
+  node=$(ng_netns_add node)
+  pod=$(ng_netns_add pod)
+  client=$(ng_netns_add client)
+  ng_veth "$node" ngn0 "$client" ngc0
+  if [[ $family == ipv4 ]]; then
+    NODE_IP=192.168.$net.1 CLIENT_IP=192.168.$net.2 SUBNET=10.244.1.0/24
+    ip -n "$node" addr add "$NODE_IP/24" dev ngn0
+    ip -n "$client" addr add "$CLIENT_IP/24" dev ngc0
+    ng_in "$node" sysctl -qw net.ipv4.ip_forward=1
+    MINE=192.0.2.0/24 OTHER=203.0.113.0/24 listen=TCP4-LISTEN:80
+  else
+    NODE_IP=fd00:$net::1 CLIENT_IP=fd00:$net::2 SUBNET=fd00:10:244:1::/64
+    ip -n "$node" addr add "$NODE_IP/64" dev ngn0 nodad
+    ip -n "$client" addr add "$CLIENT_IP/64" dev ngc0 nodad
+    ng_in "$node" sysctl -qw net.ipv6.conf.all.forwarding=1
+    MINE=2001:db8:1::/64 OTHER=2001:db8:2::/64 listen=TCP6-LISTEN:80
+  fi
+  HOSTPORT=8080
+  POD_IP=$(ng_nf_pod "$node" "$pod" "$backend" "$family" c0ffee0123456789 $HOSTPORT "$SUBNET")
+  [[ $family == ipv6 ]] && { ng_nf_wait_dad "$pod"; ng_nf_wait_dad "$node"; }
+  ng_bg "$pod" socat "$listen,fork,reuseaddr" SYSTEM:"echo hello-from-pod" >/dev/null
+}
+ng_nf_answers() { [[ $(ng_nf_connect "$client" "$NODE_IP" "$HOSTPORT") == hello-from-pod ]]; }

@@ -28,30 +28,10 @@ for t in socat jq curl nft "$IPT-nft-save"; do
 done
 [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/portmap ]] || { echo "SKIP: CNI plugins missing" >&2; exit 77; }
 
-node=$(ng_netns_add node)
-pod=$(ng_netns_add pod)
-client=$(ng_netns_add client)
-ng_veth "$node" ngn0 "$client" ngc0
-if [[ $FAMILY == ipv4 ]]; then
-  NODE_IP=192.168.78.1 CLIENT_IP=192.168.78.2 SUBNET=10.244.1.0/24
-  ip -n "$node" addr add $NODE_IP/24 dev ngn0
-  ip -n "$client" addr add $CLIENT_IP/24 dev ngc0
-  ng_in "$node" sysctl -qw net.ipv4.ip_forward=1
-  MINE=192.0.2.0/24 OTHER=203.0.113.0/24 LISTEN=TCP4-LISTEN:80
-else
-  NODE_IP=fd00:78::1 CLIENT_IP=fd00:78::2 SUBNET=fd00:10:244:1::/64
-  ip -n "$node" addr add $NODE_IP/64 dev ngn0 nodad
-  ip -n "$client" addr add $CLIENT_IP/64 dev ngc0 nodad
-  ng_in "$node" sysctl -qw net.ipv6.conf.all.forwarding=1
-  MINE=2001:db8:1::/64 OTHER=2001:db8:2::/64 LISTEN=TCP6-LISTEN:80
-fi
-HOSTPORT=8080
-ng_nf_pod "$node" "$pod" nft "$FAMILY" c0ffee0123456789 $HOSTPORT "$SUBNET" >/dev/null
-[[ $FAMILY == ipv6 ]] && { ng_nf_wait_dad "$pod"; ng_nf_wait_dad "$node"; }
-ng_bg "$pod" socat "$LISTEN,fork,reuseaddr" SYSTEM:"echo hello-from-pod" >/dev/null
+ng_nf_node_with_pod nft "$FAMILY" 78
 ipt() { ng_nf_ipt "$node" nft "$FAMILY" "$@"; }
 save() { ng_nf_save "$node" nft "$FAMILY" "$@"; }
-answers() { [[ $(ng_nf_connect "$client" "$NODE_IP" $HOSTPORT) == hello-from-pod ]]; }
+answers() { ng_nf_answers; }
 ng_wait_until 15 answers || ng_fail "hostPort does not answer before the test"
 
 ng_nf_kube_rules "$node" nft "$FAMILY"
