@@ -5,6 +5,7 @@
 #include "agent/api/logs_service.h"
 #include "agent/api/netfilter_service.h"
 #include "agent/api/network_service.h"
+#include "netfilter/cni/cni_component.h"
 #include "netfilter/guard_factory.h"
 #include "probes/bgp/asio_bird_connection.h"
 #include "probes/bgp/bgp_monitor.h"
@@ -23,6 +24,14 @@ ComponentHandles register_components(ComponentRegistry& registry, ComponentConte
       ctx.config.netfilter, ctx.config.dry_run, ctx.config.state_dir, ctx.io, ctx.processes,
       netfilter::Guard::Deps{ctx.clock, ctx.loop, ctx.workers, ctx.files, ctx.health,
                              ctx.env_errors, ctx.metrics, ctx.log.with_component("netfilter")}));
+  // The CNI cache feeds the guard the hostPort rules of live pods (the guard must exist first).
+  registry.add(std::make_unique<netfilter::cni::CniComponent>(
+      ctx.config.cni, ctx.config.netfilter.enabled ? handles.netfilter : nullptr,
+      std::make_shared<netfilter::cni::PosixCacheStore>(ctx.config.cni.cache_dir + "/results"),
+      std::make_shared<netfilter::cni::PosixSandboxProbe>(),
+      netfilter::cni::CniComponent::Deps{ctx.clock, ctx.loop, ctx.workers, ctx.health,
+                                         ctx.env_errors, ctx.metrics,
+                                         ctx.log.with_component("cni")}));
   // Routes before BGP: the BGP monitor hands the peers it learns to the route checker.
   handles.routes = &registry.add(std::make_unique<probes::routes::RouteChecker>(
       ctx.config.routes,
