@@ -61,17 +61,20 @@ grep -q 'quoted' <<<"$want_nat" || ng_fail "kube-like rules missing"
 state=$NG_TMP/state
 log=$NG_TMP/agent.log
 NG_METRICS_LISTEN=127.0.0.1:0 NG_LOG_LEVEL=debug ng_nf_agent_config "$NG_TMP/nodeguard.yaml" \
-  "$state" "$NG_TMP/ng.sock" "{backend: nft, families: [$FAMILY], restore_policies: true}"
+  "$state" "$NG_TMP/ng.sock" "{backend: nft, families: [$FAMILY], restore_policies: true, nft_fast_path: true}"
 start_agent() {  # [FAULT]
   ng_nf_agent_start "$node" "$NG_TMP/nodeguard.yaml" "$log" \
     NG_TEST_NFT_FAST_PATH_FAULT="${1:-}" || fail "agent did not start"
+  # Both tables read and their canaries in: the table definitions are known (a table or base
+  # chain never seen cannot be re-created by the batch, and that repair goes through the tool).
   ng_wait_until 10 canary || fail "canary chain not created"
+  ng_wait_until 10 canary filter || fail "filter canary not created"
 }
 stop_agent() { ng_nf_agent_stop "$log" || fail "agent exit code $?"; }
 fail() { ng_nf_agent_fail "$log" 40 "$node" nft "$FAMILY" "$*"; }
 # No `cmd | grep -q` under pipefail: grep -q exits early and the writer's SIGPIPE fails the pipe.
 has() { grep -qE -- "$1" <<<"$2"; }
-canary() { has '^:NODEGUARD-CANARY ' "$(save -t nat)"; }
+canary() { has '^:NODEGUARD-CANARY ' "$(save -t "${1:-nat}")"; }  # [TABLE]
 flush_tables() { ng_nf_flush_tables "$node" nft "$FAMILY" "$@"; }
 restored() { [[ $(guarded nat) == "$want_nat" && $(guarded filter) == "$want_filter" ]]; }
 expect_restored() {
@@ -172,7 +175,7 @@ wait_repairs nat filter
 expect_path restore
 has '"fallback":"fast path failed: netlink batch .*No such file or directory' "$(repair_lines_since "$mark")" ||
   { repair_lines_since "$mark" >&2; fail "refused batch not reported"; }
-[[ $(metric "nodeguard_netfilter_commits_total{backend=\"nft\",family=\"$FAMILY\",path=\"netlink\",result=\"failed\"}") -ge 2 ]] ||
+[[ $(metric "nodeguard_netfilter_commits_total{backend=\"nft\",family=\"$FAMILY\",path=\"netlink\",result=\"failed\"}") -ge 1 ]] ||
   fail "refused batches not counted"
 [[ $(metric "nodeguard_netfilter_commits_total{backend=\"nft\",family=\"$FAMILY\",path=\"restore\",result=\"ok\"}") -ge 2 ]] ||
   fail "restore fallbacks not counted"
@@ -189,7 +192,7 @@ wait_repairs nat filter
 expect_path restore
 has '"fallback":"read-back after the netlink batch differs' "$(repair_lines_since "$mark")" ||
   { repair_lines_since "$mark" >&2; fail "verify mismatch not reported"; }
-[[ $(metric "nodeguard_netfilter_commits_total{backend=\"nft\",family=\"$FAMILY\",path=\"netlink\",result=\"verify_failed\"}") -ge 2 ]] ||
+[[ $(metric "nodeguard_netfilter_commits_total{backend=\"nft\",family=\"$FAMILY\",path=\"netlink\",result=\"verify_failed\"}") -ge 1 ]] ||
   fail "unverified batches not counted"
 ng_log "batch that read back different redone through iptables-nft-restore"
 stop_agent
