@@ -532,7 +532,9 @@ TEST_F(GuardTest, BusyLockIsReportedAndRetriedWithinTheRetryInterval) {
   guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
   settle();
   EXPECT_EQ(fake->commits(), commits);
-  EXPECT_EQ(m("nodeguard_environment_errors_total", {{"component", "netfilter"}, {"kind", "lock_busy"}}), 1);
+  EXPECT_EQ(
+      m("nodeguard_environment_errors_total", {{"component", "netfilter"}, {"kind", "lock_busy"}}),
+      1);
   { auto release = std::move(*held); }
   clock.advance(5s - 2ms);
   settle();
