@@ -7,18 +7,6 @@
 
 namespace ng::netfilter {
 
-namespace {
-
-bool same_specs(const std::vector<Rule>& a, const std::vector<Rule>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].spec != b[i].spec) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 size_t TablePlan::rules_written() const {
   size_t n = 0;
   for (const auto& c : chains) n += c.rules.size();
@@ -67,7 +55,7 @@ TablePlan plan_repair(const Table& expected, const Table& current, const GuardPo
     const Chain* c = CI.find(e.name);
     if (!c) {
       plan.chains.push_back({e.name, true, e.rules});
-    } else if (!same_specs(c->rules, e.rules)) {
+    } else if (c->rules != e.rules) {
       plan.chains.push_back({e.name, false, e.rules});
     }
   }
@@ -156,7 +144,7 @@ std::vector<std::string> verify_applied(const Table& expected, const Table& actu
     if (!e.builtin()) {
       if (!a) {
         problems.push_back("chain " + e.name + " missing");
-      } else if (!same_specs(a->rules, e.rules)) {
+      } else if (a->rules != e.rules) {
         problems.push_back("chain " + e.name + " holds " + std::to_string(a->rules.size()) +
                            " rules, want " + std::to_string(e.rules.size()));
       }

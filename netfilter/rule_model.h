@@ -29,6 +29,7 @@ struct Rule {
   bool is_goto = false;
   std::string comment;  // first --comment value, unquoted
 
+  // Rules (and so vectors of rules) compare by spec alone: counters and blobs do not matter.
   bool operator==(const Rule& o) const { return spec == o.spec; }
 };
 

@@ -90,8 +90,11 @@ pod_del() { # SLOT
   rm -rf "$NG_TMP/pods/default_p${s}_$cid" "$LOGDIR/p${s}_default_app-"*
   unset "live[$s]"
 }
-for s in 0 1 2 3; do pod_add "$s"; done
-added=4 removed=0 flushes=0 routes=0 failures=0
+added=0 removed=0 flushes=0 routes=0 failures=0
+for s in 0 1 2 3; do
+  pod_add "$s"
+  added=$((added + 1))
+done
 
 sample() {
   local pid=$AGENT_PID
@@ -152,7 +155,7 @@ kill -0 "$AGENT_PID" 2>/dev/null || alive=no
 
 # Verdicts: least squares over the samples after the warm-up fifth.
 verdict() { # COLUMN NAME TOLERANCE(awk expression of mean)
-  awk -v col="$1" -v name="$2" -v tol="$3" 'NR > 1 {x[n] = $1; y[n] = $col; n++}
+  awk -v col="$1" -v name="$2" -v tol="$3" 'NR > 1 && $1 ~ /^[0-9]+$/ {x[n] = $1; y[n] = $col; n++}
     END {
       skip = int(n / 5); m = 0; sx = sy = sxx = sxy = 0
       for (i = skip; i < n; i++) { m++; sx += x[i]; sy += y[i]; sxx += x[i] * x[i]; sxy += x[i] * y[i] }

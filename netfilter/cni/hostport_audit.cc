@@ -6,25 +6,13 @@
 
 namespace ng::netfilter::cni {
 
-namespace {
-
-bool same_specs(const std::vector<Rule>& a, const std::vector<Rule>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].spec != b[i].spec) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 HostportAudit audit_hostports(const std::vector<PortmapInvocation>& adds, Family family,
                               const Table& table) {
   HostportAudit out;
   const PortmapTable full = replay_portmap(adds, family);
   std::set<std::string> excluded;
   for (const auto& d : full.dnat_chains) {
-    if (const Chain* live = table.find(d.chain); live && !same_specs(live->rules, d.rules)) {
+    if (const Chain* live = table.find(d.chain); live && live->rules != d.rules) {
       out.mismatched.push_back(d.chain);
       excluded.insert(d.chain);
       continue;
