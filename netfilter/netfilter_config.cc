@@ -47,7 +47,7 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "saved rules (no iptables-nft-restore exec, no parsing and translating of every rule). "
           "Whatever the batch cannot express, or a batch the kernel refuses or that "
           "does not read back identical, goes through iptables-nft-restore in the same repair. "
-          "false (the default for now): always iptables-nft-restore.");
+          "false: always iptables-nft-restore.");
 }
 
 }  // namespace ng::netfilter

@@ -27,9 +27,8 @@ struct NetfilterConfig {
   core::Millis drift_grace{1000};
   bool restore_policies = false;
   // nft: write repairs as one netlink batch replaying the kernel's own rule encoding (falls
-  // back to iptables-nft-restore); false: always iptables-nft-restore. Off by default until
-  // the interplay with concurrent iptables-nft-restore -X is understood (docs/architecture.md).
-  bool nft_fast_path = false;
+  // back to iptables-nft-restore); false: always iptables-nft-restore.
+  bool nft_fast_path = true;
 };
 
 void bind_config(core::ConfigBinder& b, NetfilterConfig& c);
