@@ -2,12 +2,45 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "netfilter/repair_plan.h"
 #include "netfilter/rule_model.h"
 
 namespace ng::netfilter {
+
+// How a commit was written: the label `path` of nodeguard_netfilter_commits_total.
+enum class WritePath {
+  kRestore,  // iptables-{legacy,nft}-restore --noflush
+  kLibiptc,  // legacy: libiptc with the saved entry bytes
+  kNetlink,  // nft: one netlink batch replaying the kernel's own rule encoding
+};
+inline std::string_view to_string(WritePath p) {
+  switch (p) {
+    case WritePath::kLibiptc:
+      return "libiptc";
+    case WritePath::kNetlink:
+      return "netlink";
+    case WritePath::kRestore:
+      break;
+  }
+  return "restore";
+}
+
+struct WriteOptions {
+  // false: only the backend's tool path (iptables-restore), e.g. after a fast write whose
+  // read-back did not verify.
+  bool fast = true;
+};
+
+// What Backend::write did.
+struct WriteReport {
+  WritePath path = WritePath::kRestore;  // the path that wrote the table (or failed last)
+  core::Status status = core::Ok{};
+  std::string fast_declined;  // the fast path could not express this plan: why (nothing tried)
+  std::string fast_failed;    // the fast path was tried and refused, nothing applied: why
+};
 
 // One iptables backend (legacy xtables or nft), both families. Every call blocks (exec,
 // libiptc, netlink round trips) and runs on the worker pool, never on the loop. Implementations
@@ -24,6 +57,14 @@ class Backend {
   virtual core::Result<Table> read(Family family, const std::string& table) = 0;
   // Applies one plan as one atomic commit. The caller holds the xtables lock.
   virtual core::Status commit(Family family, const TablePlan& plan) = 0;
+  // commit(), saying which way it wrote; the default is commit() through the tools. A status
+  // of kind kUnavailable means the table moved under the plan: re-read and re-plan.
+  virtual WriteReport write(Family family, const TablePlan& plan, const WriteOptions& options) {
+    (void)options;
+    WriteReport r;
+    r.status = commit(family, plan);
+    return r;
+  }
   // A cheap value that changes whenever the table may have changed, costing microseconds and
   // copying no rules (legacy: IPT_SO_GET_INFO size, entry count and hook offsets; nft: the
   // ruleset generation id, which covers every table). kNotFound when the table is not there.

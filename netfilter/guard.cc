@@ -100,6 +100,42 @@ struct RepairJob {
   std::optional<std::uint64_t> token;
 };
 
+// After a committed write: when, the change token, the read-back and what it lacks.
+void commit_done(RepairJob& j, RepairOutcome& o, const Assessment& a, WritePath path) {
+  o.committed = true;
+  o.path = path;
+  o.committed_at = j.clock->now();
+  if (auto t = j.backend->change_token(j.key.family, j.key.table)) o.token_after = *t;
+  auto back = j.backend->read(j.key.family, j.key.table);
+  if (back) {
+    o.verify_problems = verify_applied(a.expected, *back, *j.policy, j.restore_policies);
+    o.after = std::move(*back);
+  } else {
+    o.verify_problems.push_back("read back failed: " + back.error().message);
+    o.after.reset();
+  }
+}
+
+// Whether the built-in chains of two tables hold the same rules apart from guarded jumps.
+bool same_unowned(const Table& a, const Table& b, const GuardPolicy& policy) {
+  ChainIndex bi(b);
+  for (const auto& ca : a.chains) {
+    if (!ca.builtin()) continue;
+    const Chain* cb = bi.find(ca.name);
+    std::vector<std::string_view> x, y;
+    for (const auto& r : ca.rules) {
+      if (!policy.is_guarded_jump(a.name, r)) x.push_back(r.spec);
+    }
+    if (cb) {
+      for (const auto& r : cb->rules) {
+        if (!policy.is_guarded_jump(b.name, r)) y.push_back(r.spec);
+      }
+    }
+    if (x != y) return false;
+  }
+  return true;
+}
+
 // Worker side of every repair: under the xtables lock, re-read when the table may have moved
 // since the check, assess, plan, commit once, read back and verify.
 RepairOutcome run_repair_job(RepairJob& j) {
@@ -121,8 +157,9 @@ RepairOutcome run_repair_job(RepairJob& j) {
       j.current.reset();
     }
   }
-  // A legacy commit is refused (EAGAIN) when the table changed since libiptc's snapshot:
-  // re-read, re-plan and commit again, a few times.
+  // A legacy commit is refused (EAGAIN) when the table changed since libiptc's snapshot, and
+  // an nft batch when the generation moved since the read: re-read, re-plan and commit again,
+  // a few times; the last try goes through the tools, which need no pinned generation.
   for (int attempt = 0;; ++attempt) {
     if (!j.current) {
       auto r = j.backend->read(f, table);
@@ -137,29 +174,57 @@ RepairOutcome run_repair_job(RepairJob& j) {
     o.restore_text = o.plan.empty() ? std::string() : render_restore(o.plan);
     o.error.reset();
     if (!j.dry_run && !o.plan.empty()) {
-      auto st = j.backend->commit(f, o.plan);
-      if (!st) {
-        o.error = st.error();
-        if (st.error().kind == core::EnvErrorKind::kUnavailable && attempt < 2) {
+      WriteReport w = j.backend->write(f, o.plan, WriteOptions{attempt < 2});
+      if (!w.fast_declined.empty()) {
+        o.writes.emplace_back(WritePath::kNetlink, "declined");
+        o.fallback = "fast path declined: " + w.fast_declined;
+      }
+      if (!w.fast_failed.empty()) {
+        o.writes.emplace_back(WritePath::kNetlink, "failed");
+        o.fallback = "fast path failed: " + w.fast_failed;
+      }
+      if (!w.status) {
+        o.error = w.status.error();
+        o.writes.emplace_back(w.path, "failed");
+        if (w.path == WritePath::kNetlink) o.fallback = "fast path: " + w.status.error().message;
+        if (w.status.error().kind == core::EnvErrorKind::kUnavailable && attempt < 2) {
           j.current.reset();
           continue;
         }
       } else {
-        o.committed = true;
-        o.committed_at = j.clock->now();
-        if (auto t = j.backend->change_token(f, table)) o.token_after = *t;
-        auto back = j.backend->read(f, table);
-        if (back) {
-          o.verify_problems = verify_applied(a.expected, *back, *j.policy, j.restore_policies);
-          o.after = std::move(*back);
+        commit_done(j, o, a, w.path);
+        // A fast write that does not read back as planned is redone through the tools in this
+        // repair, planned from the read-back toward the same expected table (the unowned rules
+        // of the built-in chains must be as they were, which is what the plan assumes).
+        TablePlan redo;
+        if (!o.verify_problems.empty() && w.path == WritePath::kNetlink && o.after &&
+            same_unowned(a.expected, *o.after, *j.policy)) {
+          redo = plan_repair(a.expected, *o.after, *j.policy, j.restore_policies);
+        }
+        if (!redo.empty()) {
+          o.writes.emplace_back(w.path, "verify_failed");
+          o.fallback =
+              "read-back after the netlink batch differs: " + join(o.verify_problems, "; ");
+          WriteReport w2 = j.backend->write(f, redo, WriteOptions{false});
+          if (!w2.status) {
+            o.error = w2.status.error();
+            o.writes.emplace_back(w2.path, "failed");
+          } else {
+            commit_done(j, o, a, w2.path);
+            o.writes.emplace_back(w2.path, o.verify_problems.empty() ? "ok" : "verify_failed");
+          }
         } else {
-          o.verify_problems.push_back("read back failed: " + back.error().message);
+          o.writes.emplace_back(w.path, o.verify_problems.empty() ? "ok" : "verify_failed");
         }
       }
     }
     o.assessment = std::move(a);
     return o;
   }
+}
+
+void record_writes(GuardMetrics& m, const TableKey& k, const RepairOutcome& o) {
+  for (const auto& [path, result] : o.writes) m.commit(k.backend, k.family, path, result);
 }
 
 }  // namespace
@@ -697,6 +762,7 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
                         bool setup) {
   w.busy = Watch::Busy::kIdle;
   const auto& k = w.key;
+  record_writes(metrics_, k, o);
   if (o.error) {
     if (!setup) {
       metrics_.repair(k.backend, k.family, k.table, "failed");
@@ -712,7 +778,11 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
                              {"backend", std::string(to_string(k.backend))}}});
     }
     d_.log.error(setup ? "netfilter canary setup failed" : "netfilter repair failed",
-                 {{"table", k.str()}, {"error", o.error->message}, {"restore", o.restore_text}});
+                 {{"table", k.str()},
+                  {"error", o.error->message},
+                  {"path", to_string(o.path)},
+                  {"fallback", o.fallback},
+                  {"restore", o.restore_text}});
     report_error(w, *o.error, setup ? "canary setup" : "repair");
     finish(w);
     return;
@@ -778,6 +848,8 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
               {"detect_to_commit_ms", took * 1000.0},
               {"since_detect_ms", seconds(d_.clock.now() - detected_at) * 1000.0},
               {"result", result},
+              {"path", to_string(o.path)},
+              {"fallback", o.fallback},
               {"verify", join(o.verify_problems, "; ")}});
   d_.health.record_event(core::HealthEvent{
       kComponent,
@@ -1157,6 +1229,7 @@ void Guard::repair_now(RepairRequest req,
         if (o.error) r.error = o.error->message;
         if (!o.verify_problems.empty()) r.error = "verify: " + join(o.verify_problems, "; ");
         if (!alive.expired()) {
+          record_writes(metrics_, key, o);
           if (Watch* w = find(key)) {
             if (o.committed && o.assessment) {
               const bool ok = o.verify_problems.empty();
@@ -1175,7 +1248,9 @@ void Guard::repair_now(RepairRequest req,
                                              {"chains", join(o.plan.chain_names(), ",")},
                                              {"rules_written", o.plan.rules_written()},
                                              {"changes", join(r.changes, " | ", 12)},
-                                             {"result", w->last_repair_result}});
+                                             {"result", w->last_repair_result},
+                                             {"path", to_string(o.path)},
+                                             {"fallback", o.fallback}});
               accept_snapshot(*w, o.assessment->expected, true);
             } else if (dry && !o.plan.empty()) {
               d_.log.info("netfilter dry-run: would apply",

@@ -137,6 +137,10 @@ struct RepairOutcome {
   core::MonoTime committed_at{};
   std::optional<std::uint64_t> token_after;  // change token right after our commit
   std::optional<Table> after;                // read back after the commit
+  WritePath path = WritePath::kRestore;      // how the committed write went
+  // Every write tried, in order, with its result (nodeguard_netfilter_commits_total).
+  std::vector<std::pair<WritePath, std::string>> writes;
+  std::string fallback;  // why the fast path was not used or redone through the tools
 };
 
 // Push notifications of table changes (nft: NFNLGRP_NFTABLES netlink, netfilter/nft). Without

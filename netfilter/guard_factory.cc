@@ -30,9 +30,13 @@ GuardOptions guard_options(const NetfilterConfig& c, bool dry_run, const std::st
 std::unique_ptr<Guard> make_guard(const NetfilterConfig& config, bool dry_run,
                                   const std::string& state_dir, boost::asio::io_context& io,
                                   core::ProcessRunner& runner, Guard::Deps deps) {
-  std::vector<std::shared_ptr<Backend>> backends = {std::make_shared<NftBackend>(runner),
+  NftBackend::Options nft;
+  nft.fast_path = config.nft_fast_path;
+  nft.fault = NftBackend::fault_from_env();
+  nft.quiet = std::make_shared<NftListenGate>();
+  std::vector<std::shared_ptr<Backend>> backends = {std::make_shared<NftBackend>(runner, nft),
                                                     std::make_shared<LegacyBackend>(runner)};
-  auto monitor = std::make_unique<NftMonitor>(io, deps.log);
+  auto monitor = std::make_unique<NftMonitor>(io, deps.log, nft.quiet);
   return std::make_unique<Guard>(guard_options(config, dry_run, state_dir), std::move(backends),
                                  std::move(deps), std::move(monitor));
 }

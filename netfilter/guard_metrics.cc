@@ -57,7 +57,14 @@ GuardMetrics::GuardMetrics(prometheus::Registry& r)
       lost_(prometheus::BuildCounter()
                 .Name("nodeguard_netfilter_events_lost_total")
                 .Help("Change notifications lost (netlink ENOBUFS); every table is re-read.")
-                .Register(r)) {}
+                .Register(r)),
+      commits_(prometheus::BuildCounter()
+                   .Name("nodeguard_netfilter_commits_total")
+                   .Help("Writes of a repair by path (netlink, restore, libiptc) and result (ok, "
+                         "verify_failed, failed, declined: the fast path could not express the "
+                         "plan). A netlink write that failed or did not verify is redone through "
+                         "restore in the same repair.")
+                   .Register(r)) {}
 
 void GuardMetrics::drift(BackendKind b, Family f, const std::string& table, DriftKind kind) {
   auto l = key(b, f, table);
@@ -105,6 +112,13 @@ void GuardMetrics::read_error(BackendKind b, Family f, const std::string& table,
 
 void GuardMetrics::accepted(BackendKind b, Family f, const std::string& table) {
   accepted_.Add(key(b, f, table)).Increment();
+}
+
+void GuardMetrics::commit(BackendKind b, Family f, WritePath path, std::string_view result) {
+  auto l = key(b, f);
+  l["path"] = std::string(to_string(path));
+  l["result"] = std::string(result);
+  commits_.Add(l).Increment();
 }
 
 void GuardMetrics::events_lost(BackendKind b) {

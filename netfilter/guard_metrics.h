@@ -7,6 +7,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "netfilter/backend.h"
 #include "netfilter/drift.h"
 #include "netfilter/rule_model.h"
 
@@ -29,6 +30,8 @@ class GuardMetrics {
   void read_error(BackendKind b, Family f, const std::string& table, std::string_view reason);
   void accepted(BackendKind b, Family f, const std::string& table);
   void events_lost(BackendKind b);
+  // result: ok | verify_failed | failed | declined
+  void commit(BackendKind b, Family f, WritePath path, std::string_view result);
 
  private:
   prometheus::Family<prometheus::Counter>& drift_;
@@ -41,6 +44,7 @@ class GuardMetrics {
   prometheus::Family<prometheus::Counter>& read_errors_;
   prometheus::Family<prometheus::Counter>& accepted_;
   prometheus::Family<prometheus::Counter>& lost_;
+  prometheus::Family<prometheus::Counter>& commits_;
 };
 
 }  // namespace ng::netfilter

@@ -42,6 +42,12 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           core::duration_range(10ms, 60s));
   b.field("restore_policies", c.restore_policies,
           "Restore a built-in chain policy flipped to DROP (otherwise only reported).");
+  b.field("nft_fast_path", c.nft_fast_path,
+          "nft: write repairs as one netlink batch that replays the kernel's own encoding of the "
+          "saved rules (no iptables-nft-restore exec, no parsing and translating of every rule). "
+          "Whatever the batch cannot express, or a batch the kernel refuses or that "
+          "does not read back identical, goes through iptables-nft-restore in the same repair. "
+          "false: always iptables-nft-restore.");
 }
 
 }  // namespace ng::netfilter

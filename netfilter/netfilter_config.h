@@ -26,6 +26,9 @@ struct NetfilterConfig {
   core::Millis lock_timeout{5000};
   core::Millis drift_grace{1000};
   bool restore_policies = false;
+  // nft: write repairs as one netlink batch replaying the kernel's own rule encoding (falls
+  // back to iptables-nft-restore); false: always iptables-nft-restore.
+  bool nft_fast_path = true;
 };
 
 void bind_config(core::ConfigBinder& b, NetfilterConfig& c);

@@ -185,6 +185,10 @@ core::Result<Table> LegacyBackend::read(Family f, const std::string& table) {
 }
 
 core::Status LegacyBackend::commit(Family f, const TablePlan& plan) {
+  return write(f, plan, WriteOptions{}).status;
+}
+
+WriteReport LegacyBackend::write(Family f, const TablePlan& plan, const WriteOptions& options) {
   bool all_blobs = true;
   for (const auto& c : plan.chains) {
     for (const auto& r : c.rules) all_blobs = all_blobs && !r.blob.empty();
@@ -192,7 +196,15 @@ core::Status LegacyBackend::commit(Family f, const TablePlan& plan) {
   for (const auto& e : plan.edits) {
     if (e.op == BuiltinEdit::Op::kInsert) all_blobs = all_blobs && !e.rule.blob.empty();
   }
-  return all_blobs ? commit_libiptc(f, plan) : commit_restore(f, plan);
+  WriteReport r;
+  if (all_blobs && options.fast) {
+    r.path = WritePath::kLibiptc;
+    r.status = commit_libiptc(f, plan);
+  } else {
+    r.path = WritePath::kRestore;
+    r.status = commit_restore(f, plan);
+  }
+  return r;
 }
 
 core::Status LegacyBackend::commit_libiptc(Family f, const TablePlan& plan) {

@@ -31,6 +31,7 @@ class LegacyBackend final : public Backend {
   core::Status available(Family family) override;
   core::Result<Table> read(Family family, const std::string& table) override;
   core::Status commit(Family family, const TablePlan& plan) override;
+  WriteReport write(Family family, const TablePlan& plan, const WriteOptions& options) override;
   // IPT_SO_GET_INFO (size, entries, hooks: every flush or added/removed rule shows, copying no
   // rules) combined with a content hash of the entries without counters that is refreshed at
   // most every content_every (a policy flip or a same-size rule replacement shows within that).

@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include <boost/asio/post.hpp>
+
 #include "netfilter/nft/nft_netlink.h"
 
 namespace ng::netfilter {
@@ -18,8 +20,9 @@ void collect(void* ctx, int family, const char* table, int /*msg*/) {
 }
 }  // namespace
 
-NftMonitor::NftMonitor(boost::asio::io_context& io, core::Logger log)
-    : io_(io), log_(std::move(log)) {}
+NftMonitor::NftMonitor(boost::asio::io_context& io, core::Logger log,
+                       std::shared_ptr<NftListenGate> gate)
+    : io_(io), log_(std::move(log)), gate_(std::move(gate)) {}
 
 NftMonitor::~NftMonitor() {
   stop();
@@ -33,11 +36,20 @@ core::Status NftMonitor::start(OnChange on_change, OnLost on_lost) {
   if (fd < 0) return core::EnvError::from_errno(-fd, "nftables monitor socket");
   sd_ = std::make_unique<boost::asio::posix::stream_descriptor>(io_, fd);
   alive_ = std::make_shared<bool>(true);
+  if (gate_) {
+    // Called on a worker after a batch of ours when someone else wrote while we were deaf.
+    gate_->attach(fd, [this, &io = io_, alive = std::weak_ptr<bool>(alive_)] {
+      boost::asio::post(io, [this, alive] {
+        if (!alive.expired()) on_lost_();
+      });
+    });
+  }
   arm();
   return core::Ok{};
 }
 
 void NftMonitor::stop() {
+  if (gate_) gate_->detach();
   alive_.reset();
   if (sd_) {
     boost::system::error_code ec;

@@ -12,11 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct ngnft_sock {
-  struct mnl_socket* nl;
-  unsigned int portid;
-  unsigned int seq;
-};
+#include "netfilter/nft/nft_sock.h"
 
 int ngnft_open(ngnft_sock** out) {
   struct mnl_socket* nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
@@ -110,6 +106,12 @@ int ngnft_monitor_open(int rcvbuf) {
 
 void ngnft_monitor_close(int fd) {
   if (fd >= 0) close(fd);
+}
+
+int ngnft_monitor_listen(int fd, int on) {
+  int group = NFNLGRP_NFTABLES;
+  const int opt = on ? NETLINK_ADD_MEMBERSHIP : NETLINK_DROP_MEMBERSHIP;
+  return setsockopt(fd, SOL_NETLINK, opt, &group, sizeof(group)) < 0 ? -errno : 0;
 }
 
 struct parse_ctx {

@@ -23,6 +23,8 @@ int ngnft_get_genid(ngnft_sock* s, uint32_t* genid);
  * (SO_RCVBUFFORCE when permitted). Returns the fd or -errno. */
 int ngnft_monitor_open(int rcvbuf);
 void ngnft_monitor_close(int fd);
+/* Joins (on != 0) or leaves NFNLGRP_NFTABLES on a monitor socket; messages already queued stay. */
+int ngnft_monitor_listen(int fd, int on);
 
 /* Called for every nftables message: family is 4, 6 or 0 (other families: inet, arp, bridge),
  * table is the table the message is about (NULL for NFT_MSG_NEWGEN, the end of a transaction),

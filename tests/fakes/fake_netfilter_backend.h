@@ -67,6 +67,57 @@ class FakeNetfilterBackend final : public netfilter::Backend {
     return st;
   }
 
+  // A simulated fast write path (like nft's netlink batch). kOff: write() is commit() through
+  // the "tools". kOk: applies the plan and reports the netlink path. kRefuse: reports the fast
+  // path refused, then applies through the tools. kMismatch: applies the plan minus the last
+  // rule of its first non-empty chain write and reports netlink, so it reads back different.
+  // kMoved: applies nothing and reports the table moved under the batch (kUnavailable).
+  enum class FastMode { kOff, kOk, kRefuse, kMismatch, kMoved };
+  void set_fast_mode(FastMode m) {
+    std::lock_guard lock(mu_);
+    fast_mode_ = m;
+  }
+  // WriteOptions::fast of every write() so far.
+  std::vector<bool> fast_requests() {
+    std::lock_guard lock(mu_);
+    return fast_requests_;
+  }
+  netfilter::WriteReport write(Family f, const netfilter::TablePlan& plan,
+                               const netfilter::WriteOptions& options) override {
+    FastMode mode;
+    {
+      std::lock_guard lock(mu_);
+      mode = fast_mode_;
+      fast_requests_.push_back(options.fast);
+    }
+    netfilter::WriteReport r;
+    if (mode == FastMode::kOff || !options.fast) {
+      r.status = commit(f, plan);
+      return r;
+    }
+    if (mode == FastMode::kRefuse) {
+      r.fast_failed = "fake kernel refused the batch";
+      r.status = commit(f, plan);
+      return r;
+    }
+    if (mode == FastMode::kMoved) {
+      r.path = netfilter::WritePath::kNetlink;
+      r.status = core::EnvError{core::EnvErrorKind::kUnavailable, "fake generation moved"};
+      return r;
+    }
+    netfilter::TablePlan p = plan;
+    if (mode == FastMode::kMismatch) {
+      for (auto& c : p.chains) {
+        if (c.rules.empty()) continue;
+        c.rules.pop_back();
+        break;
+      }
+    }
+    r.path = netfilter::WritePath::kNetlink;
+    r.status = commit(f, p);
+    return r;
+  }
+
   // A hash of the table's content: changes with the table, like IPT_SO_GET_INFO would.
   core::Result<std::uint64_t> change_token(Family f, const std::string& table) override {
     std::lock_guard lock(mu_);
@@ -338,6 +389,8 @@ class FakeNetfilterBackend final : public netfilter::Backend {
   std::function<void()> after_commit_;
   std::vector<std::string> restores_;
   int commits_ = 0, reads_ = 0, token_reads_ = 0;
+  FastMode fast_mode_ = FastMode::kOff;
+  std::vector<bool> fast_requests_;
 };
 
 }  // namespace ng::testing

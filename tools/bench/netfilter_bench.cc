@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -69,7 +70,14 @@ class WatchSink final : public core::LogSink {
     Repair r;
     r.detected = now - std::chrono::microseconds(static_cast<long long>(since * 1000));
     r.detect_to_commit_ms = d2c;
+    // Which way the repair wrote (nft: netlink batch or iptables-nft-restore; legacy: libiptc).
+    std::string path = "?";
+    if (auto p = line.find("\"path\":\""); p != std::string_view::npos) {
+      auto v = line.substr(p + 8);
+      path = std::string(v.substr(0, v.find('"')));
+    }
     std::lock_guard lock(mu_);
+    ++paths_[path];
     repairs_.push_back(r);
     cv_.notify_all();
   }
@@ -87,11 +95,18 @@ class WatchSink final : public core::LogSink {
     std::lock_guard lock(mu_);
     return repairs_.size();
   }
+  std::string paths() {
+    std::lock_guard lock(mu_);
+    std::string out;
+    for (const auto& [path, n] : paths_) out += " " + path + "=" + std::to_string(n);
+    return out;
+  }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Repair> repairs_;
+  std::map<std::string, size_t> paths_;
 };
 
 class NullHealth final : public core::HealthSink {
@@ -225,11 +240,15 @@ int main(int argc, char** argv) {
   std::shared_ptr<netfilter::Backend> be;
   std::shared_ptr<netfilter::LegacyBackend> legacy;
   std::shared_ptr<netfilter::NftBackend> nft;
+  // Production wiring (guard_factory.cc): the monitor does not hear the guard's own batches.
+  auto quiet = std::make_shared<netfilter::NftListenGate>();
   if (backend == "legacy") {
     legacy = std::make_shared<netfilter::LegacyBackend>(runner);
     be = legacy;
   } else {
-    nft = std::make_shared<netfilter::NftBackend>(runner);
+    netfilter::NftBackend::Options no;
+    no.quiet = quiet;
+    nft = std::make_shared<netfilter::NftBackend>(runner, no);
     be = nft;
   }
   netfilter::GuardOptions o;
@@ -237,7 +256,7 @@ int main(int argc, char** argv) {
   o.families = {fam};
   o.policy = netfilter::GuardPolicy({{"nat", {"CNI-*", "KUBE-*", "cali-*"}}}, {"CNI-*"});
   std::unique_ptr<netfilter::ChangeSource> events;
-  if (nft) events = std::make_unique<netfilter::NftMonitor>(io, log);
+  if (nft) events = std::make_unique<netfilter::NftMonitor>(io, log, quiet);
   netfilter::Guard guard(
       o, {be}, netfilter::Guard::Deps{clock, loop, workers, files, health, env, registry, log},
       std::move(events));
@@ -344,6 +363,7 @@ int main(int argc, char** argv) {
               pct(repair, 99));
   std::printf("  total   ms   p50 %8.2f  p99 %8.2f   (flush returned -> committed)\n",
               pct(total, 50), pct(total, 99));
+  std::printf("  repairs written by:%s\n", sink->paths().c_str());
   if (legacy) {
     std::printf(
         "  idle check us: GET_INFO %.2f, content hash %.1f, per poll at 100ms (amortised) %.2f\n",

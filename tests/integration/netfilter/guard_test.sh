@@ -23,36 +23,15 @@ for t in socat jq "$IPT-$BACKEND-save"; do
   command -v "$t" >/dev/null || { echo "SKIP: $t missing" >&2; exit 77; }
 done
 [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/portmap ]] || { echo "SKIP: CNI plugins missing" >&2; exit 77; }
-NODEGUARD=$NG_BUILD_DIR/agent/nodeguard
 NGCTL=$NG_BUILD_DIR/tools/ngctl/ngctl
 
-node=$(ng_netns_add node)
-pod=$(ng_netns_add pod)
-client=$(ng_netns_add client)
-ng_veth "$node" ngn0 "$client" ngc0
-if [[ $FAMILY == ipv4 ]]; then
-  NODE_IP=192.168.77.1 CLIENT_IP=192.168.77.2 SUBNET=10.244.1.0/24
-  ip -n "$node" addr add $NODE_IP/24 dev ngn0
-  ip -n "$client" addr add $CLIENT_IP/24 dev ngc0
-  ng_in "$node" sysctl -qw net.ipv4.ip_forward=1
-  KUBE_SVC=10.96.0.10/32 POD_CIDR=10.244.0.0/16 MINE=192.0.2.0/24 OTHER=203.0.113.0/24
-  LISTEN=TCP4-LISTEN:80
-else
-  NODE_IP=fd00:77::1 CLIENT_IP=fd00:77::2 SUBNET=fd00:10:244:1::/64
-  ip -n "$node" addr add $NODE_IP/64 dev ngn0 nodad
-  ip -n "$client" addr add $CLIENT_IP/64 dev ngc0 nodad
-  ng_in "$node" sysctl -qw net.ipv6.conf.all.forwarding=1
-  KUBE_SVC=fd00:96::a/128 POD_CIDR=fd00:10:244::/56 MINE=2001:db8:1::/64 OTHER=2001:db8:2::/64
-  LISTEN=TCP6-LISTEN:80
-fi
-HOSTPORT=8080
-pod_ip=$(ng_nf_pod "$node" "$pod" "$BACKEND" "$FAMILY" c0ffee0123456789 $HOSTPORT "$SUBNET")
-[[ $FAMILY == ipv6 ]] && { ng_nf_wait_dad "$pod"; ng_nf_wait_dad "$node"; }
-ng_bg "$pod" socat "$LISTEN,fork,reuseaddr" SYSTEM:"echo hello-from-pod" >/dev/null
+ng_nf_node_with_pod "$BACKEND" "$FAMILY" 77
+KUBE_SVC=10.96.0.10/32 POD_CIDR=10.244.0.0/16
+[[ $FAMILY == ipv6 ]] && KUBE_SVC=fd00:96::a/128 POD_CIDR=fd00:10:244::/56
 ipt() { ng_nf_ipt "$node" "$BACKEND" "$FAMILY" "$@"; }
 save() { ng_nf_save "$node" "$BACKEND" "$FAMILY" "$@"; }
-answers() { [[ $(ng_nf_connect "$client" "$NODE_IP" $HOSTPORT) == hello-from-pod ]]; }
-ng_wait_until 15 answers || ng_fail "hostPort does not answer before the test (pod $pod_ip)"
+answers() { ng_nf_answers; }
+ng_wait_until 15 answers || ng_fail "hostPort does not answer before the test (pod $POD_IP)"
 
 # kube-proxy-like chains, and rules nobody guards.
 add_unowned() {
@@ -105,35 +84,12 @@ log=$NG_TMP/agent.log
 sock=$NG_TMP/ng.sock
 NG_METRICS_LISTEN=127.0.0.1:0 NG_LOG_LEVEL=debug ng_nf_agent_config "$NG_TMP/nodeguard.yaml" \
   "$state" "$sock" "{backend: $BACKEND, families: [$FAMILY], restore_policies: true, poll_interval: 50ms}"
-agent_pid=
 start_agent() {
-  : >"$log.cur"
-  ip netns exec "$node" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" \
-    "$NODEGUARD" --config "$NG_TMP/nodeguard.yaml" >>"$log.cur" 2>&1 &
-  agent_pid=$!
-  ng_track_pid "$agent_pid"
-  ng_wait_until 20 grep -q '"msg":"netfilter guard running"' "$log.cur" || fail "agent did not start"
+  ng_nf_agent_start "$node" "$NG_TMP/nodeguard.yaml" "$log" || fail "agent did not start"
 }
-stop_agent() {
-  kill -TERM "$agent_pid"
-  wait "$agent_pid" || fail "agent exit code $?"
-  cat "$log.cur" >>"$log"
-}
-fail() {
-  [[ -f $log.cur ]] && cat "$log.cur" >>"$log"
-  echo "--- agent log (last 60 lines):" >&2
-  tail -n 60 "$log" >&2 || true
-  echo "--- nat now:" >&2
-  save -t nat >&2 || true
-  ng_fail "$*"
-}
-# What firewalld's reload does to a table: flush every chain and delete every user chain, in one
-# iptables-restore transaction.
-flush_tables() {
-  local t input=
-  for t in "$@"; do input+=$'*'"$t"$'\n-F\n-X\nCOMMIT\n'; done
-  ng_nf_restore "$node" "$BACKEND" "$FAMILY" --noflush <<<"$input"
-}
+stop_agent() { ng_nf_agent_stop "$log" || fail "agent exit code $?"; }
+fail() { ng_nf_agent_fail "$log" 60 "$node" "$BACKEND" "$FAMILY" "$*"; }
+flush_tables() { ng_nf_flush_tables "$node" "$BACKEND" "$FAMILY" "$@"; }
 canary() { save -t nat | grep -q '^:NODEGUARD-CANARY'; }
 restored() { [[ $(guarded nat) == "$want_nat" && $(guarded filter) == "$want_filter" ]]; }
 expect_restored() {
