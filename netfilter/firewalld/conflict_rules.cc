@@ -26,7 +26,7 @@ constexpr CheckInfo kChecks[] = {
     {Check::kCniInterface, "cni_interface", "FirewalldCNIInterfaceNotTrusted"},
     {Check::kPodForwarding, "pod_forwarding", "FirewalldBlocksPodForwarding"},
     {Check::kPanicMode, "panic_mode", "FirewalldPanicMode"},
-    {Check::kPolicyDrop, "policy_drop", ""},
+    {Check::kPolicyDrop, "policy_drop", "IptablesPolicyDrop"},
 };
 
 std::string join(const std::vector<std::string>& v, std::string_view sep, size_t max = 12) {
@@ -123,6 +123,40 @@ std::string rich_note(const FirewalldPolicy& p, const std::vector<std::string>& 
   return n ? " (zone has " + std::to_string(n) +
                  " rich rules nodeguard does not evaluate; they may already allow it)"
            : "";
+}
+
+// Built-in chains at DROP drop whatever no rule accepts first: pod forwarding (FORWARD),
+// NodePorts and the kubelet (INPUT), DNAT'ed hostPorts (FORWARD).
+void policy_drop_finding(const NodeNeeds& n, ConflictReport& r) {
+  if (n.ignored.count(Check::kPolicyDrop)) {
+    r.skipped.push_back("policy_drop: ignored by config");
+    return;
+  }
+  if (n.policy_drops.empty()) return;
+  Finding f;
+  f.check = Check::kPolicyDrop;
+  f.severity = core::Severity::kWarning;
+  std::vector<std::string> flipped, since_start;
+  for (const auto& d : n.policy_drops) {
+    f.items.push_back(d.where);
+    add_unique(f.remedies, d.command);
+    (d.flipped ? flipped : since_start).push_back(d.where);
+  }
+  f.message = "Built-in iptables chains at policy DROP: " + join(f.items, ", ") +
+              ". Traffic no rule accepts first is dropped (pod forwarding, NodePorts, "
+              "hostPorts).";
+  if (!flipped.empty()) {
+    f.message += " Flipped from ACCEPT while nodeguard watched (" + join(flipped, ", ") +
+                 ": firewalld sets DROP during a reload and puts ACCEPT back at its end; left at "
+                 "DROP, it was stopped or failed in between); set netfilter.restore_policies: "
+                 "true to have nodeguard restore ACCEPT after each flip.";
+  }
+  if (!since_start.empty()) {
+    f.message += " At DROP since nodeguard first read them (" + join(since_start, ", ") +
+                 "): set by a host firewall script, Docker or a firewalld that died in a reload.";
+  }
+  f.message += " Restore: " + join(f.remedies, "; ");
+  r.findings.push_back(std::move(f));
 }
 
 class Judge {
@@ -398,14 +432,7 @@ class Judge {
             join(remedies, "; "));
   }
 
-  void policy_drops() {
-    if (skipped(Check::kPolicyDrop)) return skip(Check::kPolicyDrop, "ignored by config");
-    if (n_.policy_drops.empty()) return;
-    add(Check::kPolicyDrop, core::Severity::kWarning, n_.policy_drops, {},
-        "Built-in iptables chains left at policy DROP: " + join(n_.policy_drops, ", ") +
-            " (condition NetfilterPolicyDrop; set netfilter.restore_policies: true to restore "
-            "them)");
-  }
+  void policy_drops() { policy_drop_finding(n_, r_); }
 
   const FirewalldPolicy& p_;
   const NodeNeeds& n_;
@@ -455,6 +482,12 @@ const Finding* ConflictReport::find(Check c) const {
 
 ConflictReport judge(const FirewalldPolicy& policy, const NodeNeeds& needs) {
   return Judge(policy, needs).run();
+}
+
+ConflictReport judge_policy_drops(const NodeNeeds& needs) {
+  ConflictReport r;
+  policy_drop_finding(needs, r);
+  return r;
 }
 
 }  // namespace ng::netfilter::firewalld

@@ -23,12 +23,21 @@ enum class Check {
   kCniInterface,   // cni_interface  FirewalldCNIInterfaceNotTrusted
   kPodForwarding,  // pod_forwarding FirewalldBlocksPodForwarding
   kPanicMode,      // panic_mode     FirewalldPanicMode
-  kPolicyDrop,     // policy_drop    (the guard's NetfilterPolicyDrop condition)
+  kPolicyDrop,     // policy_drop    IptablesPolicyDrop (judged with or without firewalld)
 };
 std::string_view check_name(Check c);
-std::string_view condition_type(Check c);  // empty for kPolicyDrop (the guard owns it)
+std::string_view condition_type(Check c);
 std::optional<Check> parse_check(std::string_view name);
 const std::vector<Check>& all_checks();
+
+// A built-in iptables chain at policy DROP in a guarded table.
+struct PolicyDrop {
+  std::string where;    // "nft/ipv4/filter FORWARD"
+  std::string command;  // "iptables-nft -t filter -P FORWARD ACCEPT"
+  // ACCEPT when the guard first read it; reported, not repaired: netfilter.restore_policies is
+  // off (the guard's NetfilterPolicyDrop says so too).
+  bool flipped = false;
+};
 
 struct NodeInterface {
   std::string name;
@@ -53,9 +62,9 @@ struct NodeNeeds {
   std::vector<std::string> cni_patterns;   // firewalld.cni_interfaces
   std::vector<NodeInterface> interfaces;   // on the node; empty: unknown
   std::vector<std::string> pod_cidrs;
-  std::string pod_cidrs_from;             // config | routes | cni chains | "" (unknown)
-  bool pod_traffic_on_uplink = false;     // pod routes to peers without encapsulation
-  std::vector<std::string> policy_drops;  // "nft/ipv4/filter FORWARD" (from the guard's view)
+  std::string pod_cidrs_from;            // config | routes | cni chains | "" (unknown)
+  bool pod_traffic_on_uplink = false;    // pod routes to peers without encapsulation
+  std::vector<PolicyDrop> policy_drops;  // from the guard's view
   std::set<Check> ignored;
 };
 
@@ -89,5 +98,8 @@ struct ConflictReport {
 //    CIDRs bound to an accepting zone too.
 //  * Panic mode drops everything. Built-in iptables chains left at DROP come from the guard.
 ConflictReport judge(const FirewalldPolicy& policy, const NodeNeeds& needs);
+// Without firewalld (absent, stopped in the middle of a reload, bus unreachable) only the
+// built-in iptables policies are judged.
+ConflictReport judge_policy_drops(const NodeNeeds& needs);
 
 }  // namespace ng::netfilter::firewalld

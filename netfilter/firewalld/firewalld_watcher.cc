@@ -94,6 +94,7 @@ void FirewalldWatcher::start() {
   if (started_ || !config_.enabled) return;
   started_ = true;
   d_.log.info("firewalld watcher starting", {{"bus", bus_->address()}});
+  rejudge_timer_->arm(opt_.rejudge_interval, [this] { rejudge(); });
   connect();
 }
 
@@ -385,14 +386,25 @@ void FirewalldWatcher::on_policy(PolicyQueryResult r) {
   }
 }
 
-void FirewalldWatcher::rejudge() {
-  if (started_ && bus_ok_) {
-    rejudge_timer_->arm(opt_.rejudge_interval, [this] { rejudge(); });
-  }
-  if (!policy_ || fw_ != Fw::kRunning) return;
-  const NodeFacts facts = facts_ ? facts_() : NodeFacts{};
+ConflictReport FirewalldWatcher::judge_now() const {
   const GuardView view = netfilter_.view ? netfilter_.view() : GuardView{};
-  ConflictReport report = judge(*policy_, assemble_needs(config_, facts, view));
+  if (policy_ && fw_ == Fw::kRunning) {
+    const NodeFacts facts = facts_ ? facts_() : NodeFacts{};
+    return judge(*policy_, assemble_needs(config_, facts, view));
+  }
+  // No firewalld policy to judge: the built-in iptables policies still matter (a firewalld
+  // killed in the middle of a reload leaves them at DROP).
+  NodeNeeds n;
+  n.policy_drops = policy_drops_from(view);
+  for (const auto& name : config_.ignore_checks) {
+    if (auto c = parse_check(name)) n.ignored.insert(*c);
+  }
+  return judge_policy_drops(n);
+}
+
+void FirewalldWatcher::rejudge() {
+  if (started_) rejudge_timer_->arm(opt_.rejudge_interval, [this] { rejudge(); });
+  ConflictReport report = judge_now();
   publish(report);
   report_ = std::move(report);
 }
@@ -425,11 +437,6 @@ void FirewalldWatcher::publish(const ConflictReport& report) {
   }
 }
 
-void FirewalldWatcher::clear_conflicts() {
-  publish(ConflictReport{});
-  report_.reset();
-}
-
 void FirewalldWatcher::firewalld_gone() {
   fw_ = Fw::kAbsent;
   ++fw_gen_;
@@ -438,7 +445,7 @@ void FirewalldWatcher::firewalld_gone() {
   query_timer_->cancel();
   metrics_.up(false);
   policy_.reset();
-  clear_conflicts();
+  rejudge();
 }
 
 core::ComponentStatus FirewalldWatcher::status() const {
@@ -463,11 +470,15 @@ core::ComponentStatus FirewalldWatcher::status() const {
       std::to_string(seen) + (seen == 1 ? " reload/restart" : " reloads/restarts") + " seen";
   if (last_event_)
     events += ", last " + core::format_rfc3339(*last_event_) + " (" + last_event_trigger_ + ")";
+  const std::string conflict_text =
+      conflicts.empty() ? std::string("no conflicts") : "conflicts: " + join(conflicts, ", ");
   if (!bus_ok_) {
     s.message = "system bus unreachable (" + bus_error_ + "); retrying within " +
                 std::to_string(whole_seconds(reconnect_backoff_)) + "s; " + events;
+    if (!conflicts.empty()) s.message += "; " + conflict_text;
   } else if (!running) {
     s.message = "firewalld not running (watching the bus for it); " + events;
+    if (!conflicts.empty()) s.message += "; " + conflict_text;
   } else if (fw_ == Fw::kStarting) {
     s.message = "firewalld starting (waiting for it to answer); " + events;
   } else {
@@ -479,9 +490,7 @@ core::ComponentStatus FirewalldWatcher::status() const {
                    (policy_->backend.empty() ? std::string("unknown") : policy_->backend) +
                    ", default zone " + policy_->default_zone + ")";
     }
-    s.message +=
-        "; " + events + "; " +
-        (conflicts.empty() ? std::string("no conflicts") : "conflicts: " + join(conflicts, ", "));
+    s.message += "; " + events + "; " + conflict_text;
     if (!query_error_.empty()) s.message += "; policy read failing: " + query_error_;
   }
   auto& d = s.details;

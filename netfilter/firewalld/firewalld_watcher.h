@@ -101,7 +101,7 @@ class FirewalldWatcher final : public core::Component {
   void on_policy(PolicyQueryResult r);
   void firewalld_gone();
   void publish(const ConflictReport& report);
-  void clear_conflicts();
+  ConflictReport judge_now() const;
   void set_not_watched(bool active, const std::string& message);
   core::Duration next_backoff(core::Duration& current) const;
 

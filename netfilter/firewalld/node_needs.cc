@@ -140,11 +140,26 @@ std::vector<std::string> pod_cidrs_from(const GuardView& view) {
   return out;
 }
 
-std::vector<std::string> policy_drops_from(const GuardView& view) {
-  std::vector<std::string> out;
+std::vector<PolicyDrop> policy_drops_from(const GuardView& view) {
+  std::vector<PolicyDrop> out;
+  auto add = [&](const TableKey& k, const std::string& chain, bool flipped) {
+    const std::string where = k.str() + " " + chain;
+    for (const auto& d : out) {
+      if (d.where == where) return;
+    }
+    const std::string tool = std::string(k.family == Family::kIPv6 ? "ip6tables-" : "iptables-") +
+                             std::string(to_string(k.backend));
+    out.push_back({where, tool + " -t " + k.table + " -P " + chain + " ACCEPT", flipped});
+  };
   for (const auto& t : view.tables) {
     for (const auto& r : t.reports) {
-      if (r.kind == DriftKind::kPolicyChanged) add_unique(out, t.key.str() + " " + r.chain);
+      if (r.kind == DriftKind::kPolicyChanged) add(t.key, r.chain, true);
+    }
+  }
+  for (const auto& t : view.tables) {
+    if (!t.snapshot) continue;
+    for (const auto& c : t.snapshot->chains) {
+      if (c.builtin() && c.policy == "DROP") add(t.key, c.name, false);
     }
   }
   return out;

@@ -32,8 +32,10 @@ std::vector<PortSpec> host_ports_from(const GuardView& view);
 // Pod subnets from the bridge plugin's per-container nat chains (`-d <subnet> ... -j ACCEPT` in
 // a CNI-<hash> chain), without duplicates and without multicast.
 std::vector<std::string> pod_cidrs_from(const GuardView& view);
-// "nft/ipv4/filter FORWARD" for every built-in chain the guard saw flipped to DROP.
-std::vector<std::string> policy_drops_from(const GuardView& view);
+// Every built-in chain at DROP in the guard's tables: flipped from ACCEPT (the guard's reports,
+// not repaired because netfilter.restore_policies is off) or at DROP in its snapshot (so since
+// its first read), without duplicates, with the command that restores ACCEPT.
+std::vector<PolicyDrop> policy_drops_from(const GuardView& view);
 
 // Puts it together. Relevance rules (what is judged when):
 //  * node_ports: firewalld.node_port_range is set (tcp and udp); warning only with kube-proxy in

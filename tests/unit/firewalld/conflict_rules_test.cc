@@ -214,14 +214,28 @@ TEST(ConflictRules, UplinkZonesComeFromTheUplinkBindings) {
   EXPECT_THAT(judge(p, n).uplink_zones, ElementsAre("block"));
 }
 
-TEST(ConflictRules, PolicyDropsFromTheGuardAreCounted) {
+TEST(ConflictRules, PolicyDropsFromTheGuardAreFindingsWithTheCommand) {
   NodeNeeds n;
-  n.policy_drops = {"nft/ipv4/filter FORWARD"};
+  n.policy_drops = {{"nft/ipv4/filter FORWARD", "iptables-nft -t filter -P FORWARD ACCEPT", true},
+                    {"legacy/ipv6/filter INPUT", "ip6tables-legacy -t filter -P INPUT ACCEPT"}};
   const auto r = judge(policy_of("k8s_ready"), n);
   const Finding* f = r.find(Check::kPolicyDrop);
   ASSERT_TRUE(f);
-  EXPECT_THAT(f->message, HasSubstr("NetfilterPolicyDrop"));
-  EXPECT_EQ(condition_type(Check::kPolicyDrop), "");  // the guard owns the condition
+  EXPECT_EQ(f->severity, core::Severity::kWarning);
+  EXPECT_THAT(f->items, ElementsAre("nft/ipv4/filter FORWARD", "legacy/ipv6/filter INPUT"));
+  EXPECT_THAT(f->remedies, ElementsAre("iptables-nft -t filter -P FORWARD ACCEPT",
+                                       "ip6tables-legacy -t filter -P INPUT ACCEPT"));
+  EXPECT_THAT(f->message, HasSubstr("netfilter.restore_policies: true"));
+  EXPECT_THAT(f->message, HasSubstr("At DROP since nodeguard first read them"));
+  EXPECT_EQ(condition_type(Check::kPolicyDrop), "IptablesPolicyDrop");
+  // Without firewalld only this check is judged; ignore_checks still applies.
+  const auto alone = judge_policy_drops(n);
+  ASSERT_EQ(alone.findings.size(), 1u);
+  EXPECT_EQ(alone.findings[0].check, Check::kPolicyDrop);
+  n.ignored.insert(Check::kPolicyDrop);
+  EXPECT_TRUE(judge_policy_drops(n).findings.empty());
+  EXPECT_THAT(judge_policy_drops(n).skipped, ElementsAre("policy_drop: ignored by config"));
+  EXPECT_TRUE(judge_policy_drops(NodeNeeds{}).findings.empty());
 }
 
 TEST(ConflictRules, CheckNamesRoundTrip) {

@@ -202,6 +202,35 @@ TEST_F(WatcherTest, FirewalldAbsentIsANormalState) {
   EXPECT_EQ(bus->calls_to("getDefaultZone"), 1u);
 }
 
+// A firewalld killed in the middle of a reload leaves the built-in policies at DROP: judged
+// with no firewalld at all, with the command that restores them.
+TEST_F(WatcherTest, PoliciesLeftAtDropAreReportedWithoutFirewalld) {
+  make();
+  bus->answer(kDbusName, "GetNameOwner", {kFirewalldName},
+              FakeBus::error("org.freedesktop.DBus.Error.NameHasNoOwner", "no owner"));
+  watcher->start();
+  bus->deliver();
+  EXPECT_FALSE(health.active("IptablesPolicyDrop"));
+  TableView t;
+  t.key = TableKey{BackendKind::kNft, Family::kIPv4, "filter"};
+  t.reports.push_back(
+      DriftFinding{DriftKind::kPolicyChanged, "FORWARD", "", "policy ACCEPT -> DROP"});
+  view.tables.push_back(t);
+  clock.advance(10s);
+  ASSERT_TRUE(health.active("IptablesPolicyDrop"));
+  EXPECT_EQ(health.conditions["IptablesPolicyDrop"].reason, "BuiltinPolicyDrop");
+  EXPECT_THAT(health.conditions["IptablesPolicyDrop"].message,
+              HasSubstr("iptables-nft -t filter -P FORWARD ACCEPT"));
+  EXPECT_EQ(m("nodeguard_firewalld_conflicts", {{"check", "policy_drop"}}), 1);
+  EXPECT_EQ(m("nodeguard_firewalld_conflicts", {{"check", "kubelet"}}), 0);
+  EXPECT_THAT(watcher->status().message, HasSubstr("conflicts: IptablesPolicyDrop"));
+  // Put back: the condition clears at the next judgement.
+  view.tables.clear();
+  clock.advance(10s);
+  EXPECT_FALSE(health.active("IptablesPolicyDrop"));
+  EXPECT_EQ(m("nodeguard_firewalld_conflicts", {{"check", "policy_drop"}}), 0);
+}
+
 TEST_F(WatcherTest, UnreachableBusIsReportedOnceAndRetriedWithCappedBackoff) {
   make();
   bus->connect_result = core::EnvError{core::EnvErrorKind::kNotFound,

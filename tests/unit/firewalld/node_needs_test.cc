@@ -67,14 +67,35 @@ TEST(NodeNeeds, PodCidrsFromTheBridgeChains) {
   EXPECT_THAT(pod_cidrs_from(real_cni_view()), ElementsAre("10.244.1.0/24", "fd00:10:244:1::/64"));
 }
 
-TEST(NodeNeeds, PolicyDropsFromTheGuardsReports) {
+TEST(NodeNeeds, PolicyDropsFromTheGuardsReportsAndSnapshots) {
   GuardView v;
   TableView t;
   t.key = TableKey{BackendKind::kLegacy, Family::kIPv4, "filter"};
   t.reports.push_back(
       DriftFinding{DriftKind::kPolicyChanged, "FORWARD", "", "policy ACCEPT -> DROP"});
+  // The snapshot keeps ACCEPT for a flipped chain; INPUT was at DROP from the first read.
+  auto snap = std::make_shared<Table>();
+  snap->name = "filter";
+  snap->chains = {Chain{"INPUT", "DROP", "[0:0]", {}}, Chain{"FORWARD", "ACCEPT", "[0:0]", {}},
+                  Chain{"OUTPUT", "ACCEPT", "[0:0]", {}}, Chain{"CNI-FORWARD", "-", "", {}}};
+  t.snapshot = snap;
   v.tables.push_back(t);
-  EXPECT_THAT(policy_drops_from(v), ElementsAre("legacy/ipv4/filter FORWARD"));
+  TableView t6;
+  t6.key = TableKey{BackendKind::kNft, Family::kIPv6, "filter"};
+  auto snap6 = std::make_shared<Table>(*snap);
+  snap6->chains[1].policy = "DROP";
+  t6.snapshot = snap6;
+  v.tables.push_back(t6);
+  const auto drops = policy_drops_from(v);
+  ASSERT_EQ(drops.size(), 4u);
+  EXPECT_EQ(drops[0].where, "legacy/ipv4/filter FORWARD");
+  EXPECT_TRUE(drops[0].flipped);
+  EXPECT_EQ(drops[0].command, "iptables-legacy -t filter -P FORWARD ACCEPT");
+  EXPECT_EQ(drops[1].where, "legacy/ipv4/filter INPUT");
+  EXPECT_FALSE(drops[1].flipped);
+  EXPECT_EQ(drops[2].where, "nft/ipv6/filter INPUT");
+  EXPECT_EQ(drops[3].command, "ip6tables-nft -t filter -P FORWARD ACCEPT");
+  EXPECT_TRUE(policy_drops_from(GuardView{}).empty());
 }
 
 TEST(NodeNeeds, RelevanceFromConfigAndFacts) {
