@@ -6,6 +6,7 @@
 #include "agent/api/netfilter_service.h"
 #include "agent/api/network_service.h"
 #include "agent/firewalld_node_facts.h"
+#include "netfilter/cni/cni_component.h"
 #include "netfilter/firewalld/firewalld_watcher.h"
 #include "netfilter/firewalld/sd_bus_connection.h"
 #include "netfilter/guard_factory.h"
@@ -34,6 +35,14 @@ ComponentHandles register_components(ComponentRegistry& registry, ComponentConte
       netfilter::firewalld::FirewalldWatcher::Deps{ctx.clock, ctx.health, ctx.env_errors,
                                                    ctx.metrics,
                                                    ctx.log.with_component("firewalld")}));
+  // The CNI cache feeds the guard the hostPort rules of live pods (the guard must exist first).
+  registry.add(std::make_unique<netfilter::cni::CniComponent>(
+      ctx.config.cni, ctx.config.netfilter.enabled ? handles.netfilter : nullptr,
+      std::make_shared<netfilter::cni::PosixCacheStore>(ctx.config.cni.cache_dir + "/results"),
+      std::make_shared<netfilter::cni::PosixSandboxProbe>(),
+      netfilter::cni::CniComponent::Deps{ctx.clock, ctx.loop, ctx.workers, ctx.health,
+                                         ctx.env_errors, ctx.metrics,
+                                         ctx.log.with_component("cni")}));
   // Routes before BGP: the BGP monitor hands the peers it learns to the route checker.
   handles.routes = &registry.add(std::make_unique<probes::routes::RouteChecker>(
       ctx.config.routes,

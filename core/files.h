@@ -32,4 +32,9 @@ class PosixFiles final : public Files {
   bool exists(const std::string& path) override;
 };
 
+// Removes what an interrupted write_atomic left in `dir` (a kill -9 between creating the temp
+// file and the rename): names "<file>.tmp.<pid>" of processes other than this one. Called by
+// the owner of a state directory at start. Returns how many were removed.
+int remove_stale_temp_files(Files& files, const std::string& dir);
+
 }  // namespace ng::core

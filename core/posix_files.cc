@@ -115,4 +115,19 @@ bool PosixFiles::exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+int remove_stale_temp_files(Files& files, const std::string& dir) {
+  auto names = files.list(dir);
+  if (!names) return 0;
+  const std::string mine = ".tmp." + std::to_string(::getpid());
+  int removed = 0;
+  for (const auto& n : *names) {
+    const size_t at = n.rfind(".tmp.");
+    if (at == std::string::npos || at == 0 || n.size() == at + 5) continue;
+    if (n.find_first_not_of("0123456789", at + 5) != std::string::npos) continue;
+    if (n.compare(at, std::string::npos, mine) == 0) continue;
+    if (files.remove(dir + "/" + n)) ++removed;
+  }
+  return removed;
+}
+
 }  // namespace ng::core

@@ -133,7 +133,7 @@ SpecCount count_specs(const std::vector<Rule>& rules) {
 }  // namespace
 
 Assessment assess(const Table& current, const Table& snapshot,
-                  const std::vector<Chain>& contributed, const GuardPolicy& policy,
+                  const std::vector<ExpectedChain>& contributed, const GuardPolicy& policy,
                   const AssessOptions& opts) {
   Assessment a;
   const std::string& tname = current.name.empty() ? snapshot.name : current.name;
@@ -142,21 +142,30 @@ Assessment assess(const Table& current, const Table& snapshot,
   L.name = tname;
   std::set<std::pair<std::string, std::string>> required_rules;
   std::set<std::string> required_chains;
-  for (const auto& pc : contributed) {
+  for (const auto& ec : contributed) {
+    const Chain& pc = ec.chain;
     Chain* l = L.find(pc.name);
     const bool builtin = pc.builtin();
     if (!builtin) required_chains.insert(pc.name);
+    if (!l && builtin) {
+      // No snapshot of this built-in chain (a first look): the chain as it is now anchors the
+      // contributed jumps, so they land before or after the rules already there.
+      const Chain* cur = current.find(pc.name);
+      Chain b;
+      b.name = pc.name;
+      b.policy = "ACCEPT";
+      L.chains.push_back(cur ? *cur : b);
+      l = &L.chains.back();
+    }
     if (!l) {
       L.chains.push_back(pc);
-      if (builtin) L.chains.back().policy = "ACCEPT";
     } else {
       SpecCount have = count_specs(l->rules);
       std::vector<Rule> missing;
       for (const auto& r : pc.rules) {
         if (have[r.spec]-- <= 0) missing.push_back(r);
       }
-      // Entry jumps are prepended (as portmap does), chain rules appended.
-      if (builtin) {
+      if (builtin && !ec.append) {
         l->rules.insert(l->rules.begin(), missing.begin(), missing.end());
       } else {
         l->rules.insert(l->rules.end(), missing.begin(), missing.end());

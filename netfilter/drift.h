@@ -43,9 +43,19 @@ struct Assessment {
   bool has_drift() const { return !drift.empty(); }
 };
 
+// A chain another component expects in a table (see Guard::add_expected_rules_provider): a user
+// chain with its rules, or a built-in chain holding jumps into user chains. `append` says where
+// a missing rule of a built-in chain goes when the snapshot has nothing to anchor it on: after
+// the rules already there (portmap appends its PREROUTING/OUTPUT jump) or before them (its
+// POSTROUTING jump). Rules missing from a user chain are always appended.
+struct ExpectedChain {
+  Chain chain;
+  bool append = false;
+};
+
 // Compares a full read of a table with the snapshot (a GuardPolicy::project() of an earlier
-// read) plus chains other components expect (`contributed`: user chains with their rules, or
-// built-in chains holding jumps; always repaired when missing). The rule:
+// read) plus chains other components expect (`contributed`; always repaired when missing). The
+// rule:
 //
 //  * Flush: our canary chain is gone (when we had created it), or every jump from the built-in
 //    chains into guarded chains is gone and at least half (and at least 3) of the guarded chains
@@ -59,7 +69,7 @@ struct Assessment {
 //    brings back the chains it jumps to and the jumps into it (closure).
 //  * New rules and chains are always accepted.
 Assessment assess(const Table& current, const Table& snapshot,
-                  const std::vector<Chain>& contributed, const GuardPolicy& policy,
+                  const std::vector<ExpectedChain>& contributed, const GuardPolicy& policy,
                   const AssessOptions& opts);
 
 // Merges `ref` rules into `cur` at anchored positions: each ref rule marked in `restore` that

@@ -88,7 +88,7 @@ struct RepairJob {
   std::shared_ptr<Backend> backend;
   TableKey key;
   std::shared_ptr<const Table> snapshot;
-  std::vector<Chain> contributed;
+  std::vector<ExpectedChain> contributed;
   AssessOptions opts;
   std::shared_ptr<const GuardPolicy> policy;
   bool dry_run = false;
@@ -214,6 +214,7 @@ struct Guard::Watch {
   // Persistence.
   bool persist_in_flight = false;
   bool persist_again = false;
+  bool persist_failed = false;  // the last write of this snapshot failed
 };
 
 Guard::Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps,
@@ -267,6 +268,8 @@ void Guard::start() {
       probes.push_back(p);
     }
     BackendChoice choice = choose_backends(opt.backend_mode, probes);
+    // A kill -9 in the middle of a snapshot write leaves its temp file behind.
+    if (!opt.snapshot_dir.empty()) (void)core::remove_stale_temp_files(files, opt.snapshot_dir);
     std::map<TableKey, LoadedSnapshot> loaded;
     std::vector<std::string> dropped;
     for (BackendKind k : choice.watch) {
@@ -381,12 +384,12 @@ void Guard::stop() {
   d_.log.info("netfilter guard stopped");
 }
 
-std::vector<Chain> Guard::contributions(const TableKey& k) const {
-  std::vector<Chain> out;
+std::vector<ExpectedChain> Guard::contributions(const TableKey& k) const {
+  std::vector<ExpectedChain> out;
   for (const auto& [id, p] : providers_) {
     auto chains = p.second(k.backend, k.family, k.table);
     for (auto& c : chains) {
-      for (auto& r : c.rules) {
+      for (auto& r : c.chain.rules) {
         if (r.target.empty() && r.comment.empty()) (void)parse_rule_fields(r);
       }
       out.push_back(std::move(c));
@@ -452,8 +455,14 @@ void Guard::report_error(Watch& w, const core::EnvError& e, std::string_view wha
   w.last_error = std::string(what) + ": " + e.message;
   w.state = "error";
   report_env_error(core::EnvError{e.kind, w.key.str() + " " + w.last_error});
-  // Try again later even without a change signal.
-  w.timer->arm(opt_.retry_interval, [this, k = w.key] {
+  // Try again later even without a change signal. Waiting for a busy xtables lock counts
+  // toward the retry interval: with the default timeouts the next attempt waits for the lock
+  // again at once, so the repair lands as soon as the other writer lets go.
+  core::Duration delay = opt_.retry_interval;
+  if (e.kind == core::EnvErrorKind::kLockBusy) {
+    delay = std::max<core::Duration>(opt_.retry_interval - opt_.lock_timeout, core::Duration{0});
+  }
+  w.timer->arm(delay, [this, k = w.key] {
     if (Watch* x = find(k)) start_check(*x, "retry", d_.clock.now());
   });
 }
@@ -464,7 +473,7 @@ void Guard::report_env_error(const core::EnvError& e) {
 }
 
 void Guard::maybe_recovered() {
-  if (!env_error_) return;
+  if (!env_error_ || !persist_error_.empty()) return;
   for (const auto& [k, w] : watches_) {
     if (w->error) return;
   }
@@ -502,15 +511,20 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
   if (!w.have_snapshot) {
     w.have_snapshot = true;
     w.state = "ok";
-    accept_snapshot(w, A.expected, A.canary_present);
-    if (need_canary) {
-      start_repair(w, std::move(*read), token, detected_at, "setup", true);
+    if (!A.has_drift()) {
+      accept_snapshot(w, A.expected, A.canary_present);
+      if (need_canary) {
+        start_repair(w, std::move(*read), token, detected_at, "setup", true);
+        return;
+      }
+      finish(w);
       return;
     }
-    finish(w);
-    return;
-  }
-  if (!A.has_drift()) {
+    // Against an empty snapshot only contributed rules can be missing (a first start on a node
+    // whose hostPort rules are gone): the table as it is becomes the snapshot, and the missing
+    // contributions are drift like any other (grace, events, one commit).
+    accept_snapshot(w, policy_->project(*read), A.canary_present);
+  } else if (!A.has_drift()) {
     if (w.drift_since) {
       w.drift_since.reset();
       w.settle_timer->cancel();
@@ -789,6 +803,10 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
 
 void Guard::finish(Watch& w) {
   update_conditions();
+  if (!listeners_.empty()) {
+    const TableView v = table_view(w);
+    for (const auto& [id, l] : listeners_) l(v);
+  }
   if (w.rerun && w.busy == Watch::Busy::kIdle) {
     w.rerun = false;
     start_check(w, w.rerun_trigger, w.rerun_detected);
@@ -830,9 +848,31 @@ void Guard::persist(Watch& w) {
       Watch* w = find(key);
       if (!w) return;
       w->persist_in_flight = false;
-      if (!st)
+      w->persist_failed = !st;
+      if (!st) {
+        // A full or read-only state dir: keep guarding from memory; a restart would lose the
+        // snapshot, so say so (log once, count, component degraded) until a write succeeds.
+        if (persist_error_.empty()) {
+          d_.log.warn("netfilter snapshot not persisted; guarding from memory",
+                      {{"table", key.str()}, {"error", st.error().message}});
+        }
+        persist_error_ = st.error().message;
         report_env_error(
             core::EnvError{st.error().kind, "snapshot " + key.str() + ": " + st.error().message});
+      } else if (!persist_error_.empty()) {
+        // Writable again: write the snapshots that failed before; recovered when none is left.
+        bool pending = false;
+        for (auto& [k, x] : watches_) {
+          if (!x->persist_failed) continue;
+          pending = true;
+          persist(*x);
+        }
+        if (!pending) {
+          persist_error_.clear();
+          d_.log.info("netfilter snapshot persisted again", {{"table", key.str()}});
+          maybe_recovered();
+        }
+      }
       if (w->persist_again) {
         w->persist_again = false;
         persist(*w);
@@ -892,7 +932,10 @@ void Guard::arm_verify() {
 
 void Guard::verify_all() {
   const auto now = d_.clock.now();
-  for (auto& [k, w] : watches_) start_check(*w, "verify", now);
+  for (auto& [k, w] : watches_) {
+    start_check(*w, "verify", now);
+    if (w->persist_failed) persist(*w);  // the state dir may be writable again
+  }
   arm_verify();
 }
 
@@ -984,13 +1027,17 @@ core::ComponentStatus Guard::status() const {
     if (w->error) errors.push_back(k.str() + ": " + w->last_error);
     if (w->fighting) fighting.push_back(k.str());
   }
-  s.state = errors.empty() && !choice_backends_.empty() ? core::ComponentState::kRunning
-                                                        : core::ComponentState::kDegraded;
+  s.state = errors.empty() && !choice_backends_.empty() && persist_error_.empty()
+                ? core::ComponentState::kRunning
+                : core::ComponentState::kDegraded;
   s.message = "watching " + join({tables.begin(), tables.end()}, ", ") + " on " +
               (backends.empty() ? std::string("no backend") : join(backends, "+")) + "; " +
               std::to_string(rules) + " guarded rules";
   if (opt_.dry_run) s.message += "; dry-run";
   if (!errors.empty()) s.message += "; " + errors.front();
+  if (!persist_error_.empty()) {
+    s.message += "; snapshots not persisted (guarding from memory): " + persist_error_;
+  }
   s.details = {{"backends", join(backends, ",")},
                {"backend_mode", opt_.backend_mode},
                {"backend_why", choice_why_},
@@ -999,7 +1046,8 @@ core::ComponentStatus Guard::status() const {
                {"repairs", std::to_string(repairs_total_)},
                {"fighting", join(fighting, ",")},
                {"dry_run", opt_.dry_run ? "true" : "false"},
-               {"nft_events", nft_events_running_ ? "netlink" : "poll"}};
+               {"nft_events", nft_events_running_ ? "netlink" : "poll"},
+               {"snapshot_error", persist_error_}};
   return s;
 }
 
@@ -1009,27 +1057,29 @@ GuardView Guard::view() const {
   v.backend_why = choice_why_;
   v.backends = choice_backends_;
   v.dry_run = opt_.dry_run;
-  for (const auto& [k, w] : watches_) {
-    TableView t;
-    t.key = k;
-    t.state = w->state;
-    t.snapshot = w->snapshot;
-    t.guarded_chains = w->guarded_chains;
-    t.guarded_rules = w->guarded_rules;
-    t.canary_present = w->canary_present;
-    t.last_check = w->last_check;
-    t.last_repair = w->last_repair;
-    t.last_repair_result = w->last_repair_result;
-    t.last_repair_changes = w->last_changes;
-    t.last_drift = w->last_drift;
-    t.reports = w->reports;
-    t.last_error = w->last_error;
-    t.repairs = w->repairs;
-    t.fighting = w->fighting;
-    t.backoff = w->backoff;
-    v.tables.push_back(std::move(t));
-  }
+  for (const auto& [k, w] : watches_) v.tables.push_back(table_view(*w));
   return v;
+}
+
+TableView Guard::table_view(const Watch& w) const {
+  TableView t;
+  t.key = w.key;
+  t.state = w.state;
+  t.snapshot = w.snapshot;
+  t.guarded_chains = w.guarded_chains;
+  t.guarded_rules = w.guarded_rules;
+  t.canary_present = w.canary_present;
+  t.last_check = w.last_check;
+  t.last_repair = w.last_repair;
+  t.last_repair_result = w.last_repair_result;
+  t.last_repair_changes = w.last_changes;
+  t.last_drift = w.last_drift;
+  t.reports = w.reports;
+  t.last_error = w.last_error;
+  t.repairs = w.repairs;
+  t.fighting = w.fighting;
+  t.backoff = w.backoff;
+  return t;
 }
 
 int Guard::add_expected_rules_provider(std::string name, ExpectedRulesProvider provider) {
@@ -1040,6 +1090,16 @@ int Guard::add_expected_rules_provider(std::string name, ExpectedRulesProvider p
 
 void Guard::remove_expected_rules_provider(int id) {
   providers_.erase(id);
+}
+
+int Guard::add_table_listener(TableListener listener) {
+  const int id = next_provider_++;
+  listeners_[id] = std::move(listener);
+  return id;
+}
+
+void Guard::remove_table_listener(int id) {
+  listeners_.erase(id);
 }
 
 void Guard::repair_now(RepairRequest req,

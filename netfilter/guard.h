@@ -113,12 +113,18 @@ struct TableRepairResult {
   std::string error;
 };
 
-// Another component's expectations for a table that the snapshot may not hold (issue 5 rebuilds
-// hostPort DNAT chains from the CNI result cache). Called on the loop at every check; returns
-// user chains with their rules, or built-in chains holding the jumps into them, in
-// iptables-save canonical form. Whatever is missing is repaired in the same atomic commit.
-using ExpectedRulesProvider =
-    std::function<std::vector<Chain>(BackendKind backend, Family family, const std::string& table)>;
+// Another component's expectations for a table that the snapshot may not hold (the CNI cache
+// rebuilds hostPort DNAT chains from the runtime's result cache). Called on the loop at every
+// check and repair; returns user chains with their rules, or built-in chains holding the jumps
+// into them, in iptables-save canonical form. Whatever is missing is repaired in the same atomic
+// commit. Must be cheap: it runs on the loop.
+using ExpectedRulesProvider = std::function<std::vector<ExpectedChain>(
+    BackendKind backend, Family family, const std::string& table)>;
+
+// Told on the loop each time a check or repair of a table has finished, with the table's view
+// as it is now (the snapshot is what is live plus what the guard is about to restore). Lets a
+// component that feeds the guard compare its expectations with the tables.
+using TableListener = std::function<void(const TableView& table)>;
 
 // What a repair on a worker did; handed back to the loop.
 struct RepairOutcome {
@@ -183,6 +189,9 @@ class Guard final : public core::Component {
 
   int add_expected_rules_provider(std::string name, ExpectedRulesProvider provider);
   void remove_expected_rules_provider(int id);
+  int add_table_listener(TableListener listener);
+  void remove_table_listener(int id);
+  bool dry_run() const { return opt_.dry_run; }
 
   // Backends being watched (after detection); empty until start-up finished.
   std::vector<BackendKind> watched_backends() const { return choice_backends_; }
@@ -211,7 +220,8 @@ class Guard final : public core::Component {
   bool polled(const TableKey& k) const;
   void arm_verify();
   void update_conditions();
-  std::vector<Chain> contributions(const TableKey& k) const;
+  std::vector<ExpectedChain> contributions(const TableKey& k) const;
+  TableView table_view(const Watch& w) const;
   AssessOptions assess_options(const Watch& w) const;
   void report_error(Watch& w, const core::EnvError& e, std::string_view what);
   void report_env_error(const core::EnvError& e);
@@ -230,6 +240,7 @@ class Guard final : public core::Component {
   std::map<TableKey, std::unique_ptr<Watch>> watches_;
   std::map<int, std::pair<std::string, ExpectedRulesProvider>> providers_;
   int next_provider_ = 1;
+  std::map<int, TableListener> listeners_;
   std::unique_ptr<core::Timer> poll_timer_;
   std::unique_ptr<core::Timer> verify_timer_;
   bool poll_in_flight_ = false;
@@ -238,6 +249,7 @@ class Guard final : public core::Component {
   bool failing_condition_ = false;
   std::uint64_t repairs_total_ = 0;
   bool env_error_ = false;
+  std::string persist_error_;  // the last snapshot write failed: guarding from memory
   std::unique_ptr<ChangeSource> nft_events_;
   bool nft_events_running_ = false;
   std::map<std::pair<BackendKind, Family>, bool> usable_;

@@ -115,6 +115,8 @@ void LogsComponent::start() {
   if (auto st = d_.files.make_dirs(d_.state_dir + "/logs"); !st) {
     state_writable_ = false;
     report("checkpoint", st.error());
+  } else {
+    (void)core::remove_stale_temp_files(d_.files, d_.state_dir + "/logs");  // after a kill -9
   }
   auto restored = load_checkpoint();
   if (restored) {

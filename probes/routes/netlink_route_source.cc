@@ -1,5 +1,7 @@
 #include "probes/routes/netlink_route_source.h"
 
+#include "probes/routes/route_messages.h"
+
 #include <linux/if.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -27,119 +29,6 @@ namespace {
 
 constexpr int kMaxReadsPerWakeup = 64;
 constexpr size_t kBufferBytes = 256 * 1024;
-
-std::optional<IpAddress> from_nl(const nl_addr* a) {
-  if (!a) return std::nullopt;
-  IpAddress out;
-  const int fam = nl_addr_get_family(a);
-  const unsigned len = nl_addr_get_len(a);
-  if (fam == AF_INET) {
-    out.family = Family::kV4;
-    if (len != 0 && len != 4) return std::nullopt;
-  } else if (fam == AF_INET6) {
-    out.family = Family::kV6;
-    if (len != 0 && len != 16) return std::nullopt;
-  } else {
-    return std::nullopt;
-  }
-  if (len) std::memcpy(out.bytes.data(), nl_addr_get_binary_addr(a), len);
-  return out;
-}
-
-RouteType route_type(std::uint8_t t) {
-  switch (t) {
-    case RTN_UNICAST:
-      return RouteType::kUnicast;
-    case RTN_LOCAL:
-      return RouteType::kLocal;
-    case RTN_BROADCAST:
-    case RTN_ANYCAST:
-    case RTN_MULTICAST:
-      return RouteType::kBroadcast;
-    case RTN_BLACKHOLE:
-      return RouteType::kBlackhole;
-    case RTN_UNREACHABLE:
-      return RouteType::kUnreachable;
-    case RTN_PROHIBIT:
-      return RouteType::kProhibit;
-    default:
-      return RouteType::kOther;
-  }
-}
-
-std::optional<Route> convert_route(rtnl_route* r) {
-  const int fam = rtnl_route_get_family(r);
-  if (fam != AF_INET && fam != AF_INET6) return std::nullopt;
-  Route out;
-  nl_addr* dst = rtnl_route_get_dst(r);
-  IpAddress addr;
-  addr.family = fam == AF_INET ? Family::kV4 : Family::kV6;
-  int len = 0;
-  if (dst) {
-    auto a = from_nl(dst);
-    if (!a) return std::nullopt;
-    if (nl_addr_get_len(dst)) addr = *a;
-    len = static_cast<int>(nl_addr_get_prefixlen(dst));
-  }
-  out.dst = IpPrefix::of(addr, len);
-  out.table = rtnl_route_get_table(r);
-  out.protocol = rtnl_route_get_protocol(r);
-  out.type = route_type(rtnl_route_get_type(r));
-  out.metric = rtnl_route_get_priority(r);
-  out.tos = rtnl_route_get_tos(r);
-  const bool route_onlink = rtnl_route_get_flags(r) & RTNH_F_ONLINK;
-  const int n = rtnl_route_get_nnexthops(r);
-  for (int i = 0; i < n; ++i) {
-    rtnl_nexthop* nh = rtnl_route_nexthop_n(r, i);
-    if (!nh) continue;
-    NextHop h;
-    h.ifindex = rtnl_route_nh_get_ifindex(nh);
-    h.gateway = from_nl(rtnl_route_nh_get_gateway(nh));
-    h.onlink = route_onlink || (rtnl_route_nh_get_flags(nh) & RTNH_F_ONLINK);
-    out.nexthops.push_back(h);
-  }
-  return out;
-}
-
-struct ParseResult {
-  bool changed = false;
-  bool remove = false;
-  RouteTable* table = nullptr;
-};
-
-void on_object(nl_object* obj, void* arg) {
-  auto* ctx = static_cast<ParseResult*>(arg);
-  const std::string type = nl_object_get_type(obj);
-  if (type == "route/link") {
-    auto* l = reinterpret_cast<rtnl_link*>(obj);
-    const int index = rtnl_link_get_ifindex(l);
-    if (ctx->remove) {
-      ctx->table->remove_link(index);
-    } else {
-      Link link;
-      link.index = index;
-      if (const char* name = rtnl_link_get_name(l)) link.name = name;
-      if (const char* kind = rtnl_link_get_type(l)) link.kind = kind;
-      link.admin_up = rtnl_link_get_flags(l) & IFF_UP;
-      const auto oper = rtnl_link_get_operstate(l);
-      link.carrier =
-          oper != IF_OPER_DOWN && oper != IF_OPER_LOWERLAYERDOWN && oper != IF_OPER_NOTPRESENT;
-      ctx->table->upsert_link(std::move(link));
-    }
-    ctx->changed = true;
-  } else if (type == "route/addr") {
-    auto* a = reinterpret_cast<rtnl_addr*>(obj);
-    auto local = from_nl(rtnl_addr_get_local(a));
-    if (!local) return;
-    Address addr{rtnl_addr_get_ifindex(a), *local, rtnl_addr_get_prefixlen(a)};
-    if (ctx->remove) {
-      ctx->table->remove_address(addr);
-    } else {
-      ctx->table->add_address(addr);
-    }
-    ctx->changed = true;
-  }
-}
 
 }  // namespace
 
@@ -354,42 +243,7 @@ void NetlinkRouteSource::on_readable() {
 }
 
 bool NetlinkRouteSource::handle(const nlmsghdr* h) {
-  switch (h->nlmsg_type) {
-    case RTM_NEWROUTE:
-    case RTM_DELROUTE: {
-      rtnl_route* r = nullptr;
-      if (rtnl_route_parse(const_cast<nlmsghdr*>(h), &r) < 0 || !r) return false;
-      auto route = convert_route(r);
-      rtnl_route_put(r);
-      if (!route) return false;
-      if (h->nlmsg_type == RTM_NEWROUTE) {
-        target().upsert_route(std::move(*route));
-      } else {
-        target().remove_route(RouteKey::of(*route));
-      }
-      return true;
-    }
-    case RTM_NEWLINK:
-    case RTM_DELLINK: {
-      const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
-      if (ifi->ifi_family == AF_BRIDGE) return false;  // bridge port news, not the link itself
-      [[fallthrough]];
-    }
-    case RTM_NEWADDR:
-    case RTM_DELADDR: {
-      nl_msg* m = nlmsg_convert(const_cast<nlmsghdr*>(h));
-      if (!m) return false;
-      nlmsg_set_proto(m, NETLINK_ROUTE);
-      ParseResult ctx;
-      ctx.remove = h->nlmsg_type == RTM_DELLINK || h->nlmsg_type == RTM_DELADDR;
-      ctx.table = &target();
-      nl_msg_parse(m, on_object, &ctx);
-      nlmsg_free(m);
-      return ctx.changed;
-    }
-    default:
-      return false;
-  }
+  return apply_route_message(h, target());
 }
 
 }  // namespace ng::probes::routes

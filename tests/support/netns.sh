@@ -9,12 +9,21 @@
 #   ng_in "$node" iptables-save
 #   ng_bg "$node" socat ...              # background process, killed at exit
 #   ng_wait_until 10 ng_in "$node" test -S /x   # bounded wait
+#
+# A long-lived user (tools/lab) may set, before sourcing: NG_RUN_ID (a fixed prefix, so a later
+# process can find and remove the namespaces: ng_netns_remove_all), NG_TMP (a fixed directory),
+# NG_KEEP=1 (leave everything in place when the script exits 0; failures still clean up).
 
-NG_RUN_ID="ng$$-$(printf '%04x' $((RANDOM % 65536)))"
+NG_RUN_ID=${NG_RUN_ID:-"ng$$-$(printf '%04x' $((RANDOM % 65536)))"}
 NG_NAMESPACES=()
 NG_PIDS=()
 NG_CLEANUP_CMDS=()
-NG_TMP=$(mktemp -d "/tmp/${NG_RUN_ID}-XXXXXX")
+if [[ -n ${NG_TMP:-} ]]; then
+  mkdir -p "$NG_TMP"
+else
+  NG_TMP=$(mktemp -d "/tmp/${NG_RUN_ID}-XXXXXX")
+fi
+NG_KEEP=${NG_KEEP:-0}
 
 ng_log() { echo "[$(date +%H:%M:%S.%3N)] $*" >&2; }
 ng_fail() {
@@ -39,10 +48,28 @@ ng_netns_add() {
   echo "$name"
 }
 
-# ng_in NS CMD... runs CMD inside the namespace.
+# ng_not_host_ns KIND PATH: PATH (a namespace file) is not the namespace of kind KIND (net, mnt)
+# this script runs in, nor init's where that is readable. A namespace file can be a bind of any
+# namespace, the machine's own included: compare the inodes.
+ng_not_host_ns() {
+  local id p
+  id=$(stat -L -c %d:%i "$2") || return 1
+  for p in "/proc/$$/ns/$1" "/proc/1/ns/$1"; do
+    [[ -r $p && $(stat -L -c %d:%i "$p" 2>/dev/null) == "$id" ]] && return 1
+  done
+  return 0
+}
+
+# ng_own_netns NS: succeeds if NS is a namespace of this run and not the machine's own.
+ng_own_netns() {
+  [[ $1 == "$NG_RUN_ID"-* && -e /run/netns/$1 ]] && ng_not_host_ns net "/run/netns/$1"
+}
+
+# ng_in NS CMD... runs CMD inside the namespace; refuses any namespace this run did not create.
 ng_in() {
   local ns=$1
   shift
+  ng_own_netns "$ns" || ng_fail "refusing to run '$*' in namespace '$ns': not one of this run's"
   ip netns exec "$ns" "$@"
 }
 
@@ -51,10 +78,22 @@ ng_in() {
 ng_bg() {
   local ns=$1
   shift
+  ng_own_netns "$ns" || ng_fail "refusing to run '$*' in namespace '$ns': not one of this run's"
   ip netns exec "$ns" "$@" &
   local pid=$!
   NG_PIDS+=("$pid")
   echo "$pid"
+}
+
+# ng_bg_to LOG NS CMD...: like ng_bg, with CMD's stdout and stderr appended to LOG; the pid is
+# left in NG_LAST_PID (call it in the main shell, not in $(...)).
+ng_bg_to() {
+  local log=$1 ns=$2
+  shift 2
+  ng_own_netns "$ns" || ng_fail "refusing to run '$*' in namespace '$ns': not one of this run's"
+  ip netns exec "$ns" "$@" >>"$log" 2>&1 &
+  NG_LAST_PID=$!
+  NG_PIDS+=("$NG_LAST_PID")
 }
 
 # ng_track_pid PID: kill this process at exit too.
@@ -75,16 +114,35 @@ ng_wait_until() {
   done
 }
 
-# ng_veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces (interface names <= 15 chars).
+# ng_veth NS_A IF_A NS_B IF_B: a veth pair between two namespaces (interface names <= 15 chars),
+# made from inside NS_A so no device ever exists in the machine's own namespace.
 ng_veth() {
-  ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" || ng_fail "veth $2/$4"
-  ip -n "$1" link set "$2" up
-  ip -n "$3" link set "$4" up
+  ng_in "$1" ip link add "$2" type veth peer name "$4" netns "$3" || ng_fail "veth $2/$4"
+  ng_in "$1" ip link set "$2" up
+  ng_in "$3" ip link set "$4" up
+}
+
+# ng_netns_del NS: deletes one of this run's namespaces early (its processes are killed).
+ng_netns_del() {
+  ng_own_netns "$1" || ng_fail "refusing to delete namespace '$1': not one of this run's"
+  ip netns pids "$1" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+  ip netns del "$1"
+}
+
+# ng_netns_remove_all PREFIX: kills every process inside the namespaces named PREFIX-* (forked
+# daemons included) and deletes those namespaces.
+ng_netns_remove_all() {
+  local prefix=$1 ns
+  for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${prefix}-" || true); do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$ns" 2>/dev/null || true
+  done
 }
 
 ng_cleanup() {
   local rc=$?
   trap - EXIT INT TERM
+  if [[ $NG_KEEP == 1 && $rc == 0 ]]; then exit 0; fi
   local cmd pid ns
   for cmd in "${NG_CLEANUP_CMDS[@]}"; do eval "$cmd" >/dev/null 2>&1 || true; done
   for pid in "${NG_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -93,14 +151,8 @@ ng_cleanup() {
     kill -KILL "$pid" 2>/dev/null || true
   done
   # ng_netns_add usually runs in $(...), a subshell whose NG_NAMESPACES append is lost: find
-  # this run's namespaces by their unique prefix too.
-  local found
-  found=$(ip netns list 2>/dev/null | awk '{print $1}' | grep "^${NG_RUN_ID}-" || true)
-  for ns in $(printf '%s\n' "${NG_NAMESPACES[@]}" $found | sort -u); do
-    # Processes still inside (forked daemons) die with their namespace's last reference.
-    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
-    ip netns del "$ns" 2>/dev/null || true
-  done
+  # this run's namespaces by their unique prefix.
+  ng_netns_remove_all "$NG_RUN_ID"
   rm -rf "$NG_TMP"
   exit "$rc"
 }

@@ -19,6 +19,9 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../.
 const manifests = path.join(root, "manifests");
 const args = process.argv.slice(2);
 const metricsOut = args.includes("--metrics-out") ? args[args.indexOf("--metrics-out") + 1] : null;
+// --agent-configs DIR: for every rendering with a DaemonSet, write <name>.yaml (the ConfigMap's
+// nodeguard.yaml) and <name>.args (the container args, one per line) for the real binary to check.
+const agentConfigs = args.includes("--agent-configs") ? args[args.indexOf("--agent-configs") + 1] : null;
 let failures = 0;
 const fail = (msg) => { failures++; console.error(`FAIL: ${msg}`); };
 
@@ -126,6 +129,17 @@ for (const dir of dirs) {
       const sort = (a) => [...a].sort((x, y) => key(x).localeCompare(key(y)));
       if (JSON.stringify(sort(theirs)) !== JSON.stringify(sort(ours))) fail(`${rel}: our rendering differs from kubectl kustomize`);
     } catch (e) { fail(`${rel}: kubectl kustomize failed: ${e.message}`); }
+  }
+  if (agentConfigs) {
+    const ds = objs.find((o) => o.kind === "DaemonSet");
+    const cm = objs.find((o) => o.kind === "ConfigMap" && o.data?.["nodeguard.yaml"]);
+    if (ds && cm) {
+      const name = rel.replaceAll("/", "_");
+      fs.mkdirSync(agentConfigs, { recursive: true });
+      fs.writeFileSync(path.join(agentConfigs, `${name}.yaml`), cm.data["nodeguard.yaml"]);
+      const c = ds.spec.template.spec.containers[0];
+      fs.writeFileSync(path.join(agentConfigs, `${name}.args`), (c.args || []).join("\n") + "\n");
+    }
   }
   for (const o of objs) {
     const where = `${rel}: ${o.kind}/${o.metadata?.name}`;

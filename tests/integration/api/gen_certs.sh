@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Generates the test PKI with the openssl CLI into DIR (used by the API tests and benchmarks):
 #   ca.pem                 CA that signs the agent and the good clients (api.tls_client_ca)
-#   server.{pem,key}       the agent: SAN DNS:localhost, DNS:agent.test, IP:127.0.0.1
+#   server.{pem,key}       the agent: SAN DNS:localhost, DNS:agent.test, IP:127.0.0.1 (or
+#                          $NG_CERT_SERVER_SANS, e.g. the lab's node addresses)
 #   server2.{pem,key}      a renewed agent certificate (CN rotated), same names
 #   controller.{pem,key}   client CN=controller, SAN DNS:controller.example and a SPIFFE URI
 #   viewer.{pem,key}       client CN=viewer, SAN DNS:viewer.example (verified, not allowed)
@@ -24,8 +25,9 @@ leaf() { # name cn san ca [days]
 }
 ca ca nodeguard-test-ca
 ca other-ca rogue-ca
-leaf server agent "DNS:localhost,DNS:agent.test,IP:127.0.0.1" ca
-leaf server2 agent-rotated "DNS:localhost,DNS:agent.test,IP:127.0.0.1" ca
+sans=${NG_CERT_SERVER_SANS:-DNS:localhost,DNS:agent.test,IP:127.0.0.1}
+leaf server agent "$sans" ca
+leaf server2 agent-rotated "$sans" ca
 leaf controller controller "DNS:controller.example,URI:spiffe://cluster/ns/nodeguard/sa/controller" ca
 leaf viewer viewer "DNS:viewer.example" ca
 leaf rogue controller "DNS:controller.example" other-ca

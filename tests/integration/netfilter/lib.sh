@@ -50,6 +50,16 @@ cni: {mode: "off"}
 YAML
 }
 
+# ng_nf_cni NODE POD BACKEND CONTAINER_ID PLUGIN COMMAND < NETCONF: one CNI plugin call (ADD,
+# DEL, CHECK) as a container runtime makes it, inside NODE; prints the plugin's output (its
+# result, or its error object) and returns its exit code.
+ng_nf_cni() {
+  local node=$1 pod=$2 tools cid=$4 plugin=$5 command=$6
+  tools=$(ng_nf_tools "$3")
+  ng_in "$node" env PATH="$tools:$PATH" CNI_COMMAND="$command" CNI_CONTAINERID="$cid" \
+    CNI_NETNS="/run/netns/$pod" CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni "/usr/lib/cni/$plugin"
+}
+
 # ng_nf_pod NODE POD BACKEND FAMILY CONTAINER_ID HOSTPORT POD_SUBNET: runs bridge (with
 # host-local IPAM) and portmap ADD for one pod; prints the pod IP. Result files go to $NG_TMP.
 ng_nf_pod() {

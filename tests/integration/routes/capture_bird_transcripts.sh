@@ -7,7 +7,7 @@ set -euo pipefail
 NG_SOURCE_DIR=${NG_SOURCE_DIR:-$(cd "$(dirname "$0")/../../.." && pwd)}
 out=$(realpath -m "${1:-$NG_SOURCE_DIR/tests/testdata/bird}")
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
-source "$NG_SOURCE_DIR/tests/integration/routes/topology.sh"
+source "$NG_SOURCE_DIR/tests/support/topology.sh"
 ng_require_root
 mkdir -p "$out"
 rl_setup
@@ -22,7 +22,7 @@ raw a "show route" >"$out/bird2_show_route.txt"
 raw a "show route all" >"$out/bird2_show_route_all.txt"
 raw a "show status" >"$out/bird2_show_status.txt"
 raw a "show nonsense" >"$out/bird2_syntax_error.txt"
-rl_stop_bird c
+rl_stop_bird C
 sleep 3
 raw a "show protocols" >"$out/bird2_show_protocols_peer_down.txt"
 raw a "show protocols all" >"$out/bird2_show_protocols_all_peer_down.txt"

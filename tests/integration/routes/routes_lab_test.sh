@@ -8,12 +8,12 @@
 #      the routes); all healthy and pod traffic to C works. The IPIP route shape on a veth named
 #      tunl0 is healthy too.
 #   3. BIRD stopped on C: A reports the session down (BGPPeerDown) within a poll or so.
-# Deadlines are generous; nothing here asserts timings. Subnets come from topology.sh and can
-# be overridden from the environment.
+# Deadlines are generous; nothing here asserts timings. Subnets come from tests/support/
+# topology.sh and can be overridden from the environment.
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
-source "$NG_SOURCE_DIR/tests/integration/routes/topology.sh"
+source "$NG_SOURCE_DIR/tests/support/topology.sh"
 ng_require_root
 for b in bird birdc socat curl jq bridge; do
   command -v $b >/dev/null || { echo "SKIP: $b missing (tools/install-deps.sh)" >&2; exit 77; }
@@ -26,7 +26,7 @@ fail() {
   echo "FAIL: $*" >&2
   echo "--- ngctl routes:" >&2; "$NGCTL" --socket "$SOCK" --timeout 2s routes --wide >&2 || true
   echo "--- ngctl peers:" >&2; "$NGCTL" --socket "$SOCK" --timeout 2s peers >&2 || true
-  echo "--- routes on A:" >&2; ip -n "$RL_A" route >&2 || true
+  echo "--- routes on A:" >&2; ng_in "$RL_A" ip route >&2 || true
   echo "--- agent log (tail):" >&2; tail -n 40 "$LOG" >&2 || true
   exit 1
 }
@@ -46,9 +46,10 @@ ng_bg "$RL_POD" socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo pong' >/dev/nu
 rl_start_all_birds
 ng_wait_until 60 bash -c "[[ \$(birdc -s $NG_TMP/bird-a.ctl show protocols | grep -c Established) -eq 2 ]]" ||
   fail "BGP mesh on A never established"
-ng_wait_until 30 bash -c "ip -n $RL_A route show $RL_C_BLOCK | grep -q via" ||
+c_routed() { ng_in "$RL_A" ip route show "$RL_C_BLOCK" | ng_grep via; }
+ng_wait_until 30 c_routed ||
   fail "BIRD never installed C's block on A"
-ng_log "BGP mesh up; A routes C's block: $(ip -n "$RL_A" route show "$RL_C_BLOCK")"
+ng_log "BGP mesh up; A routes C's block: $(ng_in "$RL_A" ip route show "$RL_C_BLOCK")"
 
 cat >"$NG_TMP/nodeguard.yaml" <<YAML
 node_name: lab-a
@@ -111,40 +112,9 @@ ngctl routes --wide >&2
 ngctl peers >&2
 
 # 2. CrossSubnet with VXLAN: BIRD keeps the sessions but stops programming the kernel (as with
-# Calico's VXLAN backend); a Felix stand-in programs the routes.
-for n in a c; do
-  ns_var=RL_${n^^}
-  ip_var=RL_${n^^}_IP
-  block_var=RL_${n^^}_BLOCK
-  if [[ $n == a ]]; then peers_of=("$RL_B_IP" "$RL_C_IP"); else peers_of=("$RL_A_IP" "$RL_B_IP"); fi
-  RL_KERNEL_EXPORT='source = RTS_STATIC' rl_bird_conf "${!ip_var}" "${!block_var}" "${peers_of[@]}" >"$NG_TMP/bird-$n.conf"
-  birdc -s "$NG_TMP/bird-$n.ctl" configure >/dev/null || fail "birdc configure on $n"
-done
-ng_wait_until 30 bash -c "! ip -n $RL_A route show $RL_C_BLOCK | grep -q via" || fail "BIRD kept C's route"
-vxlan_up() { # NS LOCAL_IP VTEP
-  ip -n "$1" link add vxlan.calico type vxlan id 4096 dstport 4789 local "$2" dev eth0 nolearning ||
-    fail "vxlan.calico on $1"
-  ip -n "$1" addr add "$3/32" dev vxlan.calico
-  ip -n "$1" link set vxlan.calico up
-}
-vxlan_up "$RL_A" "$RL_A_IP" "$RL_A_VTEP"
-vxlan_up "$RL_C" "$RL_C_IP" "$RL_C_VTEP"
-mac_a=$(ip -n "$RL_A" -j link show vxlan.calico | jq -r '.[0].address')
-mac_c=$(ip -n "$RL_C" -j link show vxlan.calico | jq -r '.[0].address')
-ip -n "$RL_A" neigh add "$RL_C_VTEP" lladdr "$mac_c" dev vxlan.calico nud permanent
-ng_in "$RL_A" bridge fdb append "$mac_c" dev vxlan.calico dst "$RL_C_IP"
-ip -n "$RL_C" neigh add "$RL_A_VTEP" lladdr "$mac_a" dev vxlan.calico nud permanent
-ng_in "$RL_C" bridge fdb append "$mac_a" dev vxlan.calico dst "$RL_A_IP"
-ip -n "$RL_A" route replace "$RL_C_BLOCK" via "$RL_C_VTEP" dev vxlan.calico onlink proto 80
-ip -n "$RL_C" route replace "$RL_A_BLOCK" via "$RL_A_VTEP" dev vxlan.calico onlink proto 80
-ip -n "$RL_A" route replace "$RL_B_BLOCK" via "$RL_B_IP" dev eth0 onlink proto 80
-cat >"$NG_TMP/peers.json" <<JSON
-{"peers": [
-  {"name": "node-b", "node_ip": "$RL_B_IP", "blocks": ["$RL_B_BLOCK"], "encapsulation": "vxlan-crosssubnet"},
-  {"name": "node-c", "node_ip": "$RL_C_IP", "blocks": ["$RL_C_BLOCK"], "tunnel_address": "$RL_C_VTEP",
-   "encapsulation": "vxlan-crosssubnet"}],
- "own_blocks": ["$RL_A_BLOCK"], "node_address": "$RL_A_IP/$RL_LEN1"}
-JSON
+# Calico's VXLAN backend); a Felix stand-in programs the routes over a real vxlan.calico.
+rl_vxlan_crosssubnet A B C
+rl_expected_peers A vxlan-crosssubnet A B C >"$NG_TMP/peers.json"
 # Bad input is refused whole, naming the field (exit 3), and changes nothing.
 set +e
 bad=$(echo '{"peers": [{"node_ip": "node-c"}]}' | ngctl peers set --file - 2>&1)
@@ -170,23 +140,23 @@ ng_log "phase 2 ok: CrossSubnet over vxlan.calico healthy, pod answered '$out'"
 ngctl routes >&2
 
 # The IPIP route shape (no ipip on this kernel): a veth named tunl0 carries the onlink route.
-ip -n "$RL_A" link add tunl0 type veth peer name tunl0-peer
-ip -n "$RL_A" link set tunl0-peer up
-ip -n "$RL_A" link set tunl0 up
+ng_in "$RL_A" ip link add tunl0 type veth peer name tunl0-peer
+ng_in "$RL_A" ip link set tunl0-peer up
+ng_in "$RL_A" ip link set tunl0 up
 # proto 80, not bird: the real BIRD here prunes proto-bird routes it did not install.
-ip -n "$RL_A" route replace "$RL_C_BLOCK" via "$RL_C_IP" dev tunl0 onlink proto 80
+ng_in "$RL_A" ip route replace "$RL_C_BLOCK" via "$RL_C_IP" dev tunl0 onlink proto 80
 sed 's/vxlan-crosssubnet/ipip-crosssubnet/g' "$NG_TMP/peers.json" >"$NG_TMP/peers-ipip.json"
 ngctl peers set --file "$NG_TMP/peers-ipip.json" >/dev/null || fail "ngctl peers set (ipip)"
 ng_wait_until 30 all_healthy || fail "IPIP CrossSubnet shape not reported healthy"
 reason_c=$(ngctl routes -o json | jq -r --arg b "$RL_C_BLOCK" '.verdicts[] | select(.block == $b) | .reason')
 [[ $reason_c == IPIP* ]] || fail "C's block should be healthy over IPIP: $reason_c"
 # And an IPIP route via the gateway is still the seed's failure, named as such.
-ip -n "$RL_A" route replace "$RL_C_BLOCK" via "$RL_GW1" dev eth0 proto 80
+ng_in "$RL_A" ip route replace "$RL_C_BLOCK" via "$RL_GW1" dev eth0 proto 80
 ng_wait_until 30 verdict_is "$RL_C_BLOCK" PodRouteViaGateway || fail "plain route via gateway not flagged"
 ng_log "phase 2b ok: IPIP shape healthy; a plain route via the gateway flagged"
 
 # 3. BIRD stops on C: A's session goes down; nodeguard says so within a poll or so.
-rl_stop_bird c
+rl_stop_bird C
 ng_wait_until 30 condition_is BGPPeerDown 1 || fail "BGPPeerDown not reported after BIRD on C stopped"
 state=$(ngctl peers -o json | jq -r --arg ip "$RL_C_IP" '.sessions[] | select(.neighbor_address == $ip) | .bgp_state')
 [[ -n $state && $state != Established ]] || fail "session to C still reported as '$state'"

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/files.h"
@@ -45,6 +48,25 @@ TEST_F(PosixFilesTest, ErrorsAreKinded) {
   EXPECT_EQ(w.error().kind, EnvErrorKind::kNotFound);
   EXPECT_FALSE(files_.exists(dir_ + "/missing"));
   EXPECT_TRUE(files_.remove(dir_ + "/missing"));  // removing nothing is fine
+}
+
+// kill -9 between the temp file and the rename leaves "<file>.tmp.<pid>": the owner removes
+// those of other processes at start, never the state files themselves or its own temp.
+TEST_F(PosixFilesTest, StaleTempFilesOfOtherProcessesAreRemoved) {
+  const std::string d = dir_ + "/netfilter";
+  ASSERT_TRUE(files_.make_dirs(d));
+  ASSERT_TRUE(files_.write_atomic(d + "/nft-ipv4-nat.rules", "snapshot"));
+  ASSERT_TRUE(files_.write_atomic(d + "/nft-ipv4-nat.rules.tmp.12345", "half"));
+  ASSERT_TRUE(files_.write_atomic(d + "/x.tmp.1", "half"));
+  ASSERT_TRUE(files_.write_atomic(d + "/notes.tmp.txt", "keep"));
+  ASSERT_TRUE(files_.write_atomic(d + "/y.tmp." + std::to_string(::getpid()), "mine"));
+  EXPECT_EQ(remove_stale_temp_files(files_, d), 2);
+  auto names = files_.list(d);
+  ASSERT_TRUE(names);
+  std::sort(names->begin(), names->end());
+  EXPECT_EQ(*names, (std::vector<std::string>{"nft-ipv4-nat.rules", "notes.tmp.txt",
+                                              "y.tmp." + std::to_string(::getpid())}));
+  EXPECT_EQ(remove_stale_temp_files(files_, dir_ + "/absent"), 0);
 }
 
 }  // namespace

@@ -200,14 +200,14 @@ TEST_F(Drift, ContributedChainsAreRepairedWhenMissing) {
   j.spec = "-p tcp -m multiport --dports 9090 -j CNI-DN-feedfeedfeedfeedfeedfeed";
   ASSERT_TRUE(parse_rule_fields(j).ok());
   hp.rules.push_back(j);
-  auto a = check("nat", snap, false, {dn, hp});
+  auto a = check("nat", snap, false, {{dn}, {hp}});
   ASSERT_TRUE(a.has_drift());
   EXPECT_THAT(kinds(a), Contains(DriftKind::kChainMissing));
   repair(a, "nat");
   auto after = read("nat");
   ASSERT_TRUE(after.has(dn.name));
   EXPECT_EQ(after.find("CNI-HOSTPORT-DNAT")->rules.size(), 2u);
-  auto again = check("nat", a.expected, false, {dn, hp});
+  auto again = check("nat", a.expected, false, {{dn}, {hp}});
   EXPECT_FALSE(again.has_drift());
 }
 

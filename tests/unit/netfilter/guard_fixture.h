@@ -89,7 +89,7 @@ class GuardFixture : public ::testing::Test {
   }
   netfilter::Assessment check(const std::string& table, const netfilter::Table& snap,
                               bool restore_policies = false,
-                              const std::vector<netfilter::Chain>& contributed = {},
+                              const std::vector<netfilter::ExpectedChain>& contributed = {},
                               Family f = kV4) {
     netfilter::AssessOptions o;
     o.canary_expected = snap.has(netfilter::GuardPolicy::kCanary);

@@ -34,6 +34,13 @@ double metric(prometheus::Registry& reg, const std::string& name,
   return sum;
 }
 
+std::string detail(const core::ComponentStatus& s, const std::string& key) {
+  for (const auto& [k, v] : s.details) {
+    if (k == key) return v;
+  }
+  return "<none>";
+}
+
 class GuardTest : public ::testing::Test {
  protected:
   GuardTest() : env(registry, core::Logger(log_sink, core::LogLevel::kDebug)) {}
@@ -55,6 +62,7 @@ class GuardTest : public ::testing::Test {
     o.restore_policies = restore_policies;
     o.dry_run = dry_run;
     o.drift_grace = grace;
+    o.lock_timeout = lock_timeout;
     return o;
   }
 
@@ -95,6 +103,7 @@ class GuardTest : public ::testing::Test {
   bool restore_policies = false;
   bool dry_run = false;
   core::Duration grace{0};
+  std::chrono::milliseconds lock_timeout{5000};
   testing::TempDir tmp;
   testing::FakeClock clock;
   testing::ManualExecutor loop, workers;
@@ -336,6 +345,50 @@ TEST_F(GuardTest, SnapshotFromAnotherBootIsDiscarded) {
   EXPECT_TRUE(fake->read(Family::kIPv4, "nat")->find("CNI-HOSTPORT-DNAT") == nullptr);
 }
 
+// A full or read-only state dir: the guard keeps repairing from the snapshot in memory, says
+// so (log, environment error, degraded status) and recovers when a write succeeds again.
+TEST_F(GuardTest, UnwritableStateDirKeepsGuardingFromMemory) {
+  files.fail_writes(core::EnvError{core::EnvErrorKind::kResourceLimit, "write: No space left"});
+  start();
+  EXPECT_TRUE(log_sink->contains("netfilter snapshot not persisted; guarding from memory"));
+  EXPECT_EQ(m("nodeguard_environment_errors_total",
+              {{"component", "netfilter"}, {"kind", "resource_limit"}}),
+            m("nodeguard_environment_errors_total", {{"component", "netfilter"}}));
+  EXPECT_GE(m("nodeguard_environment_errors_total", {{"kind", "resource_limit"}}), 1);
+  auto st = guard->status();
+  EXPECT_EQ(st.state, core::ComponentState::kDegraded);
+  EXPECT_THAT(st.message, HasSubstr("guarding from memory"));
+  EXPECT_THAT(detail(st, "snapshot_error"), HasSubstr("No space left"));
+  EXPECT_FALSE(files.exists("/state/netfilter/nft-ipv4-nat.rules"));
+
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));  // repaired from memory
+
+  files.fail_writes(std::nullopt);
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_TRUE(files.exists("/state/netfilter/nft-ipv4-nat.rules"));
+  EXPECT_TRUE(files.exists("/state/netfilter/nft-ipv4-filter.rules"));  // unchanged, written too
+  EXPECT_TRUE(log_sink->contains("netfilter snapshot persisted again"));
+  EXPECT_EQ(guard->status().state, core::ComponentState::kRunning);
+  EXPECT_EQ(detail(guard->status(), "snapshot_error"), "");
+}
+
+// Writable again while nothing changes: the periodic verify writes the snapshots.
+TEST_F(GuardTest, SnapshotsArePersistedByTheVerifyOnceWritable) {
+  files.fail_writes(core::EnvError{core::EnvErrorKind::kPermission, "Read-only file system"});
+  start();
+  EXPECT_EQ(guard->status().state, core::ComponentState::kDegraded);
+  files.fail_writes(std::nullopt);
+  clock.advance(60s);
+  settle();
+  EXPECT_TRUE(files.exists("/state/netfilter/nft-ipv4-nat.rules"));
+  EXPECT_EQ(guard->status().state, core::ComponentState::kRunning);
+}
+
 TEST_F(GuardTest, MalformedDumpIsCountedAndSkipped) {
   start();
   const int commits = fake->commits();
@@ -367,6 +420,31 @@ TEST_F(GuardTest, CommitFailureRaisesConditionAndRetries) {
   settle();
   EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
   EXPECT_FALSE(health.active("NetfilterRepairFailing"));
+}
+
+// Another process holds the xtables lock past lock_timeout: the repair fails with lock_busy
+// (counted), nothing is written, and the next attempt comes retry_interval after the first one
+// started, the wait included; once the lock is free the repair lands.
+TEST_F(GuardTest, BusyLockIsReportedAndRetriedWithinTheRetryInterval) {
+  lock_timeout = std::chrono::milliseconds(1);
+  start();
+  XtablesLock other(tmp / "xtables.lock");
+  auto held = other.acquire(std::chrono::milliseconds(0));
+  ASSERT_TRUE(held.ok());
+  const int commits = fake->commits();
+  fake->flush_table(Family::kIPv4, "nat");
+  guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
+  settle();
+  EXPECT_EQ(fake->commits(), commits);
+  EXPECT_EQ(m("nodeguard_environment_errors_total", {{"component", "netfilter"}, {"kind", "lock_busy"}}), 1);
+  { auto release = std::move(*held); }
+  clock.advance(5s - 2ms);
+  settle();
+  EXPECT_EQ(fake->commits(), commits);
+  clock.advance(1ms);  // retry_interval (5 s) minus lock_timeout (1 ms), the wait already spent
+  settle();
+  EXPECT_EQ(guarded(), testing::guarded_lines(before, policy));
+  EXPECT_EQ(fake->commits(), commits + 1);
 }
 
 TEST_F(GuardTest, LegacyPollDetectsChange) {
@@ -412,7 +490,7 @@ TEST_F(GuardTest, PolicyDropRestoredWhenConfigured) {
 TEST_F(GuardTest, ContributedRulesAreRepairedInTheSameCommit) {
   start();
   guard->add_expected_rules_provider("cni-cache", [](BackendKind, Family, const std::string& t) {
-    std::vector<Chain> out;
+    std::vector<ExpectedChain> out;
     if (t != "nat") return out;
     Chain dn;
     dn.name = "CNI-DN-0123456789abcdef01234";
@@ -424,7 +502,7 @@ TEST_F(GuardTest, ContributedRulesAreRepairedInTheSameCommit) {
     Rule j;
     j.spec = "-p tcp -m multiport --dports 9090 -j CNI-DN-0123456789abcdef01234";
     hp.rules.push_back(j);
-    out = {dn, hp};
+    out = {{dn}, {hp}};
     return out;
   });
   fake->flush_table(Family::kIPv4, "nat");

@@ -1,11 +1,11 @@
-#include "probes/routes/ip_prefix.h"
+#include "core/ip_prefix.h"
 
 #include <arpa/inet.h>
 
 #include <charconv>
 #include <cstring>
 
-namespace ng::probes::routes {
+namespace ng::core {
 namespace {
 
 void clear_host_bits(IpAddress& a, int length) {
@@ -27,10 +27,10 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   IpAddress a;
   if (text.find(':') == std::string_view::npos) {
     if (::inet_pton(AF_INET, buf, a.bytes.data()) != 1) return std::nullopt;
-    a.family = Family::kV4;
+    a.family = IpFamily::kV4;
   } else {
     if (::inet_pton(AF_INET6, buf, a.bytes.data()) != 1) return std::nullopt;
-    a.family = Family::kV6;
+    a.family = IpFamily::kV6;
   }
   return a;
 }
@@ -45,7 +45,7 @@ IpAddress IpAddress::v4(std::uint32_t host_order) {
 }
 
 std::string IpAddress::to_string() const {
-  if (family == Family::kV4) {
+  if (family == IpFamily::kV4) {
     // By hand: glibc's inet_ntop formats IPv4 with sprintf, which dominated classification.
     char buf[16];
     char* p = buf;
@@ -59,17 +59,17 @@ std::string IpAddress::to_string() const {
     return std::string(buf, p);
   }
   char buf[INET6_ADDRSTRLEN];
-  ::inet_ntop(family == Family::kV4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
+  ::inet_ntop(family == IpFamily::kV4 ? AF_INET : AF_INET6, bytes.data(), buf, sizeof buf);
   return buf;
 }
 
 bool IpAddress::is_link_local() const {
-  if (family == Family::kV4) return bytes[0] == 169 && bytes[1] == 254;
+  if (family == IpFamily::kV4) return bytes[0] == 169 && bytes[1] == 254;
   return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80;
 }
 
 bool IpAddress::is_loopback() const {
-  if (family == Family::kV4) return bytes[0] == 127;
+  if (family == IpFamily::kV4) return bytes[0] == 127;
   for (int i = 0; i < 15; ++i) {
     if (bytes[i] != 0) return false;
   }
@@ -131,4 +131,4 @@ size_t IpPrefixHash::operator()(const IpPrefix& p) const noexcept {
   return IpAddressHash{}(p.address) * 31 + static_cast<size_t>(p.length);
 }
 
-}  // namespace ng::probes::routes
+}  // namespace ng::core
