@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <map>
 
-#include "netfilter/firewalld/cidr.h"
-
 namespace ng::netfilter::firewalld {
 
 namespace {

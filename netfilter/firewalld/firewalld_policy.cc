@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
-#include "netfilter/firewalld/cidr.h"
+#include "core/ip_prefix.h"
 
 namespace ng::netfilter::firewalld {
 
@@ -123,13 +123,13 @@ std::string FirewalldPolicy::zone_of_interface(const std::string& ifname) const 
 }
 
 std::optional<std::string> FirewalldPolicy::zone_of_source(const std::string& address) const {
-  auto addr = Cidr::parse(address);
+  auto addr = core::IpPrefix::parse(address, true);
   if (!addr) return std::nullopt;
   std::optional<std::string> best;
   int best_len = -1;
   auto consider = [&](const std::string& zone, const std::vector<std::string>& sources) {
     for (const auto& s : sources) {
-      auto net = Cidr::parse(s);
+      auto net = core::IpPrefix::parse(s, true);
       if (net && net->contains(*addr) && net->length > best_len) {
         best = zone;
         best_len = net->length;

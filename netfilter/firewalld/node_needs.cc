@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <map>
 
-#include "netfilter/firewalld/cidr.h"
+#include "core/ip_prefix.h"
 #include "netfilter/save_codec.h"
 
 namespace ng::netfilter::firewalld {
@@ -112,8 +112,8 @@ std::vector<PortSpec> host_ports_from(const GuardView& view) {
 }
 
 std::vector<std::string> pod_cidrs_from(const GuardView& view) {
-  static const auto kMulticast4 = Cidr::parse("224.0.0.0/4");
-  static const auto kMulticast6 = Cidr::parse("ff00::/8");
+  static const auto kMulticast4 = core::IpPrefix::parse("224.0.0.0/4");
+  static const auto kMulticast6 = core::IpPrefix::parse("ff00::/8");
   std::vector<std::string> out;
   for (const auto& t : view.tables) {
     if (t.key.table != "nat" || !t.snapshot) continue;
@@ -127,13 +127,13 @@ std::vector<std::string> pod_cidrs_from(const GuardView& view) {
         auto args = split_args(rule.spec);
         if (!args || negated_before(*args, "-d")) continue;
         const std::string dst = arg_after(*args, "-d");
-        auto c = Cidr::parse(dst);
-        if (!c || c->length == (c->v6 ? 128 : 32)) continue;  // a subnet, not one address
+        auto c = core::IpPrefix::parse(dst, true);
+        if (!c || c->is_host()) continue;  // a subnet, not one address
         if ((kMulticast4 && kMulticast4->contains(*c)) ||
             (kMulticast6 && kMulticast6->contains(*c))) {
           continue;
         }
-        add_unique(out, c->str());
+        add_unique(out, c->to_string());
       }
     }
   }
