@@ -1,35 +1,77 @@
 #!/usr/bin/env bash
-# Installs every dependency, builds, and runs the whole test suite (what CI runs).
-#   tools/test.sh                      # RelWithDebInfo build in build/
-#   tools/test.sh --sanitize=address   # ASan+UBSan build in build-asan/
-#   tools/test.sh --sanitize=thread    # TSan build in build-tsan/
-#   tools/test.sh -- -R netfilter      # extra arguments after -- go to ctest
+# Installs every dependency, builds, and runs the test suite. With no option it runs what CI
+# runs (.ci/run), three stages:
+#   1. RelWithDebInfo build in build/, every test not labelled slow (unit, integration,
+#      privileged ones in network namespaces when root);
+#   2. ASan+UBSan build in build-asan/, the same tests except the few that judge the product
+#      rather than the code (fault-injection timing, the lab, packaging and manifests);
+#   3. every libFuzzer target for NODEGUARD_FUZZ_SECONDS (default 60) each, build-fuzz/.
+# Options:
+#   tools/test.sh --quick              # stage 1 only (what a developer runs before a commit)
+#   tools/test.sh --sanitize=address   # ASan+UBSan build only, all its tests
+#   tools/test.sh --sanitize=thread    # TSan build in build-tsan/, all its tests
+#   tools/test.sh --fuzz-seconds N     # stage 3 with N seconds per target (0 skips it)
+#   tools/test.sh -- -R netfilter      # extra arguments after -- go to every ctest run
+# Long runs: tools/fuzz.sh all 3600, tools/reliability.sh --slow, tools/soak.sh --minutes 60.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-preset=default
+stages=(default asan fuzz)
+fuzz_seconds=${NODEGUARD_FUZZ_SECONDS:-60}
 ctest_args=()
 while (($#)); do
   case $1 in
-    --sanitize=address) preset=asan ;;
-    --sanitize=thread) preset=tsan ;;
+    --quick) stages=(default) ;;
+    --sanitize=address) stages=(asan-all) ;;
+    --sanitize=thread) stages=(tsan) ;;
+    --fuzz-seconds) fuzz_seconds=$2; shift ;;
+    --fuzz-seconds=*) fuzz_seconds=${1#*=} ;;
     --) shift; ctest_args=("$@"); break ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 
 ./tools/install-deps.sh
-cmake --preset "$preset"
-cmake --build --preset "$preset" -j "$(nproc)"
-dir=$(case $preset in default) echo build ;; *) echo "build-$preset" ;; esac)
-
-exclude=slow
 if [[ $(id -u) -ne 0 ]]; then
   echo "test.sh: not root: privileged tests (network namespaces) will be skipped" >&2
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
-ctest --test-dir "$dir" --output-on-failure -j 2 -LE "$exclude" "${ctest_args[@]}"
+
+# Tests that measure the product under real timing or exercise non-C++ artefacts; under a
+# sanitizer they only take longer and prove nothing more.
+not_under_sanitizer='^(reliability_|lab$|deb_package|manifests_|alert_metrics|docs_in_sync)'
+
+status=0
+run_stage() { # NAME PRESET [ctest args...]
+  local name=$1 preset=$2 dir=build
+  shift 2
+  [[ $preset == default ]] || dir=build-$preset
+  echo "=== test.sh: stage $name ($dir)" >&2
+  local t0=$SECONDS
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j "$(nproc)"
+  ctest --test-dir "$dir" --output-on-failure -j 2 -LE slow "$@" "${ctest_args[@]}" || status=1
+  echo "=== test.sh: stage $name took $((SECONDS - t0)) s" >&2
+}
+
+for s in "${stages[@]}"; do
+  case $s in
+    default) run_stage default default ;;
+    asan) run_stage asan asan -E "$not_under_sanitizer" ;;
+    asan-all) run_stage asan asan ;;
+    tsan) run_stage tsan tsan ;;
+    fuzz)
+      if ((fuzz_seconds > 0)); then
+        echo "=== test.sh: stage fuzz (${fuzz_seconds} s per target)" >&2
+        t0=$SECONDS
+        ./tools/fuzz.sh -j 2 all "$fuzz_seconds" || status=1
+        echo "=== test.sh: stage fuzz took $((SECONDS - t0)) s" >&2
+      fi
+      ;;
+  esac
+done
+exit $status

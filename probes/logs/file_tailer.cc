@@ -212,10 +212,15 @@ void FileTailer::on_hint(const std::string& dir, std::string_view name) {
       check_link(dir, std::string(name));
     }
   }
-  auto range = followed_by_dir_.equal_range(dir);
   std::vector<std::string> reals;
-  for (auto it = range.first; it != range.second; ++it) {
-    if (name.empty() || name == basename_of(it->second)) reals.push_back(it->second);
+  if (name.empty()) {
+    for (auto it = followed_by_name_.lower_bound({dir, std::string()});
+         it != followed_by_name_.end() && it->first.first == dir; ++it) {
+      reals.push_back(it->second);
+    }
+  } else {
+    auto range = followed_by_name_.equal_range({dir, std::string(name)});
+    for (auto it = range.first; it != range.second; ++it) reals.push_back(it->second);
   }
   for (const auto& r : reals) {
     auto it = followed_.find(r);
@@ -225,10 +230,21 @@ void FileTailer::on_hint(const std::string& dir, std::string_view name) {
 }
 
 void FileTailer::route_to_files(const std::string& dir, bool all) {
-  auto range = files_by_dir_.equal_range(dir);
-  for (auto it = range.first; it != range.second; ++it) {
-    auto f = files_.find(it->second);
-    if (f != files_.end() && (all || f->second->rotated)) queue(*f->second);
+  std::vector<Key> keys;
+  if (all) {
+    auto range = files_by_dir_.equal_range(dir);
+    for (auto it = range.first; it != range.second; ++it) keys.push_back(it->second);
+  } else {
+    // A hint for one name: the followed file is handled by name; rotated files (renamed away,
+    // deleted) have no name to match, so each of them is looked at. Only those, not the dir.
+    for (auto it = rotated_by_dir_.lower_bound({dir, Key{}});
+         it != rotated_by_dir_.end() && it->first == dir; ++it) {
+      keys.push_back(it->second);
+    }
+  }
+  for (const auto& k : keys) {
+    auto f = files_.find(k);
+    if (f != files_.end()) queue(*f->second);
   }
 }
 
@@ -295,7 +311,7 @@ void FileTailer::follow(const std::string& display, const std::string& real, Sou
   src->display = display;
   f.src = std::move(src);
   watcher_.watch_dir(f.dir);
-  followed_by_dir_.emplace(f.dir, real);
+  followed_by_name_.emplace(std::pair{f.dir, f.base}, real);
   auto [it, _] = followed_.emplace(real, std::move(f));
   check_followed(it->second, start);
 }
@@ -308,7 +324,7 @@ void FileTailer::unfollow(const std::string& real) {
     auto file = files_.find(*f.current);
     if (file != files_.end()) mark_rotated(*file->second, false);
   }
-  erase_entry(followed_by_dir_, f.dir, real);
+  erase_entry(followed_by_name_, std::pair{f.dir, f.base}, real);
   watcher_.unwatch_dir(f.dir);
   followed_.erase(it);
 }
@@ -384,6 +400,7 @@ FileTailer::TailedFile* FileTailer::open_file(const std::string& path,
   TailedFile& f = *t;
   files_[key] = std::move(t);
   files_by_dir_.emplace(f.dir, key);
+  if (rotated) rotated_by_dir_.emplace(f.dir, key);
   watcher_.watch_dir(f.dir);
   const auto size = static_cast<std::uint64_t>(st.st_size);
   if (cp) {
@@ -466,6 +483,7 @@ void FileTailer::open_newer_rotations(const std::string& dir, const std::string&
 void FileTailer::mark_rotated(TailedFile& f, bool deleted) {
   if (f.rotated) return;
   f.rotated = true;
+  rotated_by_dir_.emplace(f.dir, f.key);
   f.last_growth = clock_.now();
   (deleted ? metrics_.rotated_delete : metrics_.rotated_rename).Increment();
   for (auto& [real, fol] : followed_) {
@@ -484,6 +502,7 @@ void FileTailer::close_file(const Key& key, bool finish) {
   }
   if (f.fd >= 0) ::close(f.fd);
   erase_entry(files_by_dir_, f.dir, key);
+  rotated_by_dir_.erase({f.dir, key});
   watcher_.unwatch_dir(f.dir);
   for (auto& [real, fol] : followed_) {
     if (fol.current && *fol.current == key) fol.current.reset();

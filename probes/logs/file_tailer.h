@@ -177,11 +177,14 @@ class FileTailer {
   LogMetrics& metrics_;
   std::set<std::string> container_dirs_;
   std::map<Key, std::unique_ptr<TailedFile>> files_;
-  std::map<std::string, Followed> followed_;                 // by real path
-  std::multimap<std::string, std::string> followed_by_dir_;  // dir -> real path
-  std::map<std::string, std::string> links_;                 // container dir entry -> real path
+  std::map<std::string, Followed> followed_;  // by real path
+  // (dir, base name) -> real path: an inotify hint names one file; finding it must not walk a
+  // directory of thousands (10,000 container logs in one directory is normal).
+  std::multimap<std::pair<std::string, std::string>, std::string> followed_by_name_;
+  std::map<std::string, std::string> links_;  // container dir entry -> real path
   std::multimap<std::string, Key> files_by_dir_;
-  std::map<Key, FileCheckpoint> restored_;  // checkpoints not yet claimed
+  std::set<std::pair<std::string, Key>> rotated_by_dir_;  // (dir, key) of rotated open files
+  std::map<Key, FileCheckpoint> restored_;                // checkpoints not yet claimed
   bool had_checkpoint_ = false;
   std::deque<Key> ready_;
   bool run_posted_ = false;

@@ -20,8 +20,8 @@
 # ip6tables-legacy 1.8.9 (Debian 12) has a bug in -C (fixed upstream in 1.8.10): it ignores
 # match and target data, so portmap skips any rule that differs from one already in the chain
 # only in ports, addresses of DNAT targets or mark values. The plugin's own IPv6 output on legacy
-# is then incomplete; nodeguard writes what portmap meant. The fourth network's mappings are
-# the ones the bug truncates, so on legacy IPv6 it is left out of the byte-for-byte comparison.
+# is then incomplete; nodeguard writes what portmap meant. The fourth network's mappings and the
+# unspecified hostIP are the ones the bug truncates, so on legacy IPv6 they are left out.
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
@@ -92,7 +92,10 @@ m() { # m HOSTPORT CONTAINERPORT PROTOCOL [HOSTIP]
     "${4:+,\"hostIP\":\"$4\"}"
 }
 pod a1 a 3f1c0a1e0b5d4c2a9e8f7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a49382 "[$(m 8080 80 tcp)]"
-pod a2 a 0000a2a2a2a2 "[$(m 8081 80 tcp),$(m 8081 53 udp),$(m 8082 80 tcp "$NODE_IP"),$(m 8086 80 tcp "$UNSPEC")]"
+# The unspecified hostIP (8086) differs from 8081's rules only in the port: legacy IPv6 drops it.
+unspec=
+((EXTENDED)) && unspec=",$(m 8086 80 tcp "$UNSPEC")"
+pod a2 a 0000a2a2a2a2 "[$(m 8081 80 tcp),$(m 8081 53 udp),$(m 8082 80 tcp "$NODE_IP")$unspec]"
 pod a3 a dead00a3 "[$(m 8083 80 tcp)]"
 pod b1 b b1b1b1b1b1b1b1b1 "[$(m 8084 80 tcp)]"
 pod c1 c c1-container.1 "[$(m 8085 80 tcp)]"
@@ -101,17 +104,19 @@ if ((EXTENDED)); then
   pod x1 x x1x1 "[${many%,}]"
   pod x2 x x2x2 "[$(m 9100 80 tcp),$(m 9100 81 tcp),$(m 9101 80 sctp)]"
 fi
-TCP_CHECKS=(8080:a1 8081:a2 8082:a2 8086:a2 8084:b1 8085:c1)
-((EXTENDED)) && TCP_CHECKS+=(9000:x1 9016:x1 9100:x2)
+TCP_CHECKS=(8080:a1 8081:a2 8082:a2 8084:b1 8085:c1)
+((EXTENDED)) && TCP_CHECKS+=(8086:a2 9000:x1 9016:x1 9100:x2)
 
 answers() { # answers PORT NAME
   [[ $(ng_nf_connect "$client" "$NODE_IP" "$1") == "$2" ]]
 }
 all_answer() {
   local c
-  for c in "${TCP_CHECKS[@]}"; do answers "${c%%:*}" "${c##*:}" || return 1; done
+  for c in "${TCP_CHECKS[@]}"; do answers "${c%%:*}" "${c##*:}" || { SILENT=$c; return 1; }; done
 }
-ng_wait_until 20 all_answer || ng_fail "hostPorts do not answer after the plugins' ADD"
+SILENT=
+ng_wait_until 20 all_answer ||
+  ng_fail "hostPort ${SILENT%%:*} (pod ${SILENT##*:}) does not answer after the plugins' ADD: $(nat)"
 ng_wait_until 10 answers 8083 a3 || ng_fail "a3's hostPort does not answer"
 full=$(nat)
 grep -q "CNI-HOSTPORT-DNAT" <<<"$full" || ng_fail "portmap wrote no rules: $full"

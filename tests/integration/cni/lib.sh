@@ -10,10 +10,10 @@ ng_cni_conflist() {
   local file=$1 name=$2 version=$3 bridge=$4 subnet=$5 extra=$6 default=0.0.0.0/0
   [[ $subnet == *:* ]] && default=::/0
   jq -n --arg name "$name" --arg v "$version" --arg br "$bridge" --arg subnet "$subnet" \
-    --arg def "$default" --arg ipam "$NG_TMP/ipam-$name" --argjson extra "$extra" '
+    --arg gw "$default" --arg ipam "$NG_TMP/ipam-$name" --argjson extra "$extra" '
     {cniVersion: $v, name: $name, plugins: [
       {type: "bridge", bridge: $br, isGateway: true, ipMasq: false, hairpinMode: true,
-       ipam: {type: "host-local", ranges: [[{subnet: $subnet}]], routes: [{dst: $def}],
+       ipam: {type: "host-local", ranges: [[{subnet: $subnet}]], routes: [{dst: $gw}],
               dataDir: $ipam}},
       ({type: "portmap", capabilities: {portMappings: true}} + $extra)]}' >"$file"
 }

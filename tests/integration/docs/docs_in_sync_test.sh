@@ -11,7 +11,7 @@ want=$("$bin" --print-config-reference)
 have=$(sed -n '/^| key | flag |/,$p' "$doc")
 if [[ "$want" != "$have" ]]; then
   diff <(echo "$want") <(echo "$have") || true
-  echo "FAIL: docs/configuration.md reference is stale; regenerate with --print-config-reference" >&2
+  echo "FAIL: docs/configuration.md reference is stale; regenerate with tools/regen-config-docs.sh" >&2
   exit 1
 fi
 want=$("$bin" --print-config | sed 's/^node_name: .*/node_name: ""/')

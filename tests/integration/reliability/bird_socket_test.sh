@@ -11,7 +11,7 @@
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
-source "$NG_SOURCE_DIR/tests/integration/routes/topology.sh"
+source "$NG_SOURCE_DIR/tests/support/topology.sh"
 source "$NG_SOURCE_DIR/tests/integration/reliability/lib.sh"
 CYCLES=${1:-10}
 ng_require_root
@@ -31,8 +31,10 @@ start_bird_a() {
   ng_in "$NODE" bird -c "$NG_TMP/bird-a.conf" -s "$CTL" -P "$NG_TMP/bird-a.pid" || ng_fail "bird on a"
   ng_wait_until 10 test -S "$CTL" || ng_fail "bird-a.ctl never appeared"
 }
-rl_start_bird b "$peer" 192.168.1.11 10.244.2.0/26 192.168.1.10
-rl_bird_conf 192.168.1.10 10.244.1.0/26 192.168.1.11 >"$NG_TMP/bird-a.conf"
+RL_A=$NODE RL_B=$peer RL_A_IP=192.168.1.10 RL_B_IP=192.168.1.11
+RL_A_BLOCK=10.244.1.0/26 RL_B_BLOCK=10.244.2.0/26
+rl_start_bird B A B
+rl_bird_conf "$RL_A_IP" "$RL_A_BLOCK" "$RL_B_IP" >"$NG_TMP/bird-a.conf"
 start_bird_a
 ng_on_exit "[[ -f $NG_TMP/bird-a.pid ]] && kill \$(cat $NG_TMP/bird-a.pid)"
 ng_wait_until 60 bash -c "[[ \$(birdc -s $CTL show protocols | grep -c Established) -eq 1 ]]" ||
@@ -57,7 +59,9 @@ bgp:
 YAML
 AGENT_RUN=1
 LOG=$NG_TMP/agent.1.log
-ng_in "$NODE" "$NODEGUARD" --config "$NG_TMP/nodeguard.yaml" >"$LOG" 2>&1 &
+# (ip netns exec directly, so $! is the agent itself and its exit code is the agent's)
+ng_own_netns "$NODE" || ng_fail "not this run's namespace: $NODE"
+ip netns exec "$NODE" "$NODEGUARD" --config "$NG_TMP/nodeguard.yaml" >"$LOG" 2>&1 &
 AGENT_PID=$!
 ng_track_pid "$AGENT_PID"
 ng_wait_until 20 grep -q '"msg":"nodeguard running"' "$LOG" || rel_fail "agent did not start"
@@ -82,7 +86,7 @@ vanish_and_return() {
     hang)
       kill_bird KILL
       rm -f "$CTL"
-      ng_in "$NODE" socat UNIX-LISTEN:"$CTL",fork SYSTEM:'sleep 30' >/dev/null 2>&1 &
+      ip netns exec "$NODE" socat UNIX-LISTEN:"$CTL",fork SYSTEM:'sleep 30' >/dev/null 2>&1 &
       hang_pid=$!
       ng_wait_until 5 test -S "$CTL" || rel_fail "hung listener did not start" ;;
   esac

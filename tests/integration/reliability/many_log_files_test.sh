@@ -50,10 +50,13 @@ round 1
 r1_ms=$ROUND_MS r1_cpu=$ROUND_CPU
 round 2
 r2_ms=$ROUND_MS r2_cpu=$ROUND_CPU
-sleep 1
+# Lines are counted when read; matches are counted and logged just after: wait for both.
+wait_for_metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}' $((2 * FILES)) 60 ||
+  fail "$(metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}') problems counted, want $((2 * FILES))"
+logged() { (($(seen_numbers | wc -l) + $(summarized) >= 2 * FILES)); }
+deadline=$((SECONDS + 60))
+until logged || ((SECONDS >= deadline)); do sleep 0.5; done
 check_exactly_once 1 $((2 * FILES))
-problems=$(metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}')
-[[ $problems == $((2 * FILES)) ]] || fail "$problems problems counted, want $((2 * FILES))"
 
 # Idle: every file followed, nothing written. A full rescan runs every 10 s.
 c0=$(cpu_ms "$AGENT_PID")

@@ -30,6 +30,10 @@ component() { # NAME -> "state|message" from ngctl status
   "$NGCTL" --socket "$SOCK" status -o json |
     jq -r --arg n "$1" '.components[] | select(.name == $n) | "\(.state)|\(.message)"'
 }
+# Predicates for ng_wait_until (it runs a command, so shell functions, not `bash -c` strings
+# that cannot see them).
+component_is() { [[ $(component "$1") == $2 ]]; }
+metric_at_least() { (($(rel_metric "$1") >= $2)); }
 env_errors() { rel_metric "nodeguard_environment_errors_total{component=\"$1\",kind=\"$2\"}"; }
 problem() { # LINE: a container writes LINE
   local f=$NG_TMP/containers/web_default_app-$(printf '%064d' 1).log
@@ -44,7 +48,7 @@ rel_start unshare --mount --propagation private bash -c '
   shift; exec "$@"' _ "$STATE"
 ng_wait_until 10 grep -q '"msg":"netfilter snapshot not persisted; guarding from memory"' "$LOG" ||
   rel_fail "full state dir not reported by the guard"
-ng_wait_until 10 bash -c "[[ \$(component netfilter) == degraded* ]]" ||
+ng_wait_until 10 component_is netfilter 'degraded*' ||
   rel_fail "netfilter not degraded: $(component netfilter)"
 [[ $(component netfilter) == *"guarding from memory"* ]] || rel_fail "netfilter status: $(component netfilter)"
 ((${ENV_FULL:=$(env_errors netfilter resource_limit)} >= 1)) || rel_fail "resource_limit not counted"
@@ -54,10 +58,10 @@ ng_wait_until 10 rel_answers || rel_fail "hostPort does not answer (full state d
 touch "$NG_TMP/containers/web_default_app-$(printf '%064d' 1).log"
 sleep 1  # the new file is found (inotify) before it is written to
 problem "the disk on fire, again"
-ng_wait_until 10 bash -c "[[ \$(rel_metric 'nodeguard_log_problems_total{reason=\"DiskBurning\",source=\"container\"}') -ge 1 ]]" ||
+ng_wait_until 10 metric_at_least 'nodeguard_log_problems_total{reason="DiskBurning",source="container"}' 1 ||
   rel_fail "log problem not counted with a full state dir"
 [[ $(rel_condition DiskOnFire) == 1 ]] || rel_fail "DiskOnFire not raised with a full state dir"
-ng_wait_until 10 bash -c "[[ \$(component logs) == degraded* ]]" || rel_fail "logs not degraded: $(component logs)"
+ng_wait_until 10 component_is logs 'degraded*' || rel_fail "logs not degraded: $(component logs)"
 logs_full=$(env_errors logs resource_limit)
 ng_log "full: netfilter $(component netfilter | cut -d'|' -f1), logs $(component logs | cut -d'|' -f1);" \
   "resource_limit counted: netfilter $ENV_FULL, logs $logs_full"
@@ -66,7 +70,7 @@ nsenter -t "$AGENT_PID" -m rm -f "$STATE/filler"
 rel_flush
 ng_wait_until 10 rel_restored || rel_fail "flush not repaired after space was freed"
 ng_wait_until 10 grep -q '"msg":"netfilter snapshot persisted again"' "$LOG" || rel_fail "snapshots not written after space was freed"
-ng_wait_until 10 bash -c "[[ \$(component netfilter) == running* ]]" || rel_fail "netfilter still $(component netfilter)"
+ng_wait_until 10 component_is netfilter 'running*' || rel_fail "netfilter still $(component netfilter)"
 rel_intact || { rel_explain; rel_fail "tables not intact (full)"; }
 kill -0 "$AGENT_PID" || rel_fail "agent died"
 rel_stop
@@ -84,9 +88,9 @@ ng_wait_until 10 rel_restored || { rel_explain; rel_fail "flush while down not r
 # A legitimate change (a new kube-proxy chain) cannot be persisted: reported, still guarding.
 rel_restore --noflush <<<$'*nat\n:KUBE-SVC-RONLY - [0:0]\n-A KUBE-SERVICES -d 10.96.200.1/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-RONLY\nCOMMIT'
 rel_snapshot_tables
-ng_wait_until 10 bash -c "[[ \$(rel_metric 'nodeguard_environment_errors_total{component=\"netfilter\",kind=\"permission\"}') -ge 1 ]]" ||
+ng_wait_until 10 metric_at_least 'nodeguard_environment_errors_total{component="netfilter",kind="permission"}' 1 ||
   rel_fail "read-only state dir not counted (kind permission)"
-ng_wait_until 10 bash -c "[[ \$(component netfilter) == degraded*'guarding from memory'* ]]" ||
+ng_wait_until 10 component_is netfilter 'degraded*guarding from memory*' ||
   rel_fail "netfilter status: $(component netfilter)"
 rel_flush
 ng_wait_until 10 rel_restored || { rel_explain; rel_fail "flush not repaired with a read-only state dir"; }
