@@ -5,10 +5,13 @@
 
 #include <gmock/gmock.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -49,9 +52,20 @@ class PrivateBus {
                static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 200 && !std::filesystem::exists(dir / "bus"); ++i) {
+    // The socket file appears at bind(), before listen(): wait until a connect is accepted.
+    for (int i = 0; i < 300 && !accepts(dir / "bus"); ++i) {
       std::this_thread::sleep_for(10ms);
     }
+  }
+  static bool accepts(const std::filesystem::path& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    ::close(fd);
+    return ok;
   }
   ~PrivateBus() { kill(); }
   void kill() {
