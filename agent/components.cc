@@ -5,7 +5,10 @@
 #include "agent/api/logs_service.h"
 #include "agent/api/netfilter_service.h"
 #include "agent/api/network_service.h"
+#include "agent/firewalld_node_facts.h"
 #include "netfilter/cni/cni_component.h"
+#include "netfilter/firewalld/firewalld_watcher.h"
+#include "netfilter/firewalld/sd_bus_connection.h"
 #include "netfilter/guard_factory.h"
 #include "probes/bgp/asio_bird_connection.h"
 #include "probes/bgp/bgp_monitor.h"
@@ -24,6 +27,14 @@ ComponentHandles register_components(ComponentRegistry& registry, ComponentConte
       ctx.config.netfilter, ctx.config.dry_run, ctx.config.state_dir, ctx.io, ctx.processes,
       netfilter::Guard::Deps{ctx.clock, ctx.loop, ctx.workers, ctx.files, ctx.health,
                              ctx.env_errors, ctx.metrics, ctx.log.with_component("netfilter")}));
+  // firewalld right after: a reload or restart triggers an immediate check of the guard.
+  handles.firewalld = &registry.add(std::make_unique<netfilter::firewalld::FirewalldWatcher>(
+      ctx.config.firewalld,
+      std::make_unique<netfilter::firewalld::SdBusConnection>(ctx.io, ctx.clock),
+      netfilter::firewalld::NetfilterLink::of(*handles.netfilter),
+      netfilter::firewalld::FirewalldWatcher::Deps{ctx.clock, ctx.health, ctx.env_errors,
+                                                   ctx.metrics,
+                                                   ctx.log.with_component("firewalld")}));
   // The CNI cache feeds the guard the hostPort rules of live pods (the guard must exist first).
   registry.add(std::make_unique<netfilter::cni::CniComponent>(
       ctx.config.cni, ctx.config.netfilter.enabled ? handles.netfilter : nullptr,
@@ -49,6 +60,10 @@ ComponentHandles register_components(ComponentRegistry& registry, ComponentConte
     handles.bgp->set_peers_listener(
         [routes = handles.routes](auto peers) { routes->set_bird_peers(std::move(peers)); });
   }
+  handles.firewalld->set_node_facts([routes = ctx.config.routes.enabled ? handles.routes : nullptr,
+                                     bgp = ctx.config.bgp.enabled ? handles.bgp : nullptr] {
+    return firewalld_node_facts(routes, bgp);
+  });
   handles.probes = &registry.add(std::make_unique<probes::connectivity::Prober>(
       ctx.config.probes,
       std::make_unique<probes::connectivity::AsioProbeTransport>(ctx.io, ctx.clock), ctx.clock,

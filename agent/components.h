@@ -22,6 +22,9 @@ class Prober;
 namespace ng::netfilter {
 class Guard;
 }
+namespace ng::netfilter::firewalld {
+class FirewalldWatcher;
+}
 namespace ng::probes::logs {
 class LogsComponent;
 }
@@ -34,6 +37,7 @@ struct ComponentHandles {
   probes::routes::RouteChecker* routes = nullptr;
   probes::connectivity::Prober* probes = nullptr;
   netfilter::Guard* netfilter = nullptr;  // the iptables guard (request_check, repair, view)
+  netfilter::firewalld::FirewalldWatcher* firewalld = nullptr;  // reload watcher, conflicts
   probes::logs::LogsComponent* logs = nullptr;
 };
 

@@ -71,9 +71,13 @@ class NullSink final : public LogSink {
 };
 
 std::string rfc3339_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - secs).count();
+  return format_rfc3339(std::chrono::system_clock::now());
+}
+}  // namespace
+
+std::string format_rfc3339(std::chrono::system_clock::time_point when) {
+  const auto secs = std::chrono::time_point_cast<std::chrono::seconds>(when);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when - secs).count();
   const std::time_t t = std::chrono::system_clock::to_time_t(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
@@ -82,7 +86,6 @@ std::string rfc3339_now() {
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
-}  // namespace
 
 Logger::Logger(std::shared_ptr<LogSink> sink, LogLevel level)
     : shared_(std::make_shared<Shared>()), component_("agent") {

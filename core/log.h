@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -15,6 +16,8 @@ namespace ng::core {
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 std::optional<LogLevel> parse_log_level(std::string_view s);
+// "2024-05-01T12:00:00.123Z": the time format of log lines, also used in status details.
+std::string format_rfc3339(std::chrono::system_clock::time_point when);
 std::string_view to_string(LogLevel level);
 
 // Where finished JSON lines go. Implementations must be thread-safe: the loop, workers and

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,10 @@ struct FirewalldConfig {
   std::string node_port_range = "30000-32767";
   std::vector<std::string> pod_cidrs;
   std::vector<std::string> cni_interfaces = {"cni0", "cali+", "flannel.1", "vxlan.calico", "tunl0"};
+  std::int64_t kubelet_port = 10250;
+  std::int64_t vxlan_port = 4789;
+  std::vector<std::string> ignore_checks;
+  core::Millis recheck_interval{60000};
   core::Millis retry_max{30000};
 };
 
