@@ -64,7 +64,8 @@ for s in "${stages[@]}"; do
     default) run_stage default default ;;
     asan) run_stage asan asan -E "$not_under_sanitizer" ;;
     asan-all) run_stage asan asan ;;
-    tsan) run_stage tsan tsan -E "$not_under_sanitizer" ;;
+    # (and the 50-agent fleet: 50 TSan agents on 2 cores miss its 3 s timeout by design)
+    tsan) run_stage tsan tsan -E "${not_under_sanitizer%)}|api_fleet$)" ;;
     fuzz)
       if ((fuzz_seconds > 0)); then
         echo "=== test.sh: stage fuzz (${fuzz_seconds} s per target)" >&2
