@@ -80,7 +80,7 @@ std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHan
                                                                     ComponentContext& ctx) {
   std::vector<std::unique_ptr<grpc::Service>> services;
   if (handles.netfilter) {
-    services.push_back(std::make_unique<NetfilterService>(ctx.loop, ctx.clock, *handles.netfilter));
+    services.push_back(std::make_unique<NetfilterService>(ctx.loop, *handles.netfilter));
   }
   services.push_back(
       std::make_unique<NetworkService>(ctx.loop, handles.routes, handles.bgp, handles.probes));

@@ -1,6 +1,5 @@
 #pragma once
 
-#include "core/clock.h"
 #include "core/executor.h"
 #include "netfilter/guard.h"
 #include "nodeguard/v1/netfilter.grpc.pb.h"
@@ -12,8 +11,7 @@ namespace ng::agent {
 // done. Repair is mutating (unless dry_run).
 class NetfilterService final : public nodeguard::v1::Netfilter::CallbackService {
  public:
-  NetfilterService(core::Executor& loop, core::Clock& clock, netfilter::Guard& guard)
-      : loop_(loop), clock_(clock), guard_(guard) {}
+  NetfilterService(core::Executor& loop, netfilter::Guard& guard) : loop_(loop), guard_(guard) {}
 
   grpc::ServerUnaryReactor* ListRules(grpc::CallbackServerContext* ctx,
                                       const nodeguard::v1::ListRulesRequest* request,
@@ -28,7 +26,6 @@ class NetfilterService final : public nodeguard::v1::Netfilter::CallbackService 
 
  private:
   core::Executor& loop_;
-  core::Clock& clock_;
   netfilter::Guard& guard_;
 };
 

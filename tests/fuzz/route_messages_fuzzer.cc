@@ -12,7 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const MessageWalk w = apply_route_messages(std::span<const uint8_t>(data, size), table);
   if (w.applied > w.messages) __builtin_trap();
   for (const auto& [key, route] : table.routes()) {
-    (void)route.dst.str();
+    (void)route.dst.to_string();
     (void)table.describe(route);
   }
   for (const auto& [index, link] : table.links()) (void)table.link_name(index);

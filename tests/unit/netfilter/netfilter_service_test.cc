@@ -6,8 +6,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <thread>
 
-#include "agent/api/grpc_server.h"
 #include "agent/api/call_gate.h"
+#include "agent/api/grpc_server.h"
 #include "core/asio_clock.h"
 #include "core/loop_call.h"
 #include "tests/fakes/fake_files.h"
@@ -39,7 +39,7 @@ class NetfilterServiceTest : public ::testing::Test {
         netfilter::Guard::Deps{clock_, loop_, workers_, files_, health_, env_, metrics_,
                                core::Logger::discard()});
     config_.grpc_socket = dir_ / "api.sock";
-    service_ = std::make_unique<NetfilterService>(loop_, clock_, *guard_);
+    service_ = std::make_unique<NetfilterService>(loop_, *guard_);
     server_ = std::make_unique<GrpcServer>(config_, gate_, core::Logger::discard());
     server_->add_service(service_.get());
     ASSERT_TRUE(server_->start());
