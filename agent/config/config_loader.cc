@@ -117,7 +117,12 @@ class YamlReader final : public ConfigBinder {
         }
       }
       if (!best.empty()) reason += "; did you mean \"" + best + "\"?";
-      errors_.push_back({join_path(prefix_, key), origin_.where(prefix_, kv.first), reason});
+      // An empty or non-scalar key (`: 5ms`, `[a]: 1`) still needs a name in the message.
+      const std::string shown = !key.empty() ? key
+                                : kv.first.IsScalar() || kv.first.IsNull()
+                                    ? std::string("\"\"")
+                                    : std::string("<non-scalar key>");
+      errors_.push_back({join_path(prefix_, shown), origin_.where(prefix_, kv.first), reason});
     }
   }
 

@@ -31,7 +31,8 @@ const json* field(const json& obj, const char* name) {
 std::string string_field(const json& obj, const char* name, const std::string& path) {
   const json* v = field(obj, name);
   if (!v) return {};
-  if (!v->is_string()) throw Bad{"\"" + path + name + "\" is a " + v->type_name() + ", not a string"};
+  if (!v->is_string())
+    throw Bad{"\"" + path + name + "\" is a " + v->type_name() + ", not a string"};
   return v->get<std::string>();
 }
 
@@ -124,9 +125,8 @@ bool valid_ifname(const std::string& s) {
 
 // A file written by libcni before cniCacheV1 (0.7 and older) is the bare result.
 bool looks_like_bare_result(const json& doc) {
-  return doc.contains("cniVersion") &&
-         (doc.contains("ips") || doc.contains("ip4") || doc.contains("ip6") ||
-          doc.contains("interfaces"));
+  return doc.contains("cniVersion") && (doc.contains("ips") || doc.contains("ip4") ||
+                                        doc.contains("ip6") || doc.contains("interfaces"));
 }
 
 CacheEntry parse_v1(const json& doc) {
@@ -221,6 +221,9 @@ std::variant<CacheEntry, CacheFileError> parse_cache_file(std::string_view bytes
     const bool at_end = e.byte >= bytes.size();
     return CacheFileError{at_end ? SkipReason::kTruncated : SkipReason::kMalformed,
                           std::string(at_end ? "JSON ends early: " : "not JSON: ") + what};
+  } catch (const json::exception& e) {
+    // out_of_range: a number too large for a double (found by the cni_cache fuzzer).
+    return CacheFileError{SkipReason::kMalformed, std::string("not JSON: ") + e.what()};
   }
   if (!doc.is_object()) {
     return CacheFileError{SkipReason::kMalformed,
@@ -240,9 +243,8 @@ std::variant<CacheEntry, CacheFileError> parse_cache_file(std::string_view bytes
       return CacheFileError{SkipReason::kMalformed, "\"kind\" is not a string"};
     }
     if (kind->get<std::string>() != kCacheV1) {
-      return CacheFileError{SkipReason::kForeignVersion,
-                            "kind \"" + kind->get<std::string>() + "\", this agent reads " +
-                                kCacheV1};
+      return CacheFileError{SkipReason::kForeignVersion, "kind \"" + kind->get<std::string>() +
+                                                             "\", this agent reads " + kCacheV1};
     }
     return parse_v1(doc);
   } catch (const Bad& b) {

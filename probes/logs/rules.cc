@@ -89,7 +89,8 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
   json doc;
   try {
     doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number too large for a double (1e999).
     into.errors.push_back(name + ": not valid JSON: " + e.what());
     return;
   }

@@ -155,6 +155,26 @@ size_t family_header_size(std::uint16_t type) {
   }
 }
 
+// libnl 3.7's multipath parser loops for ever (allocating a nexthop each turn) on a nexthop whose
+// rtnh_len is shorter than its header: the kernel never sends one, a corrupt or hostile buffer
+// can (found by the route_messages fuzzer). Such a message is refused before libnl sees it.
+bool multipath_well_formed(const nlmsghdr* h) {
+  const auto* rtm = static_cast<const rtmsg*>(NLMSG_DATA(h));
+  int len = static_cast<int>(h->nlmsg_len) - static_cast<int>(NLMSG_LENGTH(sizeof(rtmsg)));
+  for (const rtattr* a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (a->rta_type != RTA_MULTIPATH) continue;
+    const auto* nh = static_cast<const rtnexthop*>(RTA_DATA(a));
+    size_t left = RTA_PAYLOAD(a);
+    while (left >= sizeof(rtnexthop)) {
+      if (nh->rtnh_len < sizeof(rtnexthop) || nh->rtnh_len > left) return false;
+      const size_t step = static_cast<size_t>(RTNH_ALIGN(nh->rtnh_len));
+      left -= step < left ? step : left;
+      nh = RTNH_NEXT(nh);
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool apply_route_message(const nlmsghdr* h, RouteTable& table) {
@@ -165,6 +185,7 @@ bool apply_route_message(const nlmsghdr* h, RouteTable& table) {
   switch (h->nlmsg_type) {
     case RTM_NEWROUTE:
     case RTM_DELROUTE: {
+      if (!multipath_well_formed(h)) return false;
       rtnl_route* r = nullptr;
       if (rtnl_route_parse(const_cast<nlmsghdr*>(h), &r) < 0 || !r) return false;
       auto route = convert_route(r);

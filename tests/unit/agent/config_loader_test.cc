@@ -66,6 +66,8 @@ struct BadCase {
   const char* where;
   const char* reason;
 };
+// Stable test names (ctest lists each case by its printed parameter): the key it names.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.key; }
 
 class ConfigLoaderRejects : public ::testing::TestWithParam<BadCase> {};
 
@@ -89,6 +91,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"node_name: a\nnetfilter:\n  pol_interval: 5ms\n", "netfilter.pol_interval",
                 "cfg.yaml line 3", "did you mean \"poll_interval\""},
         BadCase{"bogus: 1\n", "bogus", "cfg.yaml line 1", "unknown key"},
+        // An empty key still gets a name (found by the config fuzzer: it had none).
+        BadCase{":\n : 5ms\n", "\"\"", "cfg.yaml line 1", "unknown key"},
         BadCase{"netfilter:\n  poll_interval: 1\n", "netfilter.poll_interval", "cfg.yaml line 2",
                 "expected a duration"},
         BadCase{"netfilter:\n  poll_interval: 1h\n", "netfilter.poll_interval", "cfg.yaml line 2",

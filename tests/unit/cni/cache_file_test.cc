@@ -94,6 +94,13 @@ TEST(CacheFile, ForeignKindIsSkippedAsForeignVersion) {
   EXPECT_THAT(e.message, HasSubstr("cniCacheV2"));
 }
 
+// A number too large for a double makes the JSON parser throw out_of_range, not parse_error
+// (found by the cni_cache fuzzer): skipped as malformed like any other bad JSON.
+TEST(CacheFile, NumberTooLargeIsMalformedNotACrash) {
+  auto e = bad(R"({"kind":"cniCacheV1","containerId":"a","config":5e888888888})");
+  EXPECT_EQ(e.reason, SkipReason::kMalformed);
+}
+
 TEST(CacheFile, BareResultOfOldLibcniIsLegacyLayout) {
   auto e = bad(R"({"cniVersion":"0.3.1","interfaces":[{"name":"eth0"}],"ips":[]})");
   EXPECT_EQ(e.reason, SkipReason::kLegacyLayout);
@@ -134,12 +141,12 @@ TEST(CacheFile, MalformedFilesNameWhatIsWrong) {
       {"mappings not a list", [](json& f) { f["capabilityArgs"]["portMappings"] = 1; }, "array"},
       {"port not an integer",
        [](json& f) { f["capabilityArgs"]["portMappings"][0]["hostPort"] = "80"; }, "hostPort"},
-      {"port a float",
-       [](json& f) { f["capabilityArgs"]["portMappings"][0]["hostPort"] = 80.5; }, "hostPort"},
+      {"port a float", [](json& f) { f["capabilityArgs"]["portMappings"][0]["hostPort"] = 80.5; },
+       "hostPort"},
       {"bad address", [](json& f) { f["result"]["ips"][0]["address"] = "10.0.0.300/24"; },
        "address"},
-      {"address not an address",
-       [](json& f) { f["result"]["ips"][0]["address"] = "nonsense"; }, "address"},
+      {"address not an address", [](json& f) { f["result"]["ips"][0]["address"] = "nonsense"; },
+       "address"},
       {"cniArgs not pairs", [](json& f) { f["cniArgs"] = json::array({json::array({"a"})}); },
        "cniArgs"},
       {"kind not a string", [](json& f) { f["kind"] = 1; }, "kind"},
@@ -167,8 +174,8 @@ TEST(CacheFile, OversizedFileIsSkipped) {
 TEST(CacheFile, DeepNestingDoesNotCrash) {
   std::string deep(100000, '[');
   EXPECT_NE(bad(deep).message, "");
-  std::string nested = "{\"kind\":\"cniCacheV1\",\"x\":" + std::string(50000, '[') +
-                       std::string(50000, ']') + "}";
+  std::string nested =
+      "{\"kind\":\"cniCacheV1\",\"x\":" + std::string(50000, '[') + std::string(50000, ']') + "}";
   EXPECT_EQ(bad(nested).reason, SkipReason::kMalformed);  // no container id
 }
 

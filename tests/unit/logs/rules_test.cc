@@ -94,6 +94,14 @@ TEST(RulesTest, NotJsonIsRejectedWhole) {
   EXPECT_TRUE(set.rules.empty());
 }
 
+// A number too large for a double throws out_of_range from the JSON parser, not parse_error.
+TEST(RulesTest, NumberTooLargeIsRejectedNotACrash) {
+  RuleSet set;
+  parse_rule_file(R"({"source": "x", "rules": [], "n": 1e999999})", "huge.json", set);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_NE(set.errors[0].find("huge.json: not valid JSON"), std::string::npos);
+}
+
 TEST(RulesTest, InvalidRegexNamesTheRuleAndOthersStillMatch) {
   RuleSet set;
   parse_rule_file(R"({"rules":[

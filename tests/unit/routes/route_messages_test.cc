@@ -1,8 +1,8 @@
 #include "probes/routes/route_messages.h"
 
+#include <arpa/inet.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -84,6 +84,29 @@ TEST(RouteMessages, NewRouteIsApplied) {
   ASSERT_EQ(r.nexthops.size(), 1u);
   EXPECT_EQ(r.nexthops[0].gateway->to_string(), "192.168.1.11");
   EXPECT_EQ(r.nexthops[0].ifindex, 2);
+}
+
+// A multipath nexthop whose rtnh_len is shorter than its header sends libnl 3.7's parser into an
+// endless loop (found by the route_messages fuzzer): the message is refused, the next one
+// still applies.
+TEST(RouteMessages, MultipathNexthopShorterThanItsHeaderIsRefused) {
+  RouteTable t;
+  rtmsg rt{};
+  rt.rtm_family = AF_INET;
+  rt.rtm_dst_len = 26;
+  rt.rtm_table = RT_TABLE_MAIN;
+  rt.rtm_type = RTN_UNICAST;
+  Msg m(RTM_NEWROUTE, &rt, sizeof rt);
+  std::uint8_t d[4];
+  inet_pton(AF_INET, "10.244.3.0", d);
+  rtnexthop nh[2]{};  // both with rtnh_len 0
+  m.attr(RTA_DST, d, 4).attr(RTA_MULTIPATH, nh, sizeof nh);
+  auto bytes = concat({m.bytes(), route(RTM_NEWROUTE, "10.244.2.0", 26, "192.168.1.11")});
+  const auto w = apply_route_messages(bytes, t);
+  EXPECT_EQ(w.messages, 2u);
+  EXPECT_EQ(w.applied, 1u);
+  ASSERT_EQ(t.routes().size(), 1u);
+  EXPECT_EQ(t.routes().begin()->second.dst.to_string(), "10.244.2.0/26");
 }
 
 TEST(RouteMessages, DelRouteRemovesAndDoneIsSeen) {
