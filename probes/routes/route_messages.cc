@@ -13,9 +13,6 @@ extern "C" {
 #include <netlink/addr.h>
 #include <netlink/msg.h>
 #include <netlink/netlink.h>
-#include <netlink/object.h>
-#include <netlink/route/addr.h>
-#include <netlink/route/link.h>
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
 }
@@ -97,47 +94,6 @@ std::optional<Route> convert_route(rtnl_route* r) {
   return out;
 }
 
-struct ParseResult {
-  bool changed = false;
-  bool remove = false;
-  RouteTable* table = nullptr;
-};
-
-void on_object(nl_object* obj, void* arg) {
-  auto* ctx = static_cast<ParseResult*>(arg);
-  const std::string type = nl_object_get_type(obj);
-  if (type == "route/link") {
-    auto* l = reinterpret_cast<rtnl_link*>(obj);
-    const int index = rtnl_link_get_ifindex(l);
-    if (ctx->remove) {
-      ctx->table->remove_link(index);
-    } else {
-      Link link;
-      link.index = index;
-      if (const char* name = rtnl_link_get_name(l)) link.name = name;
-      if (const char* kind = rtnl_link_get_type(l)) link.kind = kind;
-      link.admin_up = rtnl_link_get_flags(l) & IFF_UP;
-      const auto oper = rtnl_link_get_operstate(l);
-      link.carrier =
-          oper != IF_OPER_DOWN && oper != IF_OPER_LOWERLAYERDOWN && oper != IF_OPER_NOTPRESENT;
-      ctx->table->upsert_link(std::move(link));
-    }
-    ctx->changed = true;
-  } else if (type == "route/addr") {
-    auto* a = reinterpret_cast<rtnl_addr*>(obj);
-    auto local = from_nl(rtnl_addr_get_local(a));
-    if (!local) return;
-    Address addr{rtnl_addr_get_ifindex(a), *local, rtnl_addr_get_prefixlen(a)};
-    if (addr.length < 0 || addr.length > local->bits()) return;
-    if (ctx->remove) {
-      ctx->table->remove_address(addr);
-    } else {
-      ctx->table->add_address(addr);
-    }
-    ctx->changed = true;
-  }
-}
-
 // The fixed header after nlmsghdr that each message type carries.
 size_t family_header_size(std::uint16_t type) {
   switch (type) {
@@ -155,22 +111,132 @@ size_t family_header_size(std::uint16_t type) {
   }
 }
 
-// libnl 3.7's multipath parser loops for ever (allocating a nexthop each turn) on a nexthop whose
-// rtnh_len is shorter than its header: the kernel never sends one, a corrupt or hostile buffer
-// can (found by the route_messages fuzzer). Such a message is refused before libnl sees it.
-bool multipath_well_formed(const nlmsghdr* h) {
-  const auto* rtm = static_cast<const rtmsg*>(NLMSG_DATA(h));
-  int len = static_cast<int>(h->nlmsg_len) - static_cast<int>(NLMSG_LENGTH(sizeof(rtmsg)));
-  for (const rtattr* a = RTM_RTA(rtm); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-    if (a->rta_type != RTA_MULTIPATH) continue;
+// libnl 3.7 trusts the kernel: its route parser loops for ever (allocating a nexthop each turn)
+// on a multipath nexthop whose rtnh_len is shorter than its header, and copies a negative size
+// for an RTA_VIA shorter than its family field. The kernel never sends either; a corrupt or
+// hostile buffer can (both found by the route_messages fuzzer). Such messages are refused
+// before libnl sees them.
+// The type as libnl reads it: without the NESTED and byte-order flag bits.
+int attr_type(const rtattr* a) {
+  return a->rta_type & NLA_TYPE_MASK;
+}
+
+bool route_attr_well_formed(const rtattr* a) {
+  const size_t n = RTA_PAYLOAD(a);
+  switch (attr_type(a)) {
+    case RTA_DST:
+    case RTA_SRC:
+    case RTA_GATEWAY:
+    case RTA_PREFSRC:
+      return n == 4 || n == 16;
+    case RTA_VIA:
+      return n >= sizeof(rtvia);
+    default:
+      return true;
+  }
+}
+
+bool attrs_well_formed(const rtattr* a, int len, bool top) {
+  for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (!route_attr_well_formed(a)) return false;
+    if (!top || attr_type(a) != RTA_MULTIPATH) continue;
     const auto* nh = static_cast<const rtnexthop*>(RTA_DATA(a));
     size_t left = RTA_PAYLOAD(a);
     while (left >= sizeof(rtnexthop)) {
-      if (nh->rtnh_len < sizeof(rtnexthop) || nh->rtnh_len > left) return false;
-      const size_t step = static_cast<size_t>(RTNH_ALIGN(nh->rtnh_len));
-      left -= step < left ? step : left;
+      // (libnl subtracts the aligned length from a size_t: it must fit, or it wraps around)
+      if (nh->rtnh_len < sizeof(rtnexthop) ||
+          static_cast<size_t>(RTNH_ALIGN(nh->rtnh_len)) > left) {
+        return false;
+      }
+      if (!attrs_well_formed(RTNH_DATA(nh), static_cast<int>(nh->rtnh_len - RTNH_LENGTH(0)),
+                             false)) {
+        return false;
+      }
+      left -= static_cast<size_t>(RTNH_ALIGN(nh->rtnh_len));
       nh = RTNH_NEXT(nh);
     }
+  }
+  return true;
+}
+
+bool route_message_well_formed(const nlmsghdr* h) {
+  const auto* rtm = static_cast<const rtmsg*>(NLMSG_DATA(h));
+  const int len = static_cast<int>(h->nlmsg_len) - static_cast<int>(NLMSG_LENGTH(sizeof(rtmsg)));
+  return attrs_well_formed(RTM_RTA(rtm), len, true);
+}
+
+// Links and addresses are read here, not through libnl's cache parsers: those follow nested
+// attributes without checking them (a SEGV in nla_parse_nested on a corrupt IFLA_LINKINFO,
+// found by the route_messages fuzzer), and only a few fields are needed.
+std::string attr_string(const rtattr* a) {
+  const char* p = static_cast<const char*>(RTA_DATA(a));
+  const size_t n = RTA_PAYLOAD(a);
+  return std::string(p, strnlen(p, n));
+}
+
+bool apply_link(const nlmsghdr* h, RouteTable& table) {
+  const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
+  if (ifi->ifi_family == AF_BRIDGE) return false;  // bridge port news, not the link itself
+  if (ifi->ifi_index <= 0) return false;
+  if (h->nlmsg_type == RTM_DELLINK) {
+    table.remove_link(ifi->ifi_index);
+    return true;
+  }
+  Link link;
+  link.index = ifi->ifi_index;
+  link.admin_up = ifi->ifi_flags & IFF_UP;
+  std::uint8_t oper = IF_OPER_UNKNOWN;
+  int len = static_cast<int>(h->nlmsg_len) - static_cast<int>(NLMSG_LENGTH(sizeof(ifinfomsg)));
+  for (const rtattr* a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    switch (attr_type(a)) {
+      case IFLA_IFNAME:
+        link.name = attr_string(a);
+        break;
+      case IFLA_OPERSTATE:
+        if (RTA_PAYLOAD(a) >= 1) oper = *static_cast<const std::uint8_t*>(RTA_DATA(a));
+        break;
+      case IFLA_LINKINFO: {
+        int n = static_cast<int>(RTA_PAYLOAD(a));
+        for (const rtattr* i = static_cast<const rtattr*>(RTA_DATA(a)); RTA_OK(i, n);
+             i = RTA_NEXT(i, n)) {
+          if (attr_type(i) == IFLA_INFO_KIND) link.kind = attr_string(i);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  link.carrier =
+      oper != IF_OPER_DOWN && oper != IF_OPER_LOWERLAYERDOWN && oper != IF_OPER_NOTPRESENT;
+  table.upsert_link(std::move(link));
+  return true;
+}
+
+bool apply_address(const nlmsghdr* h, RouteTable& table) {
+  const auto* ifa = static_cast<const ifaddrmsg*>(NLMSG_DATA(h));
+  const size_t want = ifa->ifa_family == AF_INET ? 4 : ifa->ifa_family == AF_INET6 ? 16 : 0;
+  if (want == 0) return false;
+  const rtattr* local = nullptr;
+  const rtattr* address = nullptr;
+  int len = static_cast<int>(h->nlmsg_len) - static_cast<int>(NLMSG_LENGTH(sizeof(ifaddrmsg)));
+  for (const rtattr* a = IFA_RTA(ifa); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+    if (attr_type(a) == IFA_LOCAL) local = a;
+    if (attr_type(a) == IFA_ADDRESS) address = a;
+  }
+  // IFA_LOCAL is the interface's own address (IFA_ADDRESS is the peer on point-to-point links);
+  // IPv6 sends only IFA_ADDRESS.
+  const rtattr* a = local ? local : address;
+  if (!a || RTA_PAYLOAD(a) != want) return false;
+  IpAddress ip;
+  ip.family = want == 4 ? Family::kV4 : Family::kV6;
+  std::memcpy(ip.bytes.data(), RTA_DATA(a), want);
+  Address addr{static_cast<int>(ifa->ifa_index), ip, ifa->ifa_prefixlen};
+  if (addr.length < 0 || addr.length > ip.bits()) return false;
+  if (h->nlmsg_type == RTM_DELADDR) {
+    table.remove_address(addr);
+  } else {
+    table.add_address(addr);
   }
   return true;
 }
@@ -185,7 +251,7 @@ bool apply_route_message(const nlmsghdr* h, RouteTable& table) {
   switch (h->nlmsg_type) {
     case RTM_NEWROUTE:
     case RTM_DELROUTE: {
-      if (!multipath_well_formed(h)) return false;
+      if (!route_message_well_formed(h)) return false;
       rtnl_route* r = nullptr;
       if (rtnl_route_parse(const_cast<nlmsghdr*>(h), &r) < 0 || !r) return false;
       auto route = convert_route(r);
@@ -199,22 +265,10 @@ bool apply_route_message(const nlmsghdr* h, RouteTable& table) {
       return true;
     }
     case RTM_NEWLINK:
-    case RTM_DELLINK: {
-      const auto* ifi = static_cast<const ifinfomsg*>(NLMSG_DATA(h));
-      if (ifi->ifi_family == AF_BRIDGE) return false;  // bridge port news, not the link itself
-      [[fallthrough]];
-    }
-    default: {
-      nl_msg* m = nlmsg_convert(const_cast<nlmsghdr*>(h));
-      if (!m) return false;
-      nlmsg_set_proto(m, NETLINK_ROUTE);
-      ParseResult ctx;
-      ctx.remove = h->nlmsg_type == RTM_DELLINK || h->nlmsg_type == RTM_DELADDR;
-      ctx.table = &table;
-      nl_msg_parse(m, on_object, &ctx);
-      nlmsg_free(m);
-      return ctx.changed;
-    }
+    case RTM_DELLINK:
+      return apply_link(h, table);
+    default:
+      return apply_address(h, table);  // RTM_NEWADDR, RTM_DELADDR (family_header_size vetted)
   }
 }
 
@@ -223,8 +277,12 @@ MessageWalk apply_route_messages(std::span<const std::uint8_t> bytes, RouteTable
   // NLMSG_NEXT needs an aligned header: work on an aligned copy, as recv() fills one.
   std::string buf(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   int len = static_cast<int>(buf.size());
-  for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<unsigned>(len));
-       h = NLMSG_NEXT(h, len)) {
+  // NLMSG_NEXT can take len below zero (an unaligned last message): test the sign before the
+  // unsigned NLMSG_OK (found by the route_messages fuzzer: it read past the buffer).
+  const auto ok = [&len](const nlmsghdr* h) {
+    return len >= static_cast<int>(sizeof(nlmsghdr)) && NLMSG_OK(h, static_cast<unsigned>(len));
+  };
+  for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); ok(h); h = NLMSG_NEXT(h, len)) {
     ++w.messages;
     if (h->nlmsg_type == NLMSG_DONE) {
       w.done = true;

@@ -109,6 +109,20 @@ TEST(RouteMessages, MultipathNexthopShorterThanItsHeaderIsRefused) {
   EXPECT_EQ(t.routes().begin()->second.dst.to_string(), "10.244.2.0/26");
 }
 
+// A last message whose length is not a multiple of 4 takes NLMSG_NEXT's remaining length below
+// zero; the walk must stop there, not read past the buffer (found by the fuzzer; ASan run).
+TEST(RouteMessages, UnalignedLastMessageEndsTheWalk) {
+  RouteTable t;
+  std::vector<std::uint8_t> bytes(33, 0);
+  nlmsghdr h{};
+  h.nlmsg_len = 33;
+  h.nlmsg_type = 0x202;  // no type we read
+  std::memcpy(bytes.data(), &h, sizeof h);
+  const auto w = apply_route_messages(bytes, t);
+  EXPECT_EQ(w.messages, 1u);
+  EXPECT_EQ(w.applied, 0u);
+}
+
 TEST(RouteMessages, DelRouteRemovesAndDoneIsSeen) {
   RouteTable t;
   nlmsghdr done{};
