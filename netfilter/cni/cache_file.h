@@ -26,7 +26,7 @@ struct ResultInterface {
 };
 
 struct ResultIp {
-  std::string address;                   // "10.244.1.2/24" (checked to parse)
+  std::string address;                    // "10.244.1.2/24" (checked to parse)
   std::optional<std::int64_t> interface;  // index into the result's interfaces
 };
 

@@ -34,8 +34,8 @@ struct ScanReport {
   std::optional<core::EnvError> error;  // the directory could not be listed (not: absent)
   bool dir_missing = false;             // no results directory: no pod was ever set up
   std::optional<FileStamp> dir_stamp;
-  std::vector<std::string> names;              // every file present now
-  std::map<std::string, ScannedFile> changed;  // files new or changed since `known`
+  std::vector<std::string> names;                   // every file present now
+  std::map<std::string, ScannedFile> changed;       // files new or changed since `known`
   std::map<std::string, PresenceVerdict> presence;  // every present entry's namespace, now
 };
 

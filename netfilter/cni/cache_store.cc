@@ -49,8 +49,7 @@ core::Result<std::vector<std::pair<std::string, FileStamp>>> PosixCacheStore::li
     if (!S_ISREG(st.st_mode)) continue;
     out.emplace_back(name, stamp_of(st));
   }
-  std::sort(out.begin(), out.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   return out;
 }
 

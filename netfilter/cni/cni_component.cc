@@ -70,9 +70,8 @@ void CniComponent::start() {
   if (guard_) {
     if (cfg_.mode == "repair") {
       provider_id_ = guard_->add_expected_rules_provider(
-          "cni-cache", [this](BackendKind b, Family f, const std::string& t) {
-            return provide(b, f, t);
-          });
+          "cni-cache",
+          [this](BackendKind b, Family f, const std::string& t) { return provide(b, f, t); });
     }
     listener_id_ = guard_->add_table_listener([this](const TableView& v) { on_table(v); });
   }
@@ -381,29 +380,28 @@ void CniComponent::evaluate_family(Family f, bool* request) {
                  {"rules", rules},
                  {"chains", join(chains, 20)},
                  {"containers", join(containers, 20)}});
-    d_.health.record_event(core::HealthEvent{
-        kComponent,
-        "HostPortRulesRebuilt",
-        "Rebuilt " + std::to_string(rules) + " hostPort rules in " + key.str() +
-            " from the CNI cache" +
-            (containers.empty() ? std::string() : " for " + join(containers, 5)),
-        core::Severity::kInfo,
-        {{"table", std::string(kNat)},
-         {"family", std::string(to_string(f))},
-         {"backend", std::string(to_string(*target))},
-         {"chains", join(chains, 20)},
-         {"containers", join(containers, 20)},
-         {"rules", std::to_string(rules)},
-         {"repair", "applied"}}});
+    d_.health.record_event(
+        core::HealthEvent{kComponent,
+                          "HostPortRulesRebuilt",
+                          "Rebuilt " + std::to_string(rules) + " hostPort rules in " + key.str() +
+                              " from the CNI cache" +
+                              (containers.empty() ? std::string() : " for " + join(containers, 5)),
+                          core::Severity::kInfo,
+                          {{"table", std::string(kNat)},
+                           {"family", std::string(to_string(f))},
+                           {"backend", std::string(to_string(*target))},
+                           {"chains", join(chains, 20)},
+                           {"containers", join(containers, 20)},
+                           {"rules", std::to_string(rules)},
+                           {"repair", "applied"}}});
   }
   if (audit.missing_rules > 0 && fam.audit.missing_rules == 0) {
     std::vector<std::string> containers;
     for (const auto& m : audit.missing) containers.push_back(container_of(m));
-    d_.log.warn("hostPort rules from the CNI cache missing",
-                {{"table", key.str()},
-                 {"rules", audit.missing_rules},
-                 {"containers", join(containers, 20)},
-                 {"mode", cfg_.mode}});
+    d_.log.warn("hostPort rules from the CNI cache missing", {{"table", key.str()},
+                                                              {"rules", audit.missing_rules},
+                                                              {"containers", join(containers, 20)},
+                                                              {"mode", cfg_.mode}});
   }
   for (const auto& c : audit.mismatched) {
     if (fam.mismatch_logged.insert(c).second) {
@@ -459,8 +457,9 @@ void CniComponent::update_condition() {
   condition_active_ = active;
   std::string message;
   if (active) {
-    message = "hostPort DNAT rules the CNI cache holds for running pods are missing: " +
-              join(what, 4) + ". ";
+    message =
+        "hostPort DNAT rules the CNI cache holds for running pods are missing: " + join(what, 4) +
+        ". ";
     if (cfg_.mode == "report") {
       message += "cni.mode is report; set it to repair to rebuild them.";
     } else if (guard_ && guard_->dry_run()) {

@@ -94,8 +94,8 @@ void pick_addresses(const CacheEntry& e, PortmapInvocation& inv) {
 
 void check_mappings(const std::vector<PortMapping>& mappings) {
   for (const auto& m : mappings) {
-    const std::string what = std::to_string(m.host_port) + "->" +
-                             std::to_string(m.container_port) + "/" + m.protocol;
+    const std::string what =
+        std::to_string(m.host_port) + "->" + std::to_string(m.container_port) + "/" + m.protocol;
     // portmap rejects these; iptables rejects the others, failing the ADD.
     if (m.container_port <= 0 || m.host_port <= 0) {
       throw Reject{"port mapping " + what + " has a port <= 0 (portmap refuses it)"};

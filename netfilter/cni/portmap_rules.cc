@@ -132,10 +132,10 @@ PortmapTable replay_portmap(const std::vector<PortmapInvocation>& adds, Family f
     if (o.snat && !o.external_set_mark_chain) {
       const std::string mark = hex_mark(o.mark_masq_bit);
       auto& setmark = sim.ensure(kHostportSetmark);
-      sim.insert_unique(setmark,
-                        "-m comment --comment \"CNI portfwd masquerade mark\" -j MARK --set-xmark " +
-                            mark,
-                        false);
+      sim.insert_unique(
+          setmark,
+          "-m comment --comment \"CNI portfwd masquerade mark\" -j MARK --set-xmark " + mark,
+          false);
       auto& masq = sim.ensure(kHostportMasq);
       sim.insert_unique(masq, "-m mark --mark " + mark + " -j MASQUERADE", false);
       auto& post = sim.ensure("POSTROUTING", true, false);
@@ -162,9 +162,8 @@ PortmapTable replay_portmap(const std::vector<PortmapInvocation>& adds, Family f
       if (!m.host_ip.empty()) {
         auto h = core::IpAddress::parse(m.host_ip);
         if (!h || (h->family == core::IpFamily::kV6) != v6) continue;  // other family: skipped
-        const bool unspecified =
-            std::all_of(h->bytes.begin(), h->bytes.begin() + h->bits() / 8,
-                        [](auto b) { return b == 0; });
+        const bool unspecified = std::all_of(h->bytes.begin(), h->bytes.begin() + h->bits() / 8,
+                                             [](auto b) { return b == 0; });
         if (!unspecified) {
           dst = true;
           dst_spec = address_spec(core::IpPrefix::of(*h, h->bits()));

@@ -65,8 +65,8 @@ PresenceVerdict PosixSandboxProbe::netns(const std::string& path) {
       return {Presence::kUnknown, path + ": " + errno_text(errno)};
     }
     if (ns.st_dev == own.st_dev && ns.st_ino == own.st_ino) {
-      return {Presence::kGone, "process " + pid +
-                                   " is in the host's network namespace (the pid was reused)"};
+      return {Presence::kGone,
+              "process " + pid + " is in the host's network namespace (the pid was reused)"};
     }
     return {Presence::kPresent, ""};
   }
@@ -88,8 +88,9 @@ PresenceVerdict PosixSandboxProbe::netns(const std::string& path) {
   }
   if (static_cast<unsigned long>(fs.f_type) == NSFS_MAGIC) return {Presence::kPresent, ""};
   return {Presence::kUnknown,
-          path + " exists but is not a namespace mount (unmounted, or its directory is mounted "
-                 "without HostToContainer propagation)"};
+          path +
+              " exists but is not a namespace mount (unmounted, or its directory is mounted "
+              "without HostToContainer propagation)"};
 }
 
 }  // namespace ng::netfilter::cni

@@ -36,7 +36,9 @@
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
+void on_signal(int) {
+  g_stop = 1;
+}
 
 using Clock = std::chrono::steady_clock;
 using Millis = std::chrono::milliseconds;
@@ -164,8 +166,8 @@ struct Ledger {
       list += (list.empty() ? "" : ",") + std::string("{\"start_ms\":") +
               std::to_string(o.start_ms) + ",\"end_ms\":" + std::to_string(o.end_ms) +
               ",\"ms\":" + std::to_string(o.end_ms - o.start_ms) +
-              ",\"failed\":" + std::to_string(o.failed) + ",\"reason\":\"" +
-              json_escape(o.reason) + "\"}";
+              ",\"failed\":" + std::to_string(o.failed) + ",\"reason\":\"" + json_escape(o.reason) +
+              "\"}";
     }
     std::printf(
         "{\"attempts\":%lld,\"failures\":%lld,\"outages\":[%s],\"longest_outage_ms\":%lld,"
@@ -233,8 +235,7 @@ int main(int argc, char** argv) {
   o.timeout = *timeout;
   o.answer_timeout = *answer_timeout;
   if (!parse_target(target, o)) {
-    std::fprintf(stderr, "ng_lab_prober: --target: expected IP:PORT, got \"%s\"\n",
-                 target.c_str());
+    std::fprintf(stderr, "ng_lab_prober: --target: expected IP:PORT, got \"%s\"\n", target.c_str());
     return 2;
   }
   std::signal(SIGINT, on_signal);

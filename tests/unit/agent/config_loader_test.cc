@@ -67,7 +67,9 @@ struct BadCase {
   const char* reason;
 };
 // Stable test names (ctest lists each case by its printed parameter): the key it names.
-void PrintTo(const BadCase& c, std::ostream* os) { *os << c.key; }
+void PrintTo(const BadCase& c, std::ostream* os) {
+  *os << c.key;
+}
 
 class ConfigLoaderRejects : public ::testing::TestWithParam<BadCase> {};
 

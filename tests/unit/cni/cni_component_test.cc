@@ -39,10 +39,9 @@ class CniComponentTest : public ::testing::Test {
     o.dry_run = dry_run;
     o.drift_grace = 1s;
     auto log = core::Logger(log_sink, core::LogLevel::kDebug);
-    guard = std::make_unique<Guard>(
-        o, std::vector<std::shared_ptr<Backend>>{fake},
-        Guard::Deps{clock, loop, workers, files, health, env, registry,
-                    log.with_component("netfilter")});
+    guard = std::make_unique<Guard>(o, std::vector<std::shared_ptr<Backend>>{fake},
+                                    Guard::Deps{clock, loop, workers, files, health, env, registry,
+                                                log.with_component("netfilter")});
     CniConfig c;
     c.mode = std::move(mode);
     cni = std::make_unique<CniComponent>(
@@ -73,10 +72,10 @@ class CniComponentTest : public ::testing::Test {
   void add(const std::string& net, const std::string& id, const json& mappings,
            const json& portmap = {}, const std::string& netns = kNetns,
            const std::string& ip4 = "10.244.1.2/24", const std::string& ip6 = "") {
-    store->write(net + "-" + id + "-eth0",
-                 testing::cache_file(net, id, testing::conflist(net, portmap), mappings, ip4, ip6,
-                                     netns)
-                     .dump());
+    store->write(
+        net + "-" + id + "-eth0",
+        testing::cache_file(net, id, testing::conflist(net, portmap), mappings, ip4, ip6, netns)
+            .dump());
   }
   Table nat(Family f = Family::kIPv4) { return *fake->read(f, "nat"); }
   std::vector<std::string> rules(const std::string& chain, Family f = Family::kIPv4) {
@@ -127,16 +126,15 @@ TEST_F(CniComponentTest, FirstStartWithNoSnapshotRebuildsHostPortRulesInOneCommi
       "10.244.1.3/24", "fd00:10:244:1::3/64");
   start();
   pass(2s);  // the drift grace, whatever shape the missing rules have
-  EXPECT_THAT(rules("PREROUTING"),
-              Contains("-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT"));
+  EXPECT_THAT(rules("PREROUTING"), Contains("-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT"));
   EXPECT_THAT(rules("POSTROUTING"),
               Contains("-m comment --comment \"CNI portfwd requiring masquerade\" -j "
                        "CNI-HOSTPORT-MASQ"));
-  EXPECT_THAT(rules(kDnA),
-              ::testing::ElementsAre(
-                  "-s 10.244.1.0/24 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
-                  "-s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
-                  "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.244.1.2:80"));
+  EXPECT_THAT(
+      rules(kDnA),
+      ::testing::ElementsAre("-s 10.244.1.0/24 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
+                             "-s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j CNI-HOSTPORT-SETMARK",
+                             "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.244.1.2:80"));
   // The ADD order (file mtimes) orders the entry jumps.
   const auto top = rules("CNI-HOSTPORT-DNAT");
   ASSERT_EQ(top.size(), 3u);
@@ -205,27 +203,39 @@ TEST_F(CniComponentTest, ReportModeWritesNothingAndRaisesTheCondition) {
   EXPECT_EQ(m("nodeguard_cni_hostport_rules", {{"family", "ipv4"}, {"state", "missing"}}), 9);
   EXPECT_EQ(health.count_events("HostPortRulesRebuilt"), 0u);
   // The runtime puts them back itself (a CNI ADD): the condition clears, nothing is "rebuilt".
-  const std::string dnat = "-p tcp -m comment --comment \"dnat name: \\\"k8s-pod-network\\\" id: "
-                           "\\\"aaaa\\\"\" -m multiport --dports 8080 -j " + kDnA;
-  ASSERT_TRUE(fake->apply_restore(
-                      Family::kIPv4,
-                      "*nat\n:CNI-HOSTPORT-SETMARK - [0:0]\n:CNI-HOSTPORT-MASQ - [0:0]\n"
-                      ":CNI-HOSTPORT-DNAT - [0:0]\n:" + kDnA + " - [0:0]\n"
-                      "-A CNI-HOSTPORT-SETMARK -m comment --comment \"CNI portfwd masquerade mark\" "
-                      "-j MARK --set-xmark 0x2000/0x2000\n"
-                      "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE\n"
-                      "-A POSTROUTING -m comment --comment \"CNI portfwd requiring masquerade\" -j "
-                      "CNI-HOSTPORT-MASQ\n"
-                      "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
-                      "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
-                      "-A " + kDnA + " -s 10.244.1.0/24 -p tcp -m tcp --dport 8080 -j "
-                      "CNI-HOSTPORT-SETMARK\n"
-                      "-A " + kDnA + " -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j "
-                      "CNI-HOSTPORT-SETMARK\n"
-                      "-A " + kDnA + " -p tcp -m tcp --dport 8080 -j DNAT --to-destination "
-                      "10.244.1.2:80\n"
-                      "-A CNI-HOSTPORT-DNAT " + dnat + "\nCOMMIT\n")
-                  .ok());
+  const std::string dnat =
+      "-p tcp -m comment --comment \"dnat name: \\\"k8s-pod-network\\\" id: "
+      "\\\"aaaa\\\"\" -m multiport --dports 8080 -j " +
+      kDnA;
+  ASSERT_TRUE(
+      fake->apply_restore(
+              Family::kIPv4,
+              "*nat\n:CNI-HOSTPORT-SETMARK - [0:0]\n:CNI-HOSTPORT-MASQ - [0:0]\n"
+              ":CNI-HOSTPORT-DNAT - [0:0]\n:" +
+                  kDnA +
+                  " - [0:0]\n"
+                  "-A CNI-HOSTPORT-SETMARK -m comment --comment \"CNI portfwd masquerade mark\" "
+                  "-j MARK --set-xmark 0x2000/0x2000\n"
+                  "-A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE\n"
+                  "-A POSTROUTING -m comment --comment \"CNI portfwd requiring masquerade\" -j "
+                  "CNI-HOSTPORT-MASQ\n"
+                  "-A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
+                  "-A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT\n"
+                  "-A " +
+                  kDnA +
+                  " -s 10.244.1.0/24 -p tcp -m tcp --dport 8080 -j "
+                  "CNI-HOSTPORT-SETMARK\n"
+                  "-A " +
+                  kDnA +
+                  " -s 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j "
+                  "CNI-HOSTPORT-SETMARK\n"
+                  "-A " +
+                  kDnA +
+                  " -p tcp -m tcp --dport 8080 -j DNAT --to-destination "
+                  "10.244.1.2:80\n"
+                  "-A CNI-HOSTPORT-DNAT " +
+                  dnat + "\nCOMMIT\n")
+          .ok());
   guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
   settle();
   EXPECT_FALSE(health.active("HostPortRulesMissing"));
@@ -322,9 +332,9 @@ TEST_F(CniComponentTest, BadFilesAreCountedAndLoggedOnceAndNeverTurnedIntoRules)
 
 TEST_F(CniComponentTest, AFileCaughtMidWriteIsNotCounted) {
   start();
-  store->set_now(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     clock.wall_now().time_since_epoch())
-                     .count());
+  store->set_now(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock.wall_now().time_since_epoch())
+          .count());
   const std::string good =
       testing::cache_file("k8s-pod-network", "aaaa", testing::conflist("k8s-pod-network"),
                           json::array({testing::mapping(8080, 80)}))
@@ -367,11 +377,11 @@ TEST_F(CniComponentTest, APodBeingDeletedIsNotBroughtBack) {
 }
 
 TEST_F(CniComponentTest, AChainThatDiffersFromTheCacheIsLeftAlone) {
-  ASSERT_TRUE(fake->apply_restore(Family::kIPv4,
-                                  "*nat\n:" + kDnA + " - [0:0]\n-A " + kDnA +
-                                      " -p tcp -m tcp --dport 8080 -j DNAT --to-destination "
-                                      "10.244.1.99:80\nCOMMIT\n")
-                  .ok());
+  ASSERT_TRUE(
+      fake->apply_restore(Family::kIPv4, "*nat\n:" + kDnA + " - [0:0]\n-A " + kDnA +
+                                             " -p tcp -m tcp --dport 8080 -j DNAT --to-destination "
+                                             "10.244.1.99:80\nCOMMIT\n")
+          .ok());
   add("k8s-pod-network", "aaaa", json::array({testing::mapping(8080, 80)}));
   start();
   pass(2s);
@@ -396,7 +406,8 @@ TEST_F(CniComponentTest, AnAbsentExternalMarkChainIsWaitedFor) {
   guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
   settle();
   pass(2s);
-  EXPECT_THAT(rules(kDnA), Contains("-s 10.244.1.0/24 -p tcp -m tcp --dport 8080 -j KUBE-MARK-MASQ"));
+  EXPECT_THAT(rules(kDnA),
+              Contains("-s 10.244.1.0/24 -p tcp -m tcp --dport 8080 -j KUBE-MARK-MASQ"));
   EXPECT_FALSE(nat().has("CNI-HOSTPORT-SETMARK"));
 }
 

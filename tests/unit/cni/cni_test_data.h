@@ -53,22 +53,21 @@ inline nlohmann::json cache_file(const std::string& net, const std::string& id,
   nlohmann::json ips = nlohmann::json::array();
   if (!ip4.empty()) ips.push_back({{"interface", 2}, {"address", ip4}, {"gateway", "10.244.1.1"}});
   if (!ip6.empty()) ips.push_back({{"interface", 2}, {"address", ip6}});
-  nlohmann::json result = {
-      {"cniVersion", "1.0.0"},
-      {"interfaces",
-       {{{"name", "cni0"}, {"mac", "aa:bb:cc:00:00:01"}},
-        {{"name", "veth1234"}, {"mac", "aa:bb:cc:00:00:02"}},
-        {{"name", "eth0"}, {"mac", "aa:bb:cc:00:00:03"}, {"sandbox", netns}}}},
-      {"ips", ips}};
-  nlohmann::json f = {{"kind", "cniCacheV1"},
-                      {"containerId", id},
-                      {"config", netfilter::base64_encode(config.dump())},
-                      {"ifName", "eth0"},
-                      {"networkName", net},
-                      {"cniArgs", nlohmann::json::array({nlohmann::json::array({"IgnoreUnknown", "1"}),
-                                                         nlohmann::json::array(
-                                                             {"K8S_POD_NAMESPACE", "default"})})},
-                      {"result", result}};
+  nlohmann::json result = {{"cniVersion", "1.0.0"},
+                           {"interfaces",
+                            {{{"name", "cni0"}, {"mac", "aa:bb:cc:00:00:01"}},
+                             {{"name", "veth1234"}, {"mac", "aa:bb:cc:00:00:02"}},
+                             {{"name", "eth0"}, {"mac", "aa:bb:cc:00:00:03"}, {"sandbox", netns}}}},
+                           {"ips", ips}};
+  nlohmann::json f = {
+      {"kind", "cniCacheV1"},
+      {"containerId", id},
+      {"config", netfilter::base64_encode(config.dump())},
+      {"ifName", "eth0"},
+      {"networkName", net},
+      {"cniArgs", nlohmann::json::array({nlohmann::json::array({"IgnoreUnknown", "1"}),
+                                         nlohmann::json::array({"K8S_POD_NAMESPACE", "default"})})},
+      {"result", result}};
   if (!mappings.is_null()) f["capabilityArgs"] = {{"portMappings", mappings}};
   return f;
 }

@@ -22,8 +22,8 @@ std::vector<PortmapInvocation> matrix() {
 }
 
 Table captured(Family f) {
-  return *parse_table(
-      testing::cni_data("matrix/nat-" + std::string(to_string(f)) + ".save"), "nat");
+  return *parse_table(testing::cni_data("matrix/nat-" + std::string(to_string(f)) + ".save"),
+                      "nat");
 }
 
 TEST(HostportAudit, NothingMissingWhenThePluginsRulesAreThere) {
@@ -70,9 +70,10 @@ TEST(HostportAudit, OneDeletedDnatRuleIsOneMissingRuleOfItsContainer) {
     return c.name == "CNI-DN-38d4b3a30b82171881717";
   }));
   auto& top = t.find("CNI-HOSTPORT-DNAT")->rules;
-  top.erase(std::remove_if(top.begin(), top.end(),
-                           [](const Rule& r) { return r.target == "CNI-DN-38d4b3a30b82171881717"; }),
-            top.end());
+  top.erase(
+      std::remove_if(top.begin(), top.end(),
+                     [](const Rule& r) { return r.target == "CNI-DN-38d4b3a30b82171881717"; }),
+      top.end());
   a = audit_hostports(matrix(), Family::kIPv4, t);
   EXPECT_EQ(a.missing_rules, 2u);
   ASSERT_EQ(a.missing.size(), 1u);

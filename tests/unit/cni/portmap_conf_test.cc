@@ -74,9 +74,11 @@ TEST(PortmapConf, NoMappingsOrNoPortmapMeansNoRules) {
 }
 
 TEST(PortmapConf, OptionsAreReadAsPortmapReadsThem) {
-  json conf = testing::conflist(
-      "net", {{"snat", false}, {"markMasqBit", 7}, {"masqAll", true},
-              {"conditionsV4", {"-d", "192.168.0.0/16"}}, {"conditionsV6", {"!", "-s", "fd99::/64"}}});
+  json conf = testing::conflist("net", {{"snat", false},
+                                        {"markMasqBit", 7},
+                                        {"masqAll", true},
+                                        {"conditionsV4", {"-d", "192.168.0.0/16"}},
+                                        {"conditionsV6", {"!", "-s", "fd99::/64"}}});
   auto plan = plan_portmap(entry(testing::cache_file("net", "abc", conf, one_mapping())), kV111);
   ASSERT_EQ(plan.invocations.size(), 1u) << plan.unsupported;
   const auto& o = plan.invocations[0].options;
@@ -120,9 +122,9 @@ TEST(PortmapConf, ConfigsPortmapRefusesNeverProduceRules) {
     EXPECT_THAT(plan.unsupported, HasSubstr(c.says));
   }
   // A network name and container ID too long for portmap's comment.
-  auto plan = plan_portmap(entry(testing::cache_file("n", std::string(240, 'a'),
-                                                     testing::conflist("n"), one_mapping())),
-                           kV111);
+  auto plan = plan_portmap(
+      entry(testing::cache_file("n", std::string(240, 'a'), testing::conflist("n"), one_mapping())),
+      kV111);
   EXPECT_THAT(plan.unsupported, HasSubstr("comment"));
 }
 

@@ -13,8 +13,7 @@ using json = nlohmann::json;
 const PortmapVersion kV111{1, 1, 1};
 
 std::vector<PortmapInvocation> adds_of(const std::vector<std::string>& files,
-                                       const std::string& dir,
-                                       const PortmapVersion& v = kV111) {
+                                       const std::string& dir, const PortmapVersion& v = kV111) {
   std::vector<PortmapInvocation> out;
   for (const auto& name : files) {
     auto r = parse_cache_file(testing::cni_data(dir + "/results/" + name));
