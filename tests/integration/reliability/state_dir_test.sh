@@ -41,9 +41,10 @@ problem() { # LINE: a container writes LINE
 }
 problems() { rel_metric 'nodeguard_log_problems_total{reason="DiskBurning",source="container"}'; }
 
-# 1. Full: a 64 KiB tmpfs, filled.
+# 1. Full: a 1 MiB tmpfs, filled (room for every snapshot, with its netlink encodings, once
+#    freed: 64 KiB was not, once nft snapshots carried them).
 rel_start unshare --mount --propagation private bash -c '
-  mount -t tmpfs -o size=64k,mode=0700 nodeguard-state "$1" || exit 1
+  mount -t tmpfs -o size=1m,mode=0700 nodeguard-state "$1" || exit 1
   dd if=/dev/zero of="$1/filler" bs=4k 2>/dev/null || true
   shift; exec "$@"' _ "$STATE"
 ng_wait_until 10 grep -q '"msg":"netfilter snapshot not persisted; guarding from memory"' "$LOG" ||
