@@ -4,6 +4,7 @@
 #include <grpcpp/create_channel.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <future>
 #include <thread>
 
 #include "agent/api/call_gate.h"
@@ -43,6 +44,15 @@ class NetfilterServiceTest : public ::testing::Test {
     server_ = std::make_unique<GrpcServer>(config_, gate_, core::Logger::discard());
     server_->add_service(service_.get());
     ASSERT_TRUE(server_->start());
+    // Ready when the guard has looked at a table once (its first read runs on the workers):
+    // a listener says so, no polling.
+    std::promise<void> looked;
+    guard_->add_table_listener([&looked, done = false](const netfilter::TableView& v) mutable {
+      if (!done && v.state != "unknown") {
+        done = true;
+        looked.set_value();
+      }
+    });
     loop_thread_ = std::thread([this] { io_.run(); });
     core::call_on_loop(
         io_,
@@ -51,17 +61,8 @@ class NetfilterServiceTest : public ::testing::Test {
           return true;
         },
         2s);
-    for (int i = 0; i < 200; ++i) {
-      auto ok = core::call_on_loop(
-          io_,
-          [this] {
-            auto v = guard_->view();
-            return guard_->started() && !v.tables.empty() && v.tables[0].state != "unknown";
-          },
-          2s);
-      if (ok && *ok) break;
-      std::this_thread::sleep_for(10ms);
-    }
+    ASSERT_EQ(looked.get_future().wait_for(10s), std::future_status::ready)
+        << "the guard never read its table";
     channel_ =
         grpc::CreateChannel("unix://" + config_.grpc_socket, grpc::InsecureChannelCredentials());
     stub_ = nodeguard::v1::Netfilter::NewStub(channel_);
