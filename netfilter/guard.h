@@ -208,11 +208,20 @@ class Guard final : public core::Component {
   void on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot> loaded);
   Watch* find(const TableKey& k);
   void start_check(Watch& w, std::string_view trigger, core::MonoTime detected_at);
+  // What a check assessed against; a repair reuses the check's assessment when it still holds.
+  struct CheckBasis {
+    std::shared_ptr<const Table> snapshot;
+    std::vector<ExpectedChain> contributed;
+    AssessOptions opts;
+    std::shared_ptr<const GuardPolicy> policy;
+  };
   void on_checked(Watch& w, core::Result<Table> read, std::optional<Assessment> a,
                   std::optional<std::uint64_t> token, std::string trigger,
-                  core::MonoTime detected_at);
+                  core::MonoTime detected_at, CheckBasis basis);
   void start_repair(Watch& w, Table current, std::optional<std::uint64_t> token,
-                    core::MonoTime detected_at, std::string trigger, bool setup);
+                    core::MonoTime detected_at, std::string trigger, bool setup,
+                    std::optional<Assessment> assessed = std::nullopt,
+                    const CheckBasis* basis = nullptr);
   void on_repaired(Watch& w, RepairOutcome outcome, core::MonoTime detected_at, std::string trigger,
                    bool setup);
   void finish(Watch& w);

@@ -21,21 +21,6 @@ int fam(Family f) {
   return f == Family::kIPv4 ? 4 : 6;
 }
 
-// A request socket for one read or one write, so workers never share one.
-struct Sock {
-  ngnft_sock* s = nullptr;
-  int open_error = 0;
-  Sock() {
-    if (int rc = ngnft_open(&s); rc < 0) {
-      s = nullptr;
-      open_error = rc;
-    }
-  }
-  ~Sock() { ngnft_close(s); }
-  Sock(const Sock&) = delete;
-  Sock& operator=(const Sock&) = delete;
-};
-
 std::string errno_text(int negative_errno) {
   return std::strerror(-negative_errno);
 }
@@ -59,6 +44,34 @@ NftBackend::NftBackend(core::ProcessRunner& runner, Options options)
 
 NftBackend::~NftBackend() {
   ngnft_close(sock_);
+  for (auto* p : pool_) ngnft_close(p);
+}
+
+NftBackend::Lease::Lease(NftBackend& b) : b_(b) {
+  {
+    std::lock_guard lock(b_.pool_mu_);
+    if (!b_.pool_.empty()) {
+      s = b_.pool_.back();
+      b_.pool_.pop_back();
+      return;
+    }
+  }
+  if (int rc = ngnft_open(&s); rc < 0) {
+    s = nullptr;
+    open_error = rc;
+  }
+}
+
+NftBackend::Lease::~Lease() {
+  if (!s) return;
+  if (reusable) {
+    std::lock_guard lock(b_.pool_mu_);
+    if (b_.pool_.size() < kPoolMax) {
+      b_.pool_.push_back(s);
+      return;
+    }
+  }
+  ngnft_close(s);
 }
 
 core::Status NftBackend::available(Family f) {
@@ -81,29 +94,47 @@ core::Result<std::string> NftBackend::save(Family f, const std::string& table) {
 core::Result<Table> NftBackend::read(Family f, const std::string& table) {
   const Key key{f, table};
   if (options_.fast_path) {
-    // The text and the dump must show the same generation: the ruleset generation id does
-    // not move across both, and the kernel did not flag the dump as interrupted.
+    // The dump and the text must show the same generation: the ruleset generation id does
+    // not move across both, and the kernel did not flag the dump as interrupted. When every
+    // rule the dump holds was paired with its text before, the text is not needed at all.
     for (int attempt = 0; attempt < 3; ++attempt) {
-      Sock sock;
+      Lease sock(*this);
       std::uint32_t before = 0, after = 0;
       if (!sock.s || ngnft_get_genid(sock.s, &before) < 0) break;
-      auto text = save(f, table);
-      if (!text) return text.error();
       NftDumpCollector collect(f, table);
       const int rc =
           ngnft_dump_table(sock.s, fam(f), table.c_str(), NftDumpCollector::callbacks(), &collect);
       if (rc < 0 && rc != -ENOENT && rc != -EINTR) break;
       if (ngnft_get_genid(sock.s, &after) < 0) break;
       if (rc == -EINTR || before != after) continue;
-      auto parsed = parse_table(*text, table);
-      if (!parsed) return parsed.error();
       auto kernel = std::make_shared<NftKernelTable>(collect.take());
       kernel->genid = before;
-      attach_nft_blobs(*parsed, *kernel);
+      std::optional<Table> parsed;
+      if (options_.read_from_dump) {
+        std::lock_guard lock(cache_mu_);
+        parsed = texts_[key].table_from_dump(*kernel);
+      }
+      bool paired = false;
+      if (parsed) {
+        for (auto& kc : kernel->chains) kc.aligned = true;
+        reads_from_dump_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        paired = true;
+        auto text = save(f, table);
+        if (!text) return text.error();
+        if (ngnft_get_genid(sock.s, &after) < 0) break;
+        if (before != after) continue;
+        auto p = parse_table(*text, table);
+        if (!p) return p.error();
+        parsed = std::move(*p);
+        attach_nft_blobs(*parsed, *kernel);
+      }
+      sock.reusable = true;
       std::lock_guard lock(cache_mu_);
+      if (paired) texts_[key].learn(*parsed);
       remember_defs(defs_[key], *kernel);
       kernel_[key] = std::move(kernel);
-      return parsed;
+      return std::move(*parsed);
     }
   }
   // Text only (no netlink access, or the table kept changing): the fast path declines until
@@ -192,7 +223,7 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
     return Fast::kDeclined;
   }
   inject_fault(batch);
-  Sock sock;
+  Lease sock(*this);
   if (!sock.s) {
     *why = "netlink socket: " + errno_text(sock.open_error);
     return Fast::kDeclined;
@@ -267,6 +298,7 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
     kernel_.erase(Key{f, plan.table});
   }
   committed = rc == 0;
+  sock.reusable = committed;
   if (committed) return Fast::kCommitted;
   const std::string at = failed >= 0 && static_cast<size_t>(failed) < batch.ops.size()
                              ? " at " + batch.ops[static_cast<size_t>(failed)].what

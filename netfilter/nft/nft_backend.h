@@ -6,11 +6,13 @@
 #include <mutex>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include "core/process_runner.h"
 #include "netfilter/backend.h"
 #include "netfilter/nft/nft_listen_gate.h"
 #include "netfilter/nft/nft_replay.h"
+#include "netfilter/nft/nft_rule_texts.h"
 
 extern "C" {
 struct ngnft_sock;
@@ -41,6 +43,9 @@ class NftBackend final : public Backend {
   };
   struct Options {
     bool fast_path = true;  // netfilter.nft_fast_path
+    // Build a read from the netlink dump alone when every rule in it was paired with its
+    // saved text before (nft_rule_texts.h); false: every read runs iptables-nft-save.
+    bool read_from_dump = true;
     Fault fault = Fault::kNone;
     // Shared with the NftMonitor: our own batches go unheard (nft_listen_gate.h).
     std::shared_ptr<NftListenGate> quiet;
@@ -61,6 +66,8 @@ class NftBackend final : public Backend {
 
   // The kernel's view of the table from the last read (tests, the benchmark); null if none.
   std::shared_ptr<const NftKernelTable> kernel_view(Family family, const std::string& table);
+  // Reads built from the netlink dump alone, without iptables-nft-save (tests, the benchmark).
+  std::uint64_t reads_from_dump() const { return reads_from_dump_.load(); }
 
  private:
   struct Key {
@@ -70,6 +77,25 @@ class NftBackend final : public Backend {
       return std::tie(family, table) < std::tie(o.family, o.table);
     }
   };
+  // A request socket for one read or one write, so workers never share one; taken from a
+  // small pool and given back when the exchange finished cleanly (nothing left unread).
+  // Reused rather than closed because closing a NETLINK_NETFILTER socket makes the kernel wait
+  // for the deferred destruction of the last transaction (NETLINK_URELEASE flushes nf_tables'
+  // destroy work: an RCU grace period and freeing every rule a flush deleted, ~27 ms after a
+  // 10,000-rule flush here), which would sit between detecting a flush and repairing it.
+  struct Lease {
+    explicit Lease(NftBackend& b);
+    ~Lease();
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ngnft_sock* s = nullptr;
+    int open_error = 0;
+    bool reusable = false;
+
+   private:
+    NftBackend& b_;
+  };
+  static constexpr size_t kPoolMax = 4;
   enum class Fast { kCommitted, kDeclined, kRefused, kMoved };
   Fast write_batch(Family f, const TablePlan& plan, std::string* why);
   void inject_fault(NftBatchPlan& batch) const;
@@ -83,6 +109,10 @@ class NftBackend final : public Backend {
   std::mutex cache_mu_;
   std::map<Key, std::shared_ptr<const NftKernelTable>> kernel_;
   std::map<Key, NftTableDefs> defs_;
+  std::map<Key, NftRuleTexts> texts_;
+  std::atomic<std::uint64_t> reads_from_dump_{0};
+  std::mutex pool_mu_;
+  std::vector<ngnft_sock*> pool_;
 };
 
 }  // namespace ng::netfilter

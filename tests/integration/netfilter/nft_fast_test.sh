@@ -15,6 +15,7 @@
 # and with a fast path made to fail for real (NG_TEST_NFT_FAST_PATH_FAULT), through
 # iptables-nft-restore in the same repair:
 #   the kernel refusing the batch, and a batch that commits but reads back different.
+# The read built from the netlink dump alone is compared with iptables-nft-save (nft_read_check).
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
@@ -107,8 +108,16 @@ metric() {
   ip netns exec "$node" curl -sf "http://127.0.0.1:$port/metrics" | grep -F "$1" | awk '{print $2}'
 }
 
+# The read built from the netlink dump alone (rule texts learned from paired reads) must equal
+# iptables-nft-save on these real tables: quoted comments, negations, extensions, CNI chains.
+read_check() {
+  ng_in "$node" "$NG_BUILD_DIR/tools/bench/nft_read_check" "$FAMILY" nat filter mangle raw >&2 ||
+    fail "$1: the nft read from the dump differs from iptables-nft-save"
+}
+
 start_agent
 restored || fail "agent changed guarded rules at start"
+read_check "at start"
 
 # 1. What firewalld does: flush and delete every chain of nat and filter.
 mark=$(lines)
@@ -120,6 +129,7 @@ expect_path netlink
   fail "jumps in built-in chains not back in order"
 has '^:KUBE-PROXY-CANARY ' "$(save -t nat)" && fail "KUBE-PROXY-CANARY was restored"
 has '^:MY-OWN ' "$(save -t nat)" && fail "unowned chain MY-OWN was restored"
+read_check "after the full flush"
 ng_log "full flush repaired through the netlink batch"
 
 # 2. A nat-only flush (rules only; chains stay): the batch flushes and refills them.
