@@ -97,6 +97,12 @@ core::Result<Table> NftBackend::read(Family f, const std::string& table) {
     // The dump and the text must show the same generation: the ruleset generation id does
     // not move across both, and the kernel did not flag the dump as interrupted. When every
     // rule the dump holds was paired with its text before, the text is not needed at all.
+    std::vector<std::shared_ptr<const NftKernelTable>> retired;
+    {
+      std::lock_guard lock(cache_mu_);
+      retired.swap(retired_);
+    }
+    retired.clear();
     for (int attempt = 0; attempt < 3; ++attempt) {
       Lease sock(*this);
       std::uint32_t before = 0, after = 0;
@@ -293,9 +299,15 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
   int failed = -1;
   const int rc = ngnft_batch_send(sock.s, b.get(), kBatchAckTimeoutMs, &failed);
   {
-    // Whatever happened, the next write plans against a fresh read.
+    // Whatever happened, the next write plans against a fresh read. The old view is freed by
+    // that read, not here: freeing 10,000 rules' encodings would delay reporting the commit.
     std::lock_guard lock(cache_mu_);
-    kernel_.erase(Key{f, plan.table});
+    auto it = kernel_.find(Key{f, plan.table});
+    if (it != kernel_.end()) {
+      retired_.push_back(std::move(it->second));
+      kernel_.erase(it);
+    }
+    retired_.push_back(std::move(kernel));
   }
   committed = rc == 0;
   sock.reusable = committed;

@@ -110,6 +110,7 @@ class NftBackend final : public Backend {
   std::map<Key, std::shared_ptr<const NftKernelTable>> kernel_;
   std::map<Key, NftTableDefs> defs_;
   std::map<Key, NftRuleTexts> texts_;
+  std::vector<std::shared_ptr<const NftKernelTable>> retired_;  // freed by the next read
   std::atomic<std::uint64_t> reads_from_dump_{0};
   std::mutex pool_mu_;
   std::vector<ngnft_sock*> pool_;
