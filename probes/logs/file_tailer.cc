@@ -668,7 +668,13 @@ size_t FileTailer::pump(TailedFile& f, size_t budget) {
 
 size_t FileTailer::feed(TailedFile& f, std::string_view data) {
   sink_.begin_chunk(f.src->kind, data);
-  f.dec.feed(data, [&](const DecodedInfo& info, std::string_view msg) { emit(f, info, msg); });
+  LineDecoder::QuietLines quiet;
+  quiet.base = data.data();
+  quiet.hits = sink_.quiet_hits();
+  f.dec.feed(
+      data, [&](const DecodedInfo& info, std::string_view msg) { emit(f, info, msg); },
+      quiet.hits ? &quiet : nullptr);
+  if (quiet.count) sink_.count_quiet(f.src->kind, quiet.count);
   sink_.end_chunk();
   return data.size();
 }

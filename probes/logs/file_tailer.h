@@ -45,6 +45,11 @@ class LineSink {
   // end_chunk. Lets the sink look at many lines at once.
   virtual void begin_chunk(SourceKind /*kind*/, std::string_view /*raw*/) {}
   virtual void end_chunk() {}
+  // After begin_chunk: the sorted offsets (in the raw bytes) where prefilter matches end, when
+  // the sink needs only the lines holding one; whole decodable lines without one are then
+  // counted through count_quiet() instead of on_line(). nullptr: every line, one by one.
+  virtual const std::vector<std::uint32_t>* quiet_hits() const { return nullptr; }
+  virtual void count_quiet(SourceKind /*kind*/, size_t /*lines*/) {}
 };
 
 // A file's content so far, for a stream that wants history before live lines.

@@ -1,10 +1,12 @@
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "probes/logs/log_format.h"
 
@@ -75,9 +77,27 @@ class LineDecoder {
   const DecoderPosition& position() const { return pos_; }
   size_t buffered_bytes() const { return carry_.capacity(); }
 
+  // Lines the caller does not need one by one: whole CRI lines (tag F, no fragment of the same
+  // stream pending, not cut, not replayed) in which no prefilter match ends. They are counted,
+  // not handed on: at ~200 bytes a line, handing each on costs more than finding it.
+  struct QuietLines {
+    const char* base = nullptr;                        // the bytes `hits` is relative to
+    const std::vector<std::uint32_t>* hits = nullptr;  // sorted match ends
+    size_t cursor = 0;
+    size_t count = 0;  // lines counted, not handed on
+    // No match ends in (begin, end]: a match ending at `begin` belongs to the line before.
+    bool clear(const char* begin, const char* end) {
+      const auto b = static_cast<std::uint32_t>(begin - base);
+      const auto e = static_cast<std::uint32_t>(end - base);
+      while (cursor < hits->size() && (*hits)[cursor] <= b) ++cursor;
+      return cursor == hits->size() || (*hits)[cursor] > e;
+    }
+  };
+
   // Feeds bytes that follow the previous ones. emit(const DecodedInfo&, std::string_view).
+  // With `quiet` (its base at data.data()), quiet lines are counted there instead of emitted.
   template <class Emit>
-  void feed(std::string_view data, Emit&& emit) {
+  void feed(std::string_view data, Emit&& emit, QuietLines* quiet = nullptr) {
     const char* p = data.data();
     const char* end = p + data.size();
     while (p < end) {
@@ -97,6 +117,14 @@ class LineDecoder {
       }
       if (carry_.empty() && nl && piece <= max_raw_) {
         next_ += piece + 1;
+        if (quiet && (format_ == LineFormat::kCri || (format_ == LineFormat::kAuto && *p != '{')) &&
+            next_ > replay_until_ && piece <= max_line_ && quiet->clear(p, nl) &&
+            quiet_cri(std::string_view(p, piece))) {
+          ++quiet->count;
+          settle(next_);
+          p = nl + 1;
+          continue;
+        }
         raw_line(std::string_view(p, piece), piece_at, next_, emit);
         p = nl + 1;
         continue;
@@ -148,6 +176,27 @@ class LineDecoder {
 
  private:
   static constexpr size_t kHeaderRoom = 128;
+  // A whole CRI line that raw_line() would hand on as is (so it may be counted instead). Docker
+  // JSON lines (kAuto, starting with '{') never get here: their message is unescaped first.
+  // Only the plain form "<time> stdout|stderr F <message>" (what runtimes write for whole
+  // lines) takes this path; anything else goes through decode_cri() as usual.
+  bool quiet_cri(std::string_view line) const {
+    constexpr size_t kMaxTime = 64;
+    const size_t n = std::min(line.size(), kMaxTime);
+    size_t sp = 0;
+    while (sp < n && line[sp] != ' ') ++sp;
+    if (sp == n || line.size() < sp + 10) return false;
+    const char* h = line.data() + sp;  // " stdout F "
+    int s;
+    if (std::memcmp(h, " stdout F ", 10) == 0) {
+      s = 0;
+    } else if (std::memcmp(h, " stderr F ", 10) == 0) {
+      s = 1;
+    } else {
+      return false;
+    }
+    return looks_like_cri_time(line.substr(0, sp)) && !assemblers_[s].pending();
+  }
 
   template <class Emit>
   void cut_line(std::uint64_t start, std::uint64_t end_now, bool complete, Emit& emit) {

@@ -106,6 +106,16 @@ void LogPipeline::begin_chunk(SourceKind kind, std::string_view raw) {
   chunk_filtered_ = matcher_.prefilter(kind, raw, &chunk_hits_);
 }
 
+// Lines without a prefilter match need nothing from us but a count, unless a TailLogs stream
+// wants every line.
+const std::vector<std::uint32_t>* LogPipeline::quiet_hits() const {
+  return chunk_filtered_ && subscribers_.empty() ? &chunk_hits_ : nullptr;
+}
+
+void LogPipeline::count_quiet(SourceKind kind, size_t lines) {
+  pending_lines_[static_cast<int>(kind)] += lines;
+}
+
 void LogPipeline::end_chunk() {
   chunk_ = {};
   chunk_filtered_ = false;

@@ -57,6 +57,8 @@ class LogPipeline final : public LineSink {
   void on_batch_end() override;
   void begin_chunk(SourceKind kind, std::string_view raw) override;
   void end_chunk() override;
+  const std::vector<std::uint32_t>* quiet_hits() const override;
+  void count_quiet(SourceKind kind, size_t lines) override;
 
   // Staged problems, in line order; the caller owns them now.
   std::vector<Problem> take_staged();

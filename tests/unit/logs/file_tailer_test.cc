@@ -206,6 +206,33 @@ TEST_F(TailerTest, RestartFromCheckpointNeitherRepeatsNorSkips) {
   EXPECT_EQ(sink.lines, (std::vector<std::string>{"half-done", "3"}));
 }
 
+// Lines counted without being handed on (no prefilter hit) obey the same exactly-once rules:
+// across a restart from a checkpoint with a fragment pending, and rotations while down.
+TEST_F(TailerTest, QuietLinesAreCountedExactlyOnceAcrossRestartsAndRotations) {
+  sink.quiet_marker = "!";
+  append(log, cri("q1") + cri("hit1!") + cri("q2") + cri("half", 'P'));
+  CheckpointState cp;
+  {
+    auto t = make();
+    t->snapshot(cp.files);
+    t->stop();
+  }
+  EXPECT_EQ(sink.lines, (std::vector<std::string>{"hit1!"}));
+  EXPECT_EQ(sink.quiet, 2u);
+  append(log, cri("-done") + cri("q3"));
+  std::filesystem::rename(log, log + ".20240501-130000");
+  append(log, cri("q4") + cri("hit2!"));
+  std::filesystem::rename(log, log + ".20240501-130010");
+  append(log, cri("q5"));
+  sink.lines.clear();
+  sink.quiet = 0;
+  auto t2 = make(cp, false);
+  std::vector<std::string> got = sink.lines;
+  std::sort(got.begin(), got.end());
+  EXPECT_EQ(got, (std::vector<std::string>{"half-done", "hit2!"}));
+  EXPECT_EQ(sink.quiet, 3u);  // q3, q4, q5
+}
+
 TEST_F(TailerTest, RotatedWhileDownIsFinishedFromTheCheckpoint) {
   append(log, cri("1"));
   CheckpointState cp;

@@ -151,6 +151,88 @@ TEST(LineDecoderTest, CriAcrossReadsWithInterleavedStreams) {
   EXPECT_EQ(dec.position().done, text.size());
 }
 
+// Lines without a prefilter hit are counted, not handed on; everything else still is: lines
+// holding a hit, fragments and the line that completes them, Docker and malformed lines, tagged
+// lines, cut lines, and lines replayed before a checkpoint.
+TEST(LineDecoderTest, QuietLinesAreCountedAndEverythingElseIsHandedOn) {
+  const std::string text =
+      "2024-05-01T12:00:00Z stdout F quiet one\n"        // 0: counted
+      "2024-05-01T12:00:00Z stdout F has a hit\n"        // 1: hit inside
+      "2024-05-01T12:00:00.123Z stderr P first half \n"  // 2: fragment
+      "2024-05-01T12:00:00Z stdout F quiet two\n"        // 3: other stream: counted
+      "2024-05-01T12:00:00Z stderr F second half\n"      // 4: completes 2
+      "{\"log\":\"docker\\n\",\"stream\":\"stdout\"}\n"  // 5: Docker
+      "plain garbage line\n"                             // 6: decode error
+      "2024-05-01T12:00:00Z stdout F:x tagged\n"         // 7: tagged
+      "2024-05-01T12:00:00Z stdout F " +
+      std::string(80, 'x') +
+      "\n"                                            // 8: longer than max
+      "2024-05-01T12:00:00Z stdout F quiet three\n";  // 9: counted
+  auto line_end = [&](int n) {                        // offset of line n's newline
+    size_t at = 0;
+    for (int i = 0; i <= n; ++i) at = text.find('\n', at + (i ? 1 : 0));
+    return static_cast<std::uint32_t>(at);
+  };
+  const std::vector<std::uint32_t> hits{line_end(1) - 3};
+  LineDecoder dec(LineFormat::kAuto, 64);
+  dec.reset(0);
+  Collected c;
+  LineDecoder::QuietLines q;
+  q.base = text.data();
+  q.hits = &hits;
+  dec.feed(text, c.emitter(), &q);
+  EXPECT_EQ(q.count, 3u);
+  ASSERT_EQ(c.lines.size(), 6u);
+  EXPECT_EQ(c.lines[0], "has a hit");
+  EXPECT_EQ(c.lines[1], "first half second half");
+  EXPECT_EQ(c.lines[2], "docker");
+  EXPECT_EQ(c.lines[3], "plain garbage line");
+  EXPECT_TRUE(c.infos[3].decode_error);
+  EXPECT_EQ(c.lines[4], "tagged");
+  EXPECT_TRUE(c.infos[5].truncated);
+  EXPECT_EQ(dec.position().done, text.size());
+  EXPECT_EQ(dec.position().resume_at(), text.size());
+
+  // A match ending right at a line's start ended on the newline before it: in no message.
+  const std::vector<std::uint32_t> at_start{line_end(0) + 1};
+  LineDecoder d2(LineFormat::kCri, 64);
+  d2.reset(0);
+  Collected c2;
+  LineDecoder::QuietLines q2;
+  const std::string two = text.substr(0, line_end(1) + 1);
+  q2.base = two.data();
+  q2.hits = &at_start;
+  d2.feed(two, c2.emitter(), &q2);
+  EXPECT_EQ(q2.count, 2u);
+  EXPECT_TRUE(c2.lines.empty());
+}
+
+// After a restart, lines up to the checkpoint are replayed only to re-join a pending fragment:
+// neither counted again nor handed on.
+TEST(LineDecoderTest, QuietLinesBeforeTheCheckpointAreNotCountedAgain) {
+  const std::string text =
+      "2024-05-01T12:00:00Z stdout P frag-a \n"
+      "2024-05-01T12:00:00Z stderr F other\n"
+      "2024-05-01T12:00:00Z stdout F end-a\n"
+      "2024-05-01T12:00:00Z stderr F quiet\n";
+  DecoderPosition pos;
+  pos.pending[0] = 0;
+  pos.done = text.find('\n', text.find('\n') + 1) + 1;  // after "other"
+  LineDecoder dec(LineFormat::kCri, 1024);
+  dec.restore(pos);
+  ASSERT_EQ(dec.next_offset(), 0u);
+  const std::vector<std::uint32_t> none;
+  Collected c;
+  LineDecoder::QuietLines q;
+  q.base = text.data();
+  q.hits = &none;
+  dec.feed(text, c.emitter(), &q);
+  EXPECT_EQ(q.count, 1u);
+  ASSERT_EQ(c.lines.size(), 1u);
+  EXPECT_EQ(c.lines[0], "frag-a end-a");
+  EXPECT_EQ(dec.position().done, text.size());
+}
+
 TEST(LineDecoderTest, OverLongRawLineIsCutCountedAndTheRestSkipped) {
   LineDecoder dec(LineFormat::kPlain, 256);
   dec.reset(0);

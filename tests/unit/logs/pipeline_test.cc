@@ -43,6 +43,41 @@ class PipelineTest : public ::testing::Test {
   std::string path = "/var/log/containers/web.log";
 };
 
+struct EveryLine final : LogSubscriber {
+  const LogFilter& filter() const override { return f; }
+  void deliver(const LineMeta&, std::string_view, std::chrono::system_clock::time_point) override {}
+  LogFilter f;
+};
+
+// Lines without a prefilter hit are only counted (the decoder skips handing them on), unless a
+// TailLogs stream wants every line.
+TEST_F(PipelineTest, QuietLinesAreCountedAndStreamsSeeEveryLine) {
+  const std::string raw = "all good\noops here\n";
+  p->begin_chunk(SourceKind::kContainer, raw);
+  const auto* hits = p->quiet_hits();
+  ASSERT_NE(hits, nullptr);
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ((*hits)[0], raw.find("oops") + 4);
+  p->count_quiet(SourceKind::kContainer, 1);
+  line("oops here");
+  p->end_chunk();
+  p->on_batch_end();
+  EXPECT_EQ(metrics.lines(SourceKind::kContainer).Value(), 2);
+  EXPECT_EQ(p->take_staged().size(), 1u);
+
+  auto stream = std::make_shared<EveryLine>();
+  p->add_subscriber(stream);
+  p->begin_chunk(SourceKind::kContainer, raw);
+  EXPECT_EQ(p->quiet_hits(), nullptr);
+  p->end_chunk();
+  p->remove_subscriber(stream.get());
+  // Once the stream is gone, lines are quiet again.
+  p->begin_chunk(SourceKind::kContainer, raw);
+  EXPECT_NE(p->quiet_hits(), nullptr);
+  p->end_chunk();
+  EXPECT_EQ(p->quiet_hits(), nullptr);  // outside a chunk
+}
+
 TEST_F(PipelineTest, MatchesAreStagedUntilPublished) {
   p->init_conditions();
   ASSERT_TRUE(health.conditions.count("DiskFull"));
