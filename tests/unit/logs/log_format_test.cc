@@ -128,6 +128,17 @@ TEST(PodPathTest, FromContainersLinkAndPodsDir) {
   EXPECT_FALSE(pod_from_path("/var/log/containers/x.log"));
 }
 
+// Feeds all of `text` at once with the given prefilter match ends; returns how many lines were
+// counted without being handed on.
+size_t feed_quiet(LineDecoder& dec, const std::string& text, const std::vector<std::uint32_t>& hits,
+                  Collected& c) {
+  LineDecoder::QuietLines q;
+  q.base = text.data();
+  q.hits = &hits;
+  dec.feed(text, c.emitter(), &q);
+  return q.count;
+}
+
 TEST(LineDecoderTest, CriAcrossReadsWithInterleavedStreams) {
   LineDecoder dec(LineFormat::kAuto, 1024);
   dec.reset(0);
@@ -177,11 +188,7 @@ TEST(LineDecoderTest, QuietLinesAreCountedAndEverythingElseIsHandedOn) {
   LineDecoder dec(LineFormat::kAuto, 64);
   dec.reset(0);
   Collected c;
-  LineDecoder::QuietLines q;
-  q.base = text.data();
-  q.hits = &hits;
-  dec.feed(text, c.emitter(), &q);
-  EXPECT_EQ(q.count, 3u);
+  EXPECT_EQ(feed_quiet(dec, text, hits, c), 3u);
   ASSERT_EQ(c.lines.size(), 6u);
   EXPECT_EQ(c.lines[0], "has a hit");
   EXPECT_EQ(c.lines[1], "first half second half");
@@ -198,12 +205,7 @@ TEST(LineDecoderTest, QuietLinesAreCountedAndEverythingElseIsHandedOn) {
   LineDecoder d2(LineFormat::kCri, 64);
   d2.reset(0);
   Collected c2;
-  LineDecoder::QuietLines q2;
-  const std::string two = text.substr(0, line_end(1) + 1);
-  q2.base = two.data();
-  q2.hits = &at_start;
-  d2.feed(two, c2.emitter(), &q2);
-  EXPECT_EQ(q2.count, 2u);
+  EXPECT_EQ(feed_quiet(d2, text.substr(0, line_end(1) + 1), at_start, c2), 2u);
   EXPECT_TRUE(c2.lines.empty());
 }
 
@@ -221,13 +223,8 @@ TEST(LineDecoderTest, QuietLinesBeforeTheCheckpointAreNotCountedAgain) {
   LineDecoder dec(LineFormat::kCri, 1024);
   dec.restore(pos);
   ASSERT_EQ(dec.next_offset(), 0u);
-  const std::vector<std::uint32_t> none;
   Collected c;
-  LineDecoder::QuietLines q;
-  q.base = text.data();
-  q.hits = &none;
-  dec.feed(text, c.emitter(), &q);
-  EXPECT_EQ(q.count, 1u);
+  EXPECT_EQ(feed_quiet(dec, text, {}, c), 1u);
   ASSERT_EQ(c.lines.size(), 1u);
   EXPECT_EQ(c.lines[0], "frag-a end-a");
   EXPECT_EQ(dec.position().done, text.size());

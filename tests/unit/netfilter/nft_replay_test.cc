@@ -17,25 +17,13 @@
 #include "netfilter/repair_plan.h"
 #include "netfilter/save_codec.h"
 #include "tests/unit/netfilter/guard_fixture.h"
+#include "tests/unit/netfilter/nft_capture.h"
 #include "tests/unit/netfilter/test_data.h"
 
 namespace ng::netfilter {
 namespace {
 
-std::vector<std::string> hex_replies(const std::string& file) {
-  std::vector<std::string> out;
-  std::istringstream in(testing::netfilter_data(file));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::string bytes;
-    for (size_t i = 0; i + 1 < line.size(); i += 2) {
-      bytes.push_back(static_cast<char>(std::stoi(line.substr(i, 2), nullptr, 16)));
-    }
-    out.push_back(std::move(bytes));
-  }
-  return out;
-}
+using testing::nft_hex_replies;
 
 std::string unhex(std::string_view hex) {
   std::string bytes;
@@ -49,22 +37,10 @@ std::string unhex(std::string_view hex) {
   return bytes;
 }
 
-struct Captured {
-  Table text;
-  NftKernelTable kernel;
-  std::vector<std::string> replies;
-};
+using Captured = testing::NftCapture;
 
 Captured captured(const std::string& family, const std::string& table) {
-  Captured c;
-  const Family f = *parse_family(family);
-  auto t = parse_table(testing::netfilter_data("nft-" + family + "-" + table + ".save"), table);
-  EXPECT_TRUE(t.ok());
-  c.text = *t;
-  c.replies = hex_replies("nft-" + family + "-" + table + ".hex");
-  c.kernel = parse_nft_dump(c.replies, f, table);
-  attach_nft_blobs(c.text, c.kernel);
-  return c;
+  return testing::nft_capture(family, table);
 }
 
 Rule* find_rule(Table& t, const std::string& chain, const std::string& needle) {
@@ -477,7 +453,7 @@ TEST(NftReplayWire, RepliesSayWhetherTheBatchCommitted) {
 }
 
 TEST(NftReplayWire, MalformedDumpsAreRejectedNotCrashed) {
-  auto replies = hex_replies("nft-ipv4-nat.hex");
+  auto replies = nft_hex_replies("nft-ipv4-nat.hex");
   ASSERT_FALSE(replies.empty());
   NftDumpCollector c(Family::kIPv4, "nat");
   std::string junk(64, '\x7f');

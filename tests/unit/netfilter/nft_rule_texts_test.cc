@@ -11,40 +11,13 @@
 #include <sstream>
 
 #include "netfilter/save_codec.h"
-#include "tests/unit/netfilter/test_data.h"
+#include "tests/unit/netfilter/nft_capture.h"
 
 namespace ng::netfilter {
 namespace {
 
-std::vector<std::string> hex_replies(const std::string& file) {
-  std::vector<std::string> out;
-  std::istringstream in(testing::netfilter_data(file));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::string bytes;
-    for (size_t i = 0; i + 1 < line.size(); i += 2) {
-      bytes.push_back(static_cast<char>(std::stoi(line.substr(i, 2), nullptr, 16)));
-    }
-    out.push_back(std::move(bytes));
-  }
-  return out;
-}
-
-struct Captured {
-  Table text;  // as iptables-nft-save printed it, with the kernel's encodings attached
-  NftKernelTable kernel;
-};
-
-Captured captured(const std::string& family, const std::string& table) {
-  Captured c;
-  auto t = parse_table(testing::netfilter_data("nft-" + family + "-" + table + ".save"), table);
-  EXPECT_TRUE(t.ok());
-  c.text = *t;
-  c.kernel = parse_nft_dump(hex_replies("nft-" + family + "-" + table + ".hex"),
-                            *parse_family(family), table);
-  attach_nft_blobs(c.text, c.kernel);
-  return c;
+testing::NftCapture captured(const std::string& family, const std::string& table) {
+  return testing::nft_capture(family, table);
 }
 
 std::string plain(const Table& t) {
