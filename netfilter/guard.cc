@@ -427,7 +427,7 @@ void Guard::on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot>
   if (watch_nft && nft_events_) {
     auto st = nft_events_->start(
         [this](Family f, const std::string& t) { notify_changed(BackendKind::kNft, f, t); },
-        [this] { notify_events_lost(BackendKind::kNft); });
+        [this](bool certain) { notify_events_lost(BackendKind::kNft, certain); });
     if (st) {
       nft_events_running_ = true;
     } else {
@@ -1065,14 +1065,16 @@ void Guard::notify_changed(BackendKind backend, Family family, const std::string
   }
 }
 
-void Guard::notify_events_lost(BackendKind backend) {
-  metrics_.events_lost(backend);
+void Guard::notify_events_lost(BackendKind backend, bool certain) {
+  if (certain) metrics_.events_lost(backend);
   if (phase_ != Phase::kRunning) return;
-  d_.log.warn("netfilter change notifications lost; re-reading every table",
-              {{"backend", to_string(backend)}});
+  if (certain) {
+    d_.log.warn("netfilter change notifications lost; re-reading every table",
+                {{"backend", to_string(backend)}});
+  }
   const auto now = d_.clock.now();
   for (auto& [k, w] : watches_) {
-    if (k.backend == backend) start_check(*w, "netlink", now);
+    if (k.backend == backend) start_check(*w, certain ? "netlink" : "resume", now);
   }
 }
 

@@ -149,7 +149,7 @@ class ChangeSource {
  public:
   virtual ~ChangeSource() = default;
   virtual core::Status start(std::function<void(Family, const std::string&)> on_change,
-                             std::function<void()> on_lost) = 0;
+                             std::function<void(bool certain)> on_lost) = 0;
   virtual void stop() = 0;
 };
 
@@ -186,7 +186,9 @@ class Guard final : public core::Component {
   // A backend reported a change of one table (nft netlink notification).
   void notify_changed(BackendKind backend, Family family, const std::string& table);
   // Notifications were lost (ENOBUFS): re-read every table of the backend.
-  void notify_events_lost(BackendKind backend);
+  // certain: notifications were lost (logged, counted); otherwise a quiet re-check of every
+  // table of the backend after a deaf window of our own (nft_listen_gate.h).
+  void notify_events_lost(BackendKind backend, bool certain = true);
 
   void repair_now(RepairRequest request, std::function<void(std::vector<TableRepairResult>)> done);
   GuardView view() const;

@@ -20,7 +20,10 @@ namespace ng::netfilter {
 // last read (a write before ours makes the kernel refuse it), and after joining again the gate
 // compares the ruleset generation with the one before the pause plus our own commits. When it
 // moved further, someone wrote while we were deaf: the monitor's "events lost" callback runs
-// and the guard re-reads every table, as after ENOBUFS.
+// and the guard re-reads every table, as after ENOBUFS. Otherwise the guard still re-checks
+// every table, quietly: a commit in flight when we left is counted in the baseline but its
+// notifications come after we left (the kernel moves the generation first); found when a
+// two-table flush raced a repair of its first table.
 //
 // Thread-safe: the monitor attaches and detaches on the loop, writers pause on workers
 // (several at once: the first pause leaves the group, the last resume joins it again).
@@ -34,8 +37,12 @@ class NftListenGate {
   NftListenGate();
   explicit NftListenGate(Kernel kernel) : k_(kernel) {}
 
-  // Monitor side. on_lost must be safe to call from any thread (it posts to the loop).
-  void attach(int fd, std::function<void()> on_lost);
+  // Monitor side. The callbacks must be safe to call from any thread (they post to the loop).
+  // on_lost: a write went unheard for sure. on_deaf: after every other pause, because one
+  // window stays open: the kernel moves the generation before it sends a commit's
+  // notifications, so a commit in flight when we leave is counted in the baseline yet never
+  // heard; the guard then re-checks its tables (cheap: reads from the netlink dump).
+  void attach(int fd, std::function<void()> on_lost, std::function<void()> on_deaf = nullptr);
   void detach();
 
   // Writer side. pause() returns false (and changes nothing) without an attached monitor or
@@ -50,6 +57,7 @@ class NftListenGate {
   mutable std::mutex mu_;
   int fd_ = -1;
   std::function<void()> on_lost_;
+  std::function<void()> on_deaf_;
   int pauses_ = 0;
   std::uint32_t start_gen_ = 0;  // the generation when the first pause left the group
   std::uint32_t ours_ = 0;       // batches committed since

@@ -38,11 +38,13 @@ core::Status NftMonitor::start(OnChange on_change, OnLost on_lost) {
   alive_ = std::make_shared<bool>(true);
   if (gate_) {
     // Called on a worker after a batch of ours when someone else wrote while we were deaf.
-    gate_->attach(fd, [this, &io = io_, alive = std::weak_ptr<bool>(alive_)] {
-      boost::asio::post(io, [this, alive] {
-        if (!alive.expired()) on_lost_();
+    auto post_lost = [this, &io = io_, alive = std::weak_ptr<bool>(alive_)](bool certain) {
+      boost::asio::post(io, [this, alive, certain] {
+        if (!alive.expired()) on_lost_(certain);
       });
-    });
+    };
+    gate_->attach(
+        fd, [post_lost] { post_lost(true); }, [post_lost] { post_lost(false); });
   }
   arm();
   return core::Ok{};
@@ -69,7 +71,7 @@ void NftMonitor::arm() {
                       on_change_(family == 4 ? Family::kIPv4 : Family::kIPv6, table);
                     }
                     if (rc == -ENOBUFS) {
-                      on_lost_();
+                      on_lost_(true);
                     } else if (rc < 0) {
                       log_.warn("nftables monitor read failed", {{"errno", -rc}});
                     }

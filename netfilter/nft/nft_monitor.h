@@ -23,7 +23,9 @@ namespace ng::netfilter {
 class NftMonitor final : public ChangeSource {
  public:
   using OnChange = std::function<void(Family family, const std::string& table)>;
-  using OnLost = std::function<void()>;
+  // certain: notifications were lost for sure (ENOBUFS, or someone wrote while our own batch
+  // kept us deaf); false: after a deaf window of our own that may have hidden a write.
+  using OnLost = std::function<void(bool certain)>;
 
   NftMonitor(boost::asio::io_context& io, core::Logger log,
              std::shared_ptr<NftListenGate> gate = nullptr);

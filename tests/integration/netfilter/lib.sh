@@ -231,8 +231,8 @@ ng_nf_agent_stop() {
 ng_nf_agent_fail() {
   local log=$1 lines=$2
   [[ -f $log.cur ]] && cat "$log.cur" >>"$log"
-  echo "--- agent log (last $lines lines):" >&2
-  tail -n "$lines" "$log" >&2 || true
+  echo "--- agent log (last $lines lines, gRPC's own debug lines left out):" >&2
+  grep -v '"component":"grpc"' "$log" | tail -n "$lines" >&2 || true
   echo "--- nat now:" >&2
   ng_nf_save "$3" "$4" "$5" -t nat >&2 || true
   ng_fail "$6"
