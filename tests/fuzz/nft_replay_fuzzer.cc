@@ -1,12 +1,14 @@
 // Fuzz target `fuzz_nft_replay`: the nft fast path's netlink parsers and builders. A dump reply
 // comes from the kernel and a blob from a snapshot file on disk: parsing must never crash, and
-// whatever parses must plan and encode into a batch without crashing either.
+// whatever parses must plan and encode into a batch, and read as a table from the dump alone,
+// without crashing either.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "netfilter/nft/nft_replay.h"
 #include "netfilter/nft/nft_replay_wire.h"
+#include "netfilter/nft/nft_rule_texts.h"
 
 using namespace ng::netfilter;
 
@@ -29,6 +31,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       plan.chains.push_back(w);
     }
+    // A read built from the dump alone, with the texts learned from this same dump.
+    NftRuleTexts texts;
+    Table learned;
+    learned.name = "nat";
+    for (const auto& c : plan.chains) {
+      Chain ch;
+      ch.name = c.name;
+      ch.rules = c.rules;
+      learned.chains.push_back(ch);
+    }
+    texts.learn(learned);
+    (void)texts.table_from_dump(k);
     NftTableDefs defs;
     remember_defs(defs, k);
     NftBatchPlan b = plan_nft_batch(plan, k, defs);
