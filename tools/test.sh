@@ -38,6 +38,8 @@ if [[ $(id -u) -ne 0 ]]; then
   echo "test.sh: not root: privileged tests (network namespaces) will be skipped" >&2
 fi
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+# Leaks allocated inside libcrypto carry no caller frame: see tests/lsan.supp.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 # Debian's gRPC/abseil/protobuf are not TSan-built: see tests/tsan.supp for what that hides.
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:ignore_noninstrumented_modules=1:suppressions=$PWD/tests/tsan.supp}

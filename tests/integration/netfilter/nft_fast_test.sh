@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The nft backend's fast write path (one netlink batch replaying the kernel's own encoding of
 # the saved rules) against the real kernel, in namespaces this test creates.
-# Usage: nft_fast_test.sh ipv4|ipv6
+# Usage: nft_fast_test.sh ipv4|ipv6 PATH-TO-ng_nft_read_check
 #
 # A node namespace gets a pod from the real bridge + host-local + portmap plugins with a TCP
 # server behind a hostPort, kube-proxy-like chains in nat and filter (comments with quotes,
@@ -15,13 +15,14 @@
 # and with a fast path made to fail for real (NG_TEST_NFT_FAST_PATH_FAULT), through
 # iptables-nft-restore in the same repair:
 #   the kernel refusing the batch, and a batch that commits but reads back different.
-# The read built from the netlink dump alone is compared with iptables-nft-save (nft_read_check).
+# The read built from the netlink dump alone is compared with iptables-nft-save (ng_nft_read_check).
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
 source "$NG_SOURCE_DIR/tests/integration/netfilter/lib.sh"
 ng_require_root
 FAMILY=${1:?family}
+READ_CHECK=${2:?path to ng_nft_read_check}
 IPT=iptables NFT_FAMILY=ip
 [[ $FAMILY == ipv6 ]] && IPT=ip6tables NFT_FAMILY=ip6
 for t in socat jq curl nft "$IPT-nft-save"; do
@@ -111,7 +112,7 @@ metric() {
 # The read built from the netlink dump alone (rule texts learned from paired reads) must equal
 # iptables-nft-save on these real tables: quoted comments, negations, extensions, CNI chains.
 read_check() {
-  ng_in "$node" "$NG_BUILD_DIR/tools/bench/nft_read_check" "$FAMILY" nat filter mangle raw >&2 ||
+  ng_in "$node" "$READ_CHECK" "$FAMILY" nat filter mangle raw >&2 ||
     fail "$1: the nft read from the dump differs from iptables-nft-save"
 }
 

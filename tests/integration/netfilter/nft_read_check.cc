@@ -3,7 +3,7 @@
 // netfilter/nft/nft_rule_texts.h) and the read through iptables-nft-save. Prints both when
 // they differ. Used by tests/integration/netfilter/nft_fast_test.sh inside its namespaces.
 //
-//   nft_read_check ipv4|ipv6 TABLE...     # root, inside a network namespace; exit 0: equal
+//   ng_nft_read_check ipv4|ipv6 TABLE...     # root, inside a network namespace; exit 0: equal
 #include <cstdio>
 #include <string>
 
@@ -15,7 +15,7 @@ using namespace ng::netfilter;
 
 int main(int argc, char** argv) {
   if (argc < 3 || (std::string(argv[1]) != "ipv4" && std::string(argv[1]) != "ipv6")) {
-    std::fprintf(stderr, "usage: nft_read_check ipv4|ipv6 TABLE...\n");
+    std::fprintf(stderr, "usage: ng_nft_read_check ipv4|ipv6 TABLE...\n");
     return 2;
   }
   const Family f = std::string(argv[1]) == "ipv4" ? Family::kIPv4 : Family::kIPv6;
