@@ -178,24 +178,9 @@ class LineDecoder {
   static constexpr size_t kHeaderRoom = 128;
   // A whole CRI line that raw_line() would hand on as is (so it may be counted instead). Docker
   // JSON lines (kAuto, starting with '{') never get here: their message is unescaped first.
-  // Only the plain form "<time> stdout|stderr F <message>" (what runtimes write for whole
-  // lines) takes this path; anything else goes through decode_cri() as usual.
   bool quiet_cri(std::string_view line) const {
-    constexpr size_t kMaxTime = 64;
-    const size_t n = std::min(line.size(), kMaxTime);
-    size_t sp = 0;
-    while (sp < n && line[sp] != ' ') ++sp;
-    if (sp == n || line.size() < sp + 10) return false;
-    const char* h = line.data() + sp;  // " stdout F "
-    int s;
-    if (std::memcmp(h, " stdout F ", 10) == 0) {
-      s = 0;
-    } else if (std::memcmp(h, " stderr F ", 10) == 0) {
-      s = 1;
-    } else {
-      return false;
-    }
-    return looks_like_cri_time(line.substr(0, sp)) && !assemblers_[s].pending();
+    auto d = decode_cri(line);
+    return d && !d->partial && !assemblers_[d->stream == Stream::kStderr ? 1 : 0].pending();
   }
 
   template <class Emit>

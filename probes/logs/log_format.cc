@@ -11,6 +11,10 @@ bool is_digit(char c) {
 }
 
 // A cheap plausibility check: "YYYY-MM-DDTHH:MM:SS..." without parsing the whole thing.
+bool looks_like_timestamp(std::string_view t) {
+  return t.size() >= 20 && is_digit(t[0]) && is_digit(t[3]) && t[4] == '-' && t[10] == 'T' &&
+         t[13] == ':';
+}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -158,7 +162,7 @@ size_t skip_json_value(std::string_view s, size_t i, int depth = 0) {
 
 std::optional<DecodedLine> decode_cri(std::string_view line) {
   const size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos || !looks_like_cri_time(line.substr(0, sp1))) {
+  if (sp1 == std::string_view::npos || !looks_like_timestamp(line.substr(0, sp1))) {
     return std::nullopt;
   }
   DecodedLine d;

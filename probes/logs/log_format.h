@@ -23,12 +23,6 @@ struct DecodedLine {
 
 // CRI (containerd, CRI-O): "<RFC3339Nano> <stdout|stderr> <P|F>[:tags] <message>".
 std::optional<DecodedLine> decode_cri(std::string_view line);
-// The check decode_cri() makes of the time field (shape, not calendar).
-inline bool looks_like_cri_time(std::string_view t) {
-  auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  return t.size() >= 20 && digit(t[0]) && digit(t[3]) && t[4] == '-' && t[10] == 'T' &&
-         t[13] == ':';
-}
 
 // Docker json-file: {"log":"...\n","stream":"stdout","time":"..."}. The unescaped message is
 // written to scratch (reused by the caller); a log value without a trailing "\n" is partial.
