@@ -24,6 +24,7 @@ struct AssessOptions {
   bool canary_expected = false;   // we created our canary in this table earlier
   bool want_canary = true;        // expected table should hold the canary (false in dry-run)
   bool restore_policies = false;  // a built-in policy flipped to DROP is repaired, not only told
+  bool operator==(const AssessOptions&) const = default;
 };
 
 // The verdict on one read of a table against the last-known-good snapshot.
@@ -51,6 +52,11 @@ struct Assessment {
 struct ExpectedChain {
   Chain chain;
   bool append = false;
+  // What assess() reads of it (rules compare by spec; counters do not matter).
+  bool operator==(const ExpectedChain& o) const {
+    return append == o.append && chain.name == o.chain.name && chain.policy == o.chain.policy &&
+           chain.rules == o.chain.rules;
+  }
 };
 
 // Compares a full read of a table with the snapshot (a GuardPolicy::project() of an earlier

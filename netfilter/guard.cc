@@ -741,28 +741,6 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
                &basis);
 }
 
-namespace {
-
-bool same_contributions(const std::vector<ExpectedChain>& a, const std::vector<ExpectedChain>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const Chain& x = a[i].chain;
-    const Chain& y = b[i].chain;
-    if (a[i].append != b[i].append || x.name != y.name || x.policy != y.policy ||
-        x.rules != y.rules) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool same_options(const AssessOptions& a, const AssessOptions& b) {
-  return a.canary_expected == b.canary_expected && a.want_canary == b.want_canary &&
-         a.restore_policies == b.restore_policies;
-}
-
-}  // namespace
-
 void Guard::start_repair(Watch& w, Table current, std::optional<std::uint64_t> token,
                          core::MonoTime detected_at, std::string trigger, bool setup,
                          std::optional<Assessment> assessed, const CheckBasis* basis) {
@@ -783,8 +761,7 @@ void Guard::start_repair(Watch& w, Table current, std::optional<std::uint64_t> t
   job.current = std::move(current);
   job.token = token;
   if (assessed && basis && basis->snapshot == job.snapshot && basis->policy == job.policy &&
-      same_options(basis->opts, job.opts) &&
-      same_contributions(basis->contributed, job.contributed)) {
+      basis->opts == job.opts && basis->contributed == job.contributed) {
     job.assessed = std::move(assessed);
   }
   d_.workers.post([this, alive = std::weak_ptr<bool>(alive_), job = std::move(job), detected_at,

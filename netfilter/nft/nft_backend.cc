@@ -43,7 +43,6 @@ NftBackend::NftBackend(core::ProcessRunner& runner, Options options)
     : runner_(runner), options_(options) {}
 
 NftBackend::~NftBackend() {
-  ngnft_close(sock_);
   for (auto* p : pool_) ngnft_close(p);
 }
 
@@ -97,12 +96,6 @@ core::Result<Table> NftBackend::read(Family f, const std::string& table) {
     // The dump and the text must show the same generation: the ruleset generation id does
     // not move across both, and the kernel did not flag the dump as interrupted. When every
     // rule the dump holds was paired with its text before, the text is not needed at all.
-    std::vector<std::shared_ptr<const NftKernelTable>> retired;
-    {
-      std::lock_guard lock(cache_mu_);
-      retired.swap(retired_);
-    }
-    retired.clear();
     for (int attempt = 0; attempt < 3; ++attempt) {
       Lease sock(*this);
       std::uint32_t before = 0, after = 0;
@@ -299,15 +292,9 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
   int failed = -1;
   const int rc = ngnft_batch_send(sock.s, b.get(), kBatchAckTimeoutMs, &failed);
   {
-    // Whatever happened, the next write plans against a fresh read. The old view is freed by
-    // that read, not here: freeing 10,000 rules' encodings would delay reporting the commit.
+    // Whatever happened, the next write plans against a fresh read.
     std::lock_guard lock(cache_mu_);
-    auto it = kernel_.find(Key{f, plan.table});
-    if (it != kernel_.end()) {
-      retired_.push_back(std::move(it->second));
-      kernel_.erase(it);
-    }
-    retired_.push_back(std::move(kernel));
+    kernel_.erase(Key{f, plan.table});
   }
   committed = rc == 0;
   sock.reusable = committed;
@@ -330,19 +317,13 @@ core::Status NftBackend::write_restore(Family f, const TablePlan& plan) {
 }
 
 core::Result<std::uint64_t> NftBackend::change_token(Family, const std::string&) {
-  std::lock_guard lock(mu_);
-  if (!sock_) {
-    if (int rc = ngnft_open(&sock_); rc < 0) {
-      sock_ = nullptr;
-      return core::EnvError::from_errno(-rc, "nftables netlink socket");
-    }
-  }
+  Lease sock(*this);
+  if (!sock.s) return core::EnvError::from_errno(-sock.open_error, "nftables netlink socket");
   uint32_t gen = 0;
-  if (int rc = ngnft_get_genid(sock_, &gen); rc < 0) {
-    ngnft_close(sock_);
-    sock_ = nullptr;
+  if (int rc = ngnft_get_genid(sock.s, &gen); rc < 0) {
     return core::EnvError::from_errno(-rc, "NFT_MSG_GETGEN");
   }
+  sock.reusable = true;
   return static_cast<std::uint64_t>(gen);
 }
 

@@ -104,13 +104,10 @@ class NftBackend final : public Backend {
 
   core::ProcessRunner& runner_;
   Options options_;
-  std::mutex mu_;  // sock_
-  ngnft_sock* sock_ = nullptr;
   std::mutex cache_mu_;
   std::map<Key, std::shared_ptr<const NftKernelTable>> kernel_;
   std::map<Key, NftTableDefs> defs_;
   std::map<Key, NftRuleTexts> texts_;
-  std::vector<std::shared_ptr<const NftKernelTable>> retired_;  // freed by the next read
   std::atomic<std::uint64_t> reads_from_dump_{0};
   std::mutex pool_mu_;
   std::vector<ngnft_sock*> pool_;
