@@ -5,6 +5,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <future>
+#include <set>
 #include <thread>
 
 #include "agent/api/call_gate.h"
@@ -44,11 +45,14 @@ class NetfilterServiceTest : public ::testing::Test {
     server_ = std::make_unique<GrpcServer>(config_, gate_, core::Logger::discard());
     server_->add_service(service_.get());
     ASSERT_TRUE(server_->start());
-    // Ready when the guard has looked at a table once (its first read runs on the workers):
-    // a listener says so, no polling.
+    // Ready when the guard has finished its first check of both tables, canary chain created
+    // (reads and the setup commit run on the workers, one table after the other; waiting for
+    // the first table alone raced with the second under load): a listener says so, no polling.
     std::promise<void> looked;
-    guard_->add_table_listener([&looked, done = false](const netfilter::TableView& v) mutable {
-      if (!done && v.state != "unknown") {
+    guard_->add_table_listener([&looked, ready = std::set<std::string>(),
+                                done = false](const netfilter::TableView& v) mutable {
+      if (v.state == "ok" && v.canary_present) ready.insert(v.key.table);
+      if (!done && ready.size() == 2) {
         done = true;
         looked.set_value();
       }
