@@ -3,7 +3,11 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <set>
+
+#include "probes/logs/required_literals.h"
 
 namespace ng::probes::logs {
 namespace {
@@ -52,6 +56,25 @@ std::string trim_wildcards(std::string p) {
   return p;
 }
 
+// A literal shorter than this hits too often in ordinary text to be worth a line scan per hit;
+// the rule's own pattern prefilters better then.
+constexpr size_t kMinPrefilterLiteral = 4;
+
+// `literal` as a pattern matching exactly its bytes.
+std::string escaped(const std::string& literal) {
+  std::string out;
+  for (unsigned char c : literal) {
+    if (std::isalnum(c)) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    }
+  }
+  return out;
+}
+
 int on_any_match(unsigned int, unsigned long long, unsigned long long, unsigned int, void* ctx) {
   *static_cast<bool*>(ctx) = true;
   return 1;  // stop: one match is enough
@@ -61,31 +84,37 @@ int on_any_match(unsigned int, unsigned long long, unsigned long long, unsigned 
 
 RuleMatcher::~RuleMatcher() {
   for (auto* db : dbs_) hs_free_database(db);
+  for (auto* db : prefilter_dbs_) hs_free_database(db);
   hs_free_scratch(scratch_);
 }
 
 RuleMatcher::RuleMatcher(RuleMatcher&& o) noexcept
     : dbs_(o.dbs_),
+      prefilter_dbs_(o.prefilter_dbs_),
       anchored_(o.anchored_),
       scratch_(o.scratch_),
       usable_(std::move(o.usable_)),
       hits_(std::move(o.hits_)),
       seen_(std::move(o.seen_)) {
   o.dbs_ = {};
+  o.prefilter_dbs_ = {};
   o.scratch_ = nullptr;
 }
 
 RuleMatcher& RuleMatcher::operator=(RuleMatcher&& o) noexcept {
   if (this != &o) {
     for (auto* db : dbs_) hs_free_database(db);
+    for (auto* db : prefilter_dbs_) hs_free_database(db);
     hs_free_scratch(scratch_);
     dbs_ = o.dbs_;
+    prefilter_dbs_ = o.prefilter_dbs_;
     anchored_ = o.anchored_;
     scratch_ = o.scratch_;
     usable_ = std::move(o.usable_);
     hits_ = std::move(o.hits_);
     seen_ = std::move(o.seen_);
     o.dbs_ = {};
+    o.prefilter_dbs_ = {};
     o.scratch_ = nullptr;
   }
   return *this;
@@ -116,10 +145,10 @@ RuleMatcher RuleMatcher::compile(const std::vector<Rule>& rules, std::vector<std
       if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
                            static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &m.dbs_[k],
                            &err) == HS_SUCCESS) {
-        for (unsigned id : ids) m.anchored_[k] = m.anchored_[k] || anchored(rules[id].pattern);
         if (hs_alloc_scratch(m.dbs_[k], &m.scratch_) != HS_SUCCESS) {
           errors->push_back("Hyperscan scratch allocation failed");
         }
+        m.compile_prefilter(k, rules, trimmed, ids);
         break;
       }
       const int bad = err ? err->expression : -1;
@@ -142,6 +171,50 @@ RuleMatcher RuleMatcher::compile(const std::vector<Rule>& rules, std::vector<std
   }
   m.hits_.reserve(rules.size());
   return m;
+}
+
+// The chunk prefilter scans for each rule's required literals, and for the rule's own pattern
+// where it has none long enough. A line can match a rule only if it holds one of the rule's
+// literals, so a line with no hit needs no scan of its own, as before; the literal set is what
+// makes the chunk scan fast (Hyperscan runs a set of literals several times faster than the
+// patterns they come from).
+void RuleMatcher::compile_prefilter(int k, const std::vector<Rule>& rules,
+                                    const std::vector<std::string>& trimmed,
+                                    const std::vector<unsigned>& ids) {
+  std::set<std::string> literals;
+  std::vector<std::string> exprs;
+  bool any_anchored = false, fallback_anchored = false;
+  for (unsigned id : ids) {
+    const bool a = anchored(rules[id].pattern);
+    any_anchored = any_anchored || a;
+    auto lits = required_literals(trimmed[id]);
+    const bool long_enough = lits && std::all_of(lits->begin(), lits->end(), [](const auto& l) {
+                               return l.size() >= kMinPrefilterLiteral;
+                             });
+    if (!long_enough) {
+      exprs.push_back(trimmed[id]);
+      fallback_anchored = fallback_anchored || a;
+      continue;
+    }
+    for (const auto& l : *lits) {
+      if (literals.insert(l).second) exprs.push_back(escaped(l));
+    }
+  }
+  std::vector<const char*> ptrs;
+  std::vector<unsigned> flags(exprs.size(), 0), pids(exprs.size(), 0);
+  for (const auto& e : exprs) ptrs.push_back(e.c_str());
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(ptrs.data(), flags.data(), pids.data(), static_cast<unsigned>(ptrs.size()),
+                       HS_MODE_BLOCK, nullptr, &prefilter_dbs_[k], &err) == HS_SUCCESS &&
+      hs_alloc_scratch(prefilter_dbs_[k], &scratch_) == HS_SUCCESS) {
+    anchored_[k] = fallback_anchored;
+    return;
+  }
+  // Not expected (every part compiled on its own already); the rules' database still works.
+  hs_free_compile_error(err);
+  hs_free_database(prefilter_dbs_[k]);
+  prefilter_dbs_[k] = nullptr;
+  anchored_[k] = any_anchored;
 }
 
 size_t RuleMatcher::rules_loaded() const {
@@ -171,8 +244,9 @@ int RuleMatcher::on_match(unsigned int id, unsigned long long, unsigned long lon
 
 bool RuleMatcher::prefilter(SourceKind kind, std::string_view chunk,
                             std::vector<std::uint32_t>* ends) {
-  hs_database_t* db = dbs_[static_cast<int>(kind)];
-  if (!db) return true;  // no rules for this source: nothing can match
+  if (!dbs_[static_cast<int>(kind)]) return true;  // no rules for this source: nothing can match
+  hs_database_t* db = prefilter_dbs_[static_cast<int>(kind)];
+  if (!db) db = dbs_[static_cast<int>(kind)];
   if (anchored_[static_cast<int>(kind)] || !scratch_ || chunk.size() > 0xFFFFFFFFu) return false;
   hs_scan(db, chunk.data(), static_cast<unsigned>(chunk.size()), 0, scratch_, on_prefilter_match,
           ends);

@@ -46,11 +46,14 @@ class RuleMatcher {
 
  private:
   std::array<hs_database*, kSourceKinds> dbs_{};
+  std::array<hs_database*, kSourceKinds> prefilter_dbs_{};  // required literals (see .cc)
   std::array<bool, kSourceKinds> anchored_{};
   hs_scratch* scratch_ = nullptr;
   std::vector<bool> usable_;
   std::vector<unsigned> hits_;
   std::vector<std::uint8_t> seen_;
+  void compile_prefilter(int k, const std::vector<Rule>& rules,
+                         const std::vector<std::string>& trimmed, const std::vector<unsigned>& ids);
   static int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int,
                       void* ctx);
 };
