@@ -33,11 +33,13 @@ class RuleMatcher {
   // view stays valid until the next scan. Loop thread only (one scratch).
   const std::vector<unsigned>& scan(SourceKind kind, std::string_view line);
 
-  // Whole-chunk prefilter: one scan over many raw lines, which finds where a rule may match.
-  // A line whose message lies contiguous in the chunk needs its own scan only if a prefilter
-  // match ends inside it; anything else (joined partials, unescaped JSON) is scanned alone.
-  // Appends match end offsets (ascending); false when this source kind cannot use it (a rule
-  // is anchored with ^ or $), so every line must be scanned.
+  // Whole-chunk prefilter: one scan over many raw lines for every rule's required literals
+  // (required_literals.h; the rule's own pattern where it has none long enough), which finds
+  // where a rule may match. A line whose message lies contiguous in the chunk needs its own
+  // scan only if a prefilter match ends inside it; anything else (joined partials, unescaped
+  // JSON) is scanned alone. Appends match end offsets (ascending); false when this source kind
+  // cannot use it (a rule without literals is anchored with ^ or $), so every line must be
+  // scanned.
   bool prefilter(SourceKind kind, std::string_view chunk, std::vector<std::uint32_t>* ends);
 
   bool usable(unsigned id) const { return id < usable_.size() && usable_[id]; }
