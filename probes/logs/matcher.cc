@@ -3,6 +3,7 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -176,8 +177,7 @@ RuleMatcher RuleMatcher::compile(const std::vector<Rule>& rules, std::vector<std
 // The chunk prefilter scans for each rule's required literals, and for the rule's own pattern
 // where it has none long enough. A line can match a rule only if it holds one of the rule's
 // literals, so a line with no hit needs no scan of its own, as before; the literal set is what
-// makes the chunk scan fast (Hyperscan runs a set of literals several times faster than the
-// patterns they come from).
+// makes the chunk scan faster (docs/benchmarks.md, Logs).
 void RuleMatcher::compile_prefilter(int k, const std::vector<Rule>& rules,
                                     const std::vector<std::string>& trimmed,
                                     const std::vector<unsigned>& ids) {
