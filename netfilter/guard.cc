@@ -101,6 +101,7 @@ struct RepairJob {
   // The check's assessment of `current` with the same snapshot, contributions and options:
   // used as is when the table did not move since (saves assessing 10,000 rules twice).
   std::optional<Assessment> assessed;
+  TrustInput trust;
 };
 
 // After a committed write: when, the change token, the read-back and what it lacks.
@@ -173,8 +174,17 @@ RepairOutcome run_repair_job(RepairJob& j) {
       }
       j.current = std::move(*r);
     }
-    Assessment a = j.assessed ? std::move(*j.assessed)
-                              : assess(*j.current, *j.snapshot, j.contributed, *j.policy, j.opts);
+    std::optional<Assessment> fresh;
+    if (!j.assessed) {
+      auto before = j.snapshot;
+      fresh = assess_trusted(*j.current, j.snapshot, j.contributed, *j.policy, j.opts, j.trust,
+                             o.pruned);
+      if (j.snapshot != before) {
+        if (!o.pruned_from) o.pruned_from = before;
+        o.pruned_to = j.snapshot;
+      }
+    }
+    Assessment a = j.assessed ? std::move(*j.assessed) : std::move(*fresh);
     j.assessed.reset();
     o.plan = plan_repair(a.expected, *j.current, *j.policy, j.restore_policies);
     o.error.reset();
@@ -288,6 +298,9 @@ struct Guard::Watch {
   bool persist_in_flight = false;
   bool persist_again = false;
   bool persist_failed = false;  // the last write of this snapshot failed
+  // Last confirmed against the table (wall clock): what the file's taken= says.
+  std::optional<core::WallTime> snapshot_taken;
+  std::optional<core::WallTime> persisted_taken;
 };
 
 Guard::Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps,
@@ -298,7 +311,8 @@ Guard::Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backend
       d_(std::move(deps)),
       metrics_(d_.metrics),
       lock_(opt_.lock_path),
-      nft_events_(std::move(nft_events)) {}
+      nft_events_(std::move(nft_events)),
+      trust_(opt_.snapshot_max_age, opt_.pod_vouchers_wait, d_.metrics) {}
 
 Guard::~Guard() {
   alive_.reset();
@@ -409,6 +423,7 @@ void Guard::on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot>
           w->snapshot = std::make_shared<Table>(std::move(it->second.table));
           w->have_snapshot = true;
           w->canary_expected = it->second.header.canary;
+          w->snapshot_taken = w->persisted_taken = it->second.header.taken_at;
           w->guarded_rules = policy_->guarded_rule_count(*w->snapshot);
           w->guarded_chains = policy_->guarded_chain_count(*w->snapshot);
           d_.log.info("netfilter snapshot loaded",
@@ -437,7 +452,10 @@ void Guard::on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot>
     }
   }
   const auto now = d_.clock.now();
-  for (auto& [k, w] : watches_) start_check(*w, "start", now);
+  holding_ = hold_for_vouchers(!loaded.empty());
+  if (!holding_) {
+    for (auto& [k, w] : watches_) start_check(*w, "start", now);
+  }
   arm_poll();
   arm_verify();
 }
@@ -480,7 +498,7 @@ AssessOptions Guard::assess_options(const Watch& w) const {
 }
 
 void Guard::start_check(Watch& w, std::string_view trigger, core::MonoTime detected_at) {
-  if (phase_ != Phase::kRunning) return;
+  if (phase_ != Phase::kRunning || holding_) return;
   if (w.busy != Watch::Busy::kIdle) {
     if (!w.rerun || detected_at < w.rerun_detected) {
       w.rerun_detected = detected_at;
@@ -495,6 +513,7 @@ void Guard::start_check(Watch& w, std::string_view trigger, core::MonoTime detec
                    snapshot = w.snapshot, contributed = contributions(w.key),
                    opts = assess_options(w), policy = policy_, last = w.last_token,
                    skip_if_unchanged, trigger = std::string(trigger), detected_at,
+                   trust = trust_.input(w.snapshot_taken, d_.clock.wall_now()),
                    &loop = d_.loop]() mutable {
     std::optional<std::uint64_t> token;
     if (auto t = backend->change_token(key.family, key.table)) token = *t;
@@ -511,17 +530,20 @@ void Guard::start_check(Watch& w, std::string_view trigger, core::MonoTime detec
     }
     auto read = backend->read(key.family, key.table);
     std::optional<Assessment> a;
-    if (read) a = assess(*read, *snapshot, contributed, *policy, opts);
-    loop.post([this, alive, key, read = std::move(read), a = std::move(a), token, trigger,
-               detected_at,
-               basis = CheckBasis{std::move(snapshot), std::move(contributed), opts,
-                                  std::move(policy)}]() mutable {
-      if (alive.expired()) return;
-      if (Watch* w = find(key)) {
-        on_checked(*w, std::move(read), std::move(a), token, std::move(trigger), detected_at,
-                   std::move(basis));
-      }
-    });
+    std::shared_ptr<const Table> unpruned = snapshot;
+    std::vector<PrunedEntry> pruned;
+    if (read) a = assess_trusted(*read, snapshot, contributed, *policy, opts, trust, pruned);
+    if (snapshot == unpruned) unpruned.reset();
+    loop.post(
+        [this, alive, key, read = std::move(read), a = std::move(a), token, trigger, detected_at,
+         basis = CheckBasis{std::move(snapshot), std::move(contributed), opts, std::move(policy),
+                            std::move(unpruned), std::move(pruned)}]() mutable {
+          if (alive.expired()) return;
+          if (Watch* w = find(key)) {
+            on_checked(*w, std::move(read), std::move(a), token, std::move(trigger), detected_at,
+                       std::move(basis));
+          }
+        });
   });
   metrics_.check(w.key.backend, w.key.family, trigger);
 }
@@ -576,6 +598,7 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
     maybe_recovered();
   }
   w.last_token = token;
+  if (basis.unpruned) apply_pruned(w, basis.unpruned, basis.snapshot, basis.pruned);
   Assessment& A = *a;
   w.canary_present = A.canary_present;
   if (A.canary_present) w.canary_expected = true;
@@ -614,6 +637,7 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
                                                   : join(A.accepted, "; ", 10)}});
       accept_snapshot(w, A.expected, A.canary_present);
     }
+    confirm_snapshot(w);
     if (w.fighting && d_.clock.now() - w.last_repair_at >
                           std::max<core::Duration>(opt_.fight_window, 2 * w.backoff)) {
       w.fighting = false;
@@ -760,6 +784,7 @@ void Guard::start_repair(Watch& w, Table current, std::optional<std::uint64_t> t
   job.clock = &d_.clock;
   job.current = std::move(current);
   job.token = token;
+  job.trust = trust_.input(w.snapshot_taken, d_.clock.wall_now());
   if (assessed && basis && basis->snapshot == job.snapshot && basis->policy == job.policy &&
       basis->opts == job.opts && basis->contributed == job.contributed) {
     job.assessed = std::move(assessed);
@@ -780,6 +805,7 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
   w.busy = Watch::Busy::kIdle;
   const auto& k = w.key;
   record_writes(metrics_, k, o);
+  if (o.pruned_to) apply_pruned(w, o.pruned_from, o.pruned_to, o.pruned);
   if (o.error) {
     if (!setup) {
       metrics_.repair(k.backend, k.family, k.table, "failed");
@@ -910,6 +936,7 @@ void Guard::accept_snapshot(Watch& w, Table expected, bool canary_present) {
   w.guarded_chains = policy_->guarded_chain_count(expected);
   metrics_.guarded(w.key.backend, w.key.family, w.key.table, w.guarded_rules, w.guarded_chains);
   w.snapshot = std::make_shared<const Table>(std::move(expected));
+  w.snapshot_taken = d_.clock.wall_now();
   persist(w);
 }
 
@@ -926,6 +953,7 @@ void Guard::persist(Watch& w) {
   h.table = w.key.table;
   h.identity = opt_.identity;
   h.canary = w.canary_expected;
+  h.taken_at = w.persisted_taken = w.snapshot_taken;
   d_.workers.post([this, alive = std::weak_ptr<bool>(alive_), key = w.key, h, snapshot = w.snapshot,
                    dir = opt_.snapshot_dir, &files = d_.files, &loop = d_.loop] {
     core::Status st = files.make_dirs(dir);
@@ -1231,6 +1259,7 @@ void Guard::repair_now(RepairRequest req,
     job.lock = lock_;
     job.lock_timeout = opt_.lock_timeout;
     job.clock = &d_.clock;
+    job.trust = trust_.input(w->snapshot_taken, d_.clock.wall_now());
     d_.workers.post([this, alive = std::weak_ptr<bool>(alive_), job = std::move(job), c, dry,
                      detected_at, reason = req.reason, &loop = d_.loop]() mutable {
       RepairOutcome o = run_repair_job(job);
@@ -1250,6 +1279,7 @@ void Guard::repair_now(RepairRequest req,
         if (!alive.expired()) {
           record_writes(metrics_, key, o);
           if (Watch* w = find(key)) {
+            if (o.pruned_to) apply_pruned(*w, o.pruned_from, o.pruned_to, o.pruned);
             if (o.committed && o.assessment) {
               const bool ok = o.verify_problems.empty();
               metrics_.repair(key.backend, key.family, key.table, ok ? "applied" : "verify_failed");
@@ -1286,6 +1316,42 @@ void Guard::repair_now(RepairRequest req,
       });
     });
   }
+}
+
+}  // namespace ng::netfilter
+
+namespace ng::netfilter {
+
+// Dead pods' entries dropped from a snapshot on a worker: the watch takes the pruned snapshot
+// unless it moved on meanwhile (the next check prunes again), and says so once.
+void Guard::apply_pruned(Watch& w, const std::shared_ptr<const Table>& from,
+                         const std::shared_ptr<const Table>& to,
+                         const std::vector<PrunedEntry>& pruned) {
+  if (!to || w.snapshot != from) return;
+  w.snapshot = to;
+  w.guarded_rules = policy_->guarded_rule_count(*to);
+  w.guarded_chains = policy_->guarded_chain_count(*to);
+  metrics_.guarded(w.key.backend, w.key.family, w.key.table, w.guarded_rules, w.guarded_chains);
+  report_pruned(w.key, pruned);
+  persist(w);
+}
+
+// Start-up checks held for the CNI cache's first answer go now.
+void Guard::release_held(std::string_view why) {
+  if (!holding_) return;
+  holding_ = false;
+  if (hold_timer_) hold_timer_->cancel();
+  d_.log.info("netfilter guard uses its snapshots", {{"why", why}});
+  const auto now = d_.clock.now();
+  for (auto& [k, w] : watches_) start_check(*w, "start", now);
+}
+
+// A check found the table as the snapshot says: its age restarts; the file is rewritten now
+// and then so that a restart after a quiet week does not find it old.
+void Guard::confirm_snapshot(Watch& w) {
+  const auto now = d_.clock.wall_now();
+  w.snapshot_taken = now;
+  if (!w.persisted_taken || now - *w.persisted_taken >= trust_.refresh()) persist(w);
 }
 
 }  // namespace ng::netfilter

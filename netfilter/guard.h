@@ -22,6 +22,7 @@
 #include "netfilter/guard_metrics.h"
 #include "netfilter/guard_policy.h"
 #include "netfilter/snapshot_store.h"
+#include "netfilter/snapshot_trust.h"
 #include "netfilter/xtables_lock.h"
 
 namespace ng::netfilter {
@@ -52,6 +53,11 @@ struct GuardOptions {
   core::Duration fight_window = 30s;
   core::Duration backoff_initial = 1s;
   core::Duration backoff_max = 5min;
+  // Trust in snapshots (snapshot_trust.h): older than this, a snapshot's CNI pod entries are
+  // restored only for pods the CNI cache vouches for; a snapshot loaded from disk waits at most
+  // pod_vouchers_wait for the CNI cache's first look before it is used.
+  core::Duration snapshot_max_age = 15min;
+  core::Duration pod_vouchers_wait = 5s;
 };
 
 // The guard of one (backend, family, table).
@@ -141,6 +147,10 @@ struct RepairOutcome {
   // Every write tried, in order, with its result (nodeguard_netfilter_commits_total).
   std::vector<std::pair<WritePath, std::string>> writes;
   std::string fallback;  // why the fast path was not used or redone through the tools
+  // Entries of dead CNI pods dropped from the snapshot before planning (snapshot_trust.h):
+  // pruned_to replaced pruned_from.
+  std::vector<PrunedEntry> pruned;
+  std::shared_ptr<const Table> pruned_from, pruned_to;
 };
 
 // Push notifications of table changes (nft: NFNLGRP_NFTABLES netlink, netfilter/nft). Without
@@ -198,6 +208,10 @@ class Guard final : public core::Component {
   int add_table_listener(TableListener listener);
   void remove_table_listener(int id);
   bool dry_run() const { return opt_.dry_run; }
+  // The CNI cache's word on which pods are alive (snapshot_pruning.h). expect_pod_vouchers():
+  // a snapshot loaded from disk is not used before the first set_pod_vouchers() (bounded wait).
+  void expect_pod_vouchers() { trust_.expect(); }
+  void set_pod_vouchers(std::shared_ptr<const PodVouchers> vouchers);
 
   // Backends being watched (after detection); empty until start-up finished.
   std::vector<BackendKind> watched_backends() const { return choice_backends_; }
@@ -216,6 +230,8 @@ class Guard final : public core::Component {
     std::vector<ExpectedChain> contributed;
     AssessOptions opts;
     std::shared_ptr<const GuardPolicy> policy;
+    std::shared_ptr<const Table> unpruned;  // the snapshot before pruning, when pruned
+    std::vector<PrunedEntry> pruned;
   };
   void on_checked(Watch& w, core::Result<Table> read, std::optional<Assessment> a,
                   std::optional<std::uint64_t> token, std::string trigger,
@@ -240,6 +256,13 @@ class Guard final : public core::Component {
   AssessOptions assess_options(const Watch& w) const;
   void report_error(Watch& w, const core::EnvError& e, std::string_view what);
   void report_env_error(const core::EnvError& e);
+  // Snapshot trust (guard_trust.cc and the end of guard.cc).
+  void apply_pruned(Watch& w, const std::shared_ptr<const Table>& from,
+                    const std::shared_ptr<const Table>& to, const std::vector<PrunedEntry>& pruned);
+  void report_pruned(const TableKey& k, const std::vector<PrunedEntry>& pruned);
+  bool hold_for_vouchers(bool snapshot_loaded);
+  void release_held(std::string_view why);
+  void confirm_snapshot(Watch& w);
   void maybe_recovered();
 
   GuardOptions opt_;
@@ -268,6 +291,9 @@ class Guard final : public core::Component {
   std::unique_ptr<ChangeSource> nft_events_;
   bool nft_events_running_ = false;
   std::map<std::pair<BackendKind, Family>, bool> usable_;
+  SnapshotTrust trust_;
+  bool holding_ = false;  // start-up checks wait for the CNI cache's first answer
+  std::unique_ptr<core::Timer> hold_timer_;
 };
 
 }  // namespace ng::netfilter

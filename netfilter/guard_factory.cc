@@ -21,6 +21,7 @@ GuardOptions guard_options(const NetfilterConfig& c, bool dry_run, const std::st
   o.lock_timeout = c.lock_timeout;
   o.drift_grace = c.drift_grace;
   o.restore_policies = c.restore_policies;
+  o.snapshot_max_age = c.snapshot_max_age;
   o.dry_run = dry_run;
   o.snapshot_dir = state_dir.empty() ? std::string() : state_dir + "/netfilter";
   o.identity = host_identity();

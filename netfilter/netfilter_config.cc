@@ -48,6 +48,13 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "Whatever the batch cannot express, or a batch the kernel refuses or that "
           "does not read back identical, goes through iptables-nft-restore in the same repair. "
           "false: always iptables-nft-restore.");
+  b.field("snapshot_max_age", c.snapshot_max_age,
+          "A snapshot of the guarded chains older than this (since it was last confirmed against "
+          "the table; an agent that was down longer, or a file of unknown age) is trusted less: "
+          "the chains and rules of a CNI pod are restored from it only when the CNI cache holds "
+          "a live entry for the pod. A fresh snapshot also keeps pods whose sandbox cannot be "
+          "checked. Pods the cache says are gone are never restored, whatever the age.",
+          core::duration_range(10s, 168h));
 }
 
 }  // namespace ng::netfilter

@@ -29,6 +29,9 @@ struct NetfilterConfig {
   // nft: write repairs as one netlink batch replaying the kernel's own rule encoding (falls
   // back to iptables-nft-restore); false: always iptables-nft-restore.
   bool nft_fast_path = true;
+  // Older than this (since last confirmed against the table), a snapshot is trusted less: the
+  // entries of CNI pods are restored from it only when the CNI cache vouches for the pod.
+  core::Millis snapshot_max_age{15 * 60 * 1000};
 };
 
 void bind_config(core::ConfigBinder& b, NetfilterConfig& c);

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <charconv>
 #include <fstream>
 #include <map>
 
@@ -24,6 +25,11 @@ std::string encode_snapshot(const SnapshotHeader& h, const Table& t) {
   out += " table=" + h.table;
   out += " identity=" + (h.identity.empty() ? std::string("-") : h.identity);
   out += std::string(" canary=") + (h.canary ? "1" : "0");
+  if (h.taken_at) {
+    out += " taken=" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                          h.taken_at->time_since_epoch())
+                                          .count());
+  }
   out += "\n";
   Table body = t;
   body.before.clear();
@@ -66,6 +72,15 @@ core::Result<LoadedSnapshot> decode_snapshot(std::string_view text) {
   out.header.table = kv["table"];
   out.header.identity = kv["identity"] == "-" ? "" : kv["identity"];
   out.header.canary = kv["canary"] == "1";
+  if (auto it = kv.find("taken"); it != kv.end()) {
+    std::int64_t secs = 0;
+    auto [end, ec] =
+        std::from_chars(it->second.data(), it->second.data() + it->second.size(), secs);
+    if (ec != std::errc{} || end != it->second.data() + it->second.size() || secs < 0) {
+      return bad("bad taken=\"" + it->second + "\"");
+    }
+    out.header.taken_at = core::WallTime(std::chrono::seconds(secs));
+  }
   auto t = parse_table(text.substr(nl + 1), out.header.table);
   if (!t) return bad(t.error().message);
   out.table = std::move(*t);

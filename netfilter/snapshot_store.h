@@ -1,7 +1,9 @@
 #pragma once
 
+#include <optional>
 #include <string>
 
+#include "core/clock.h"
 #include "core/result.h"
 #include "netfilter/rule_model.h"
 
@@ -18,6 +20,10 @@ struct SnapshotHeader {
   std::string table;
   std::string identity;  // boot id + network namespace, see host_identity()
   bool canary = false;   // our canary chain was in the table
+  // When the snapshot was last confirmed against the live table (wall clock, whole seconds):
+  // an old snapshot is trusted less (snapshot_pruning.h). nullopt: written by a version that
+  // did not record it, so its age is unknown and it counts as old.
+  std::optional<core::WallTime> taken_at;
 };
 
 struct LoadedSnapshot {

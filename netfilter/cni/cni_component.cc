@@ -74,6 +74,7 @@ void CniComponent::start() {
           [this](BackendKind b, Family f, const std::string& t) { return provide(b, f, t); });
     }
     listener_id_ = guard_->add_table_listener([this](const TableView& v) { on_table(v); });
+    guard_->expect_pod_vouchers();
   }
   d_.log.info("CNI cache reader starting", {{"mode", cfg_.mode},
                                             {"results", store_->dir()},
@@ -91,6 +92,7 @@ void CniComponent::stop() {
   if (guard_) {
     if (provider_id_) guard_->remove_expected_rules_provider(provider_id_);
     if (listener_id_) guard_->remove_table_listener(listener_id_);
+    guard_->set_pod_vouchers(nullptr);
   }
   provider_id_ = listener_id_ = 0;
   scan_in_flight_ = false;
@@ -159,6 +161,7 @@ void CniComponent::on_scanned(std::optional<ScanReport> report, std::optional<Fi
     last_full_scan_ = d_.clock.now();
     metrics_.scanned();
     merge(*report);
+    hand_vouchers();
     evaluate("cache");
   } else {
     dir_stamp_ = stamp;
@@ -273,6 +276,38 @@ void CniComponent::merge(ScanReport& r) {
         core::Severity::kInfo,
         {{"entries", join(newly_stale, 20)}, {"count", std::to_string(newly_stale.size())}}});
   }
+}
+
+// The guard's word on which pods are alive (snapshot_pruning.h): a dead pod's chains are not
+// restored from a snapshot. An unreadable directory vouches for nothing and knows nothing.
+void CniComponent::hand_vouchers() {
+  if (!guard_) return;
+  auto v = std::make_shared<PodVouchers>();
+  v->cache_readable = !dir_error_;
+  for (const auto& [name, rec] : files_) {
+    if (!rec.entry) {
+      v->unparsed_files.push_back(name);
+      continue;
+    }
+    const std::string& id = rec.entry->container_id;
+    switch (rec.presence.presence) {
+      case Presence::kPresent:
+        v->vouched.insert(id);
+        break;
+      case Presence::kGone:
+        v->stale.insert(id);
+        break;
+      case Presence::kUnknown:
+        v->unverified.insert(id);
+        break;
+    }
+  }
+  // One id with several interfaces or networks: any live entry vouches for it.
+  for (const auto& id : v->vouched) {
+    v->stale.erase(id);
+    v->unverified.erase(id);
+  }
+  guard_->set_pod_vouchers(std::move(v));
 }
 
 void CniComponent::classify(const std::string&, FileRec& rec) {

@@ -89,6 +89,7 @@ class CniComponent final : public core::Component {
   void evaluate(std::string_view trigger);
   void evaluate_family(Family f, bool* request);
   void update_condition();
+  void hand_vouchers();
   void on_table(const TableView& v);
   std::vector<ExpectedChain> provide(BackendKind b, Family f, const std::string& table) const;
   static size_t index(Family f) { return f == Family::kIPv4 ? 0 : 1; }

@@ -81,3 +81,16 @@ ng_cni_nat_text() {
   ng_nf_save "$1" "$2" "$3" -t nat | grep -v '^#' | grep -vxF ':NODEGUARD-CANARY - [0:0]' |
     sed -E 's/^(:[^ ]+ [^ ]+) \[[0-9]+:[0-9]+\]$/\1 [0:0]/'
 }
+
+# ng_cni_del_bridge NODE POD BACKEND CONFLIST CONTAINER_ID: the bridge plugin's DEL (what
+# libcni's DelNetworkList runs after portmap's): the pod's veth, its host-local address and,
+# with ipMasq, its masquerade chain and POSTROUTING jump go. The pod namespace must exist.
+ng_cni_del_bridge() {
+  local node=$1 pod=$2 backend=$3 conflist=$4 cid=$5 tools conf
+  tools=$(ng_nf_tools "$backend")
+  conf=$(jq -c '(.plugins[] | select(.type == "bridge")) + {name: .name, cniVersion: .cniVersion}' \
+    "$conflist")
+  ip netns exec "$node" env PATH="$tools:$PATH" CNI_COMMAND=DEL CNI_CONTAINERID="$cid" \
+    CNI_NETNS="/run/netns/$pod" CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni /usr/lib/cni/bridge \
+    <<<"$conf" || ng_fail "bridge DEL for $pod"
+}
