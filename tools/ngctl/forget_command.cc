@@ -26,7 +26,7 @@ void add_forget_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       ->required();
   cmd->add_option("RULE", args->rule,
                   "One rule of CHAIN exactly as iptables-save prints it, with or without the "
-                  "leading \"-A CHAIN\" (quote it as one argument)");
+                  "leading \"-A CHAIN\", as one quoted argument after \"--\"");
   cmd->add_option("--backend", args->backend, "Only this backend: legacy or nft (default: all)");
   cmd->add_option("--family", args->family, "Only this family: ipv4 or ipv6 (default: all)");
   cmd->add_option("--reason", args->reason, "Why, for the agent's log and event");
@@ -40,10 +40,11 @@ void add_forget_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       "comes back regardless. Needs the same authorization as `ngctl repair`.\n\n"
       "Examples:\n"
       "  ngctl forget nat KUBE-SVC-ERIFXISQEP7F7OF4 --reason \"service deleted, kube-proxy gone\"\n"
-      "  ngctl forget nat CNI-HOSTPORT-DNAT \\\n"
-      "    '-A CNI-HOSTPORT-DNAT -p tcp -m tcp --dport 9999 -j DNAT --to-destination "
-      "10.0.0.9:80'\n"
-      "  ngctl forget nat PREROUTING '-j KUBE-SERVICES' --family ipv6 -o json\n\n"
+      "  ngctl forget nat KUBE-SERVICES -- '-A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment "
+      "--comment \"kube-system/kube-dns:dns cluster IP\" -m udp --dport 53 -j "
+      "KUBE-SVC-ERIFXISQEP7F7OF4'\n"
+      "  ngctl forget --family ipv6 -o json nat PREROUTING -- '-j KUBE-SERVICES'\n\n"
+      "A RULE starts with \"-\": put \"--\" before it (and every flag before \"--\").\n\n"
       "Exit code 3 when the agent refused (not authorized) or no snapshot held the entry.");
   cmd->callback([&opts, &run, args] {
     run = [&opts, args]() -> int {

@@ -134,8 +134,8 @@ jq -e --arg dn "$dn" '.tables[0].removed | index(":" + $dn)' <<<"$out" >/dev/nul
 grep -q '"msg":"snapshot entry forgotten".*controller' "$log.cur" || fail "forget not logged with who"
 masq=$(save -t nat | grep -E '^-A CNI-HOSTPORT-MASQ ' | head -1)
 [[ -n $masq ]] || fail "no CNI-HOSTPORT-MASQ rule"
-ngctl forget nat CNI-HOSTPORT-MASQ "$masq" >/dev/null || fail "forget of one rule over the unix socket failed"
-out=$(ngctl forget nat CNI-HOSTPORT-MASQ "$masq" 2>&1) && fail "a second forget found it again: $out"
+ngctl forget nat CNI-HOSTPORT-MASQ -- "$masq" >/dev/null || fail "forget of one rule over the unix socket failed"
+out=$(ngctl forget nat CNI-HOSTPORT-MASQ -- "$masq" 2>&1) && fail "a second forget found it again: $out"
 want_after=$(grep -vF -- "$masq" <<<"$want_nat" | grep -v -- "$dn" || true)
 flush_nat
 after_forget() { [[ $(guarded) == "$want_after" ]]; }
