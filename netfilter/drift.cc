@@ -8,7 +8,22 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "netfilter/rule_provenance.h"
+
 namespace ng::netfilter {
+
+bool is_foreign_rule(std::string_view chain, bool builtin, const Rule& r, const AssessOptions& opts,
+                     ForeignRule* out) {
+  Provenance p = explain_rule(chain, builtin, r);
+  if (p.explained && !p.container_id.empty() && opts.unvouched &&
+      opts.unvouched->count(p.container_id)) {
+    p.explained = false;
+    p.why = "the CNI cache does not vouch for its container";
+  }
+  if (p.explained) return false;
+  if (out) *out = ForeignRule{std::string(chain), r.spec, std::string(p.owner), std::string(p.why)};
+  return true;
+}
 
 std::string_view to_string(DriftKind k) {
   switch (k) {
@@ -131,6 +146,22 @@ SpecCount count_specs(const std::vector<Rule>& rules) {
   return c;
 }
 
+// The foreign rules the expected table holds (they are all live: never restored).
+void list_foreign(const Table& E, const GuardPolicy& policy, const AssessOptions& opts,
+                  Assessment& a) {
+  for (const auto& c : E.chains) {
+    if (c.name == GuardPolicy::kCanary) continue;
+    if (!c.builtin() && !policy.is_guarded_chain(E.name, c.name)) continue;
+    for (const auto& r : c.rules) {
+      if (c.builtin() && !policy.is_guarded_jump(E.name, r)) continue;
+      ForeignRule f;
+      if (!is_foreign_rule(c.name, c.builtin(), r, opts, &f)) continue;
+      ++a.foreign_total;
+      if (a.foreign.size() < Assessment::kMaxForeignListed) a.foreign.push_back(std::move(f));
+    }
+  }
+}
+
 }  // namespace
 
 Assessment assess(const Table& current, const Table& snapshot,
@@ -195,6 +226,11 @@ Assessment assess(const Table& current, const Table& snapshot,
     return !c.builtin() && c.name != GuardPolicy::kCanary && policy.is_guarded_chain(tname, c.name);
   };
   auto is_jump = [&](const Rule& r) { return policy.is_guarded_jump(tname, r); };
+  // Not owed: no owner explains it (built-in chains: only guarded jumps are asked about).
+  auto foreign = [&](const Chain& c, const Rule& r) {
+    if (c.builtin() ? !is_jump(r) : !policy.is_guarded_chain(tname, c.name)) return false;
+    return is_foreign_rule(c.name, c.builtin(), r, opts) && !required_rules.count({c.name, r.spec});
+  };
 
   // Reference counts of guarded chains, in the current table and in L.
   std::unordered_map<std::string_view, int> refs_cur, refs_l;
@@ -258,7 +294,7 @@ Assessment assess(const Table& current, const Table& snapshot,
         restore_chain.insert(lc.name);
       } else if (policy.is_write_once(lc.name) || required_chains.count(lc.name)) {
         auto& f = flags(lc);
-        std::fill(f.begin(), f.end(), true);
+        for (size_t i = 0; i < f.size(); ++i) f[i] = !foreign(lc, lc.rules[i]);
       }
     }
   } else {
@@ -288,10 +324,14 @@ Assessment assess(const Table& current, const Table& snapshot,
       }
       SpecCount have = count_specs(cc->rules);
       auto& f = flags(lc);
-      size_t accepted_removals = 0;
+      size_t accepted_removals = 0, foreign_removals = 0;
       for (size_t i = 0; i < lc.rules.size(); ++i) {
         const Rule& r = lc.rules[i];
         if (have[r.spec]-- > 0) continue;
+        if (foreign(lc, r)) {
+          ++foreign_removals;
+          continue;
+        }
         const bool target_guarded = !r.target.empty() && policy.is_guarded_chain(tname, r.target);
         const bool target_gone = target_guarded && !CI.find(r.target);
         const bool orphaned = target_guarded && !target_gone && policy.is_write_once(r.target) &&
@@ -310,6 +350,10 @@ Assessment assess(const Table& current, const Table& snapshot,
         a.accepted.push_back(std::to_string(accepted_removals) + " rule(s) removed from " +
                              lc.name + " by its owner");
       }
+      if (foreign_removals > 0) {
+        a.accepted.push_back(std::to_string(foreign_removals) + " foreign rule(s) removed from " +
+                             lc.name + " (no owner explains them: not restored)");
+      }
     }
   }
 
@@ -320,7 +364,7 @@ Assessment assess(const Table& current, const Table& snapshot,
       if (!restore_chain.count(lc.name)) continue;
       for (const auto& r : lc.rules) {
         if (!r.target.empty() && policy.is_guarded_chain(tname, r.target) &&
-            !will_exist(r.target) && L.find(r.target)) {
+            !will_exist(r.target) && L.find(r.target) && !foreign(lc, r)) {
           restore_chain.insert(r.target);
           changed = true;
         }
@@ -330,7 +374,7 @@ Assessment assess(const Table& current, const Table& snapshot,
       if (restore_chain.count(lc.name)) continue;
       for (size_t i = 0; i < lc.rules.size(); ++i) {
         const Rule& r = lc.rules[i];
-        if (r.target.empty() || !restore_chain.count(r.target)) continue;
+        if (r.target.empty() || !restore_chain.count(r.target) || foreign(lc, r)) continue;
         if (lc.builtin() || CI.find(lc.name)) {
           auto& f = flags(lc);
           if (!f[i]) {
@@ -354,7 +398,11 @@ Assessment assess(const Table& current, const Table& snapshot,
       const Rule& r = lc.rules[i];
       if (!is_jump(r)) continue;
       const bool present = have[r.spec]-- > 0;
-      if (present || will_exist(r.target)) {
+      if (foreign(lc, r)) {
+        if (!present && !a.flush) {
+          a.accepted.push_back("foreign jump " + lc.name + " -> " + r.target + " removed");
+        }
+      } else if (present || will_exist(r.target)) {
         f[i] = true;
       } else if (!a.flush) {
         a.accepted.push_back("jump " + lc.name + " -> " + r.target + " removed with its chain");
@@ -368,6 +416,7 @@ Assessment assess(const Table& current, const Table& snapshot,
   for (const auto& lc : L.chains) {
     if (!restore_chain.count(lc.name)) continue;
     Chain restored = lc;
+    std::erase_if(restored.rules, [&](const Rule& r) { return foreign(lc, r); });
     for (auto& r : restored.rules) r.counters.clear();
     restored.counters.clear();
     if (Chain* e = E.find(lc.name)) {
@@ -393,7 +442,7 @@ Assessment assess(const Table& current, const Table& snapshot,
       e = &E.chains.back();
     }
     const bool builtin = lc.builtin();
-    auto ours = [&](const Rule& r) { return !builtin || is_jump(r); };
+    auto ours = [&](const Rule& r) { return (!builtin || is_jump(r)) && !foreign(lc, r); };
     std::vector<std::string> moved;
     std::vector<Rule> merged = merge_rules(e->rules, lc.rules, f, ours, &moved);
     SpecCount before = count_specs(e->rules);  // views into e->rules: replace it only after use
@@ -436,6 +485,7 @@ Assessment assess(const Table& current, const Table& snapshot,
     canary.name = std::string(GuardPolicy::kCanary);
     E.chains.push_back(std::move(canary));
   }
+  list_foreign(E, policy, opts, a);
   if (a.flush) {
     DriftFinding f{DriftKind::kFlush, "", "", flush_why};
     a.drift.insert(a.drift.begin(), f);

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,8 +26,29 @@ struct AssessOptions {
   bool canary_expected = false;   // we created our canary in this table earlier
   bool want_canary = true;        // expected table should hold the canary (false in dry-run)
   bool restore_policies = false;  // a built-in policy flipped to DROP is repaired, not only told
-  bool operator==(const AssessOptions&) const = default;
+  // Container ids whose CNI comments the CNI cache no longer vouches for (Guard's
+  // ContainerVouch); rules carrying them count as foreign. Null: every CNI comment is trusted.
+  std::shared_ptr<const std::set<std::string>> unvouched;
+  bool operator==(const AssessOptions& o) const {
+    return canary_expected == o.canary_expected && want_canary == o.want_canary &&
+           restore_policies == o.restore_policies &&
+           (unvouched && o.unvouched ? *unvouched == *o.unvouched : unvouched == o.unvouched);
+  }
 };
+
+// A rule in a guarded chain (or a jump into one) that no owner explains (rule_provenance.h):
+// kept where it is, reported, never restored.
+struct ForeignRule {
+  std::string chain;
+  std::string rule;   // the spec after "-A CHAIN"
+  std::string owner;  // whose chain it sits in: portmap | bridge | kube-proxy | calico
+  std::string why;
+};
+
+// Whether assess() treats a rule as foreign (not owed): unexplained by its chain's owner, or
+// carrying the CNI comment of a container in opts.unvouched.
+bool is_foreign_rule(std::string_view chain, bool builtin, const Rule& r, const AssessOptions& opts,
+                     ForeignRule* out = nullptr);
 
 // The verdict on one read of a table against the last-known-good snapshot.
 struct Assessment {
@@ -34,6 +57,10 @@ struct Assessment {
   std::vector<DriftFinding> drift;    // what a repair must undo
   std::vector<DriftFinding> reports;  // observed and told, not repaired (policy DROP)
   std::vector<std::string> accepted;  // legitimate changes taken into the snapshot, in words
+  // Foreign rules in the expected table (at most kMaxForeignListed; foreign_total counts all).
+  static constexpr size_t kMaxForeignListed = 64;
+  std::vector<ForeignRule> foreign;
+  size_t foreign_total = 0;
   // The guarded projection the table should hold: the current table with the drift undone.
   // It becomes the next last-known-good snapshot (policies: the good ones are kept).
   Table expected;
@@ -74,6 +101,9 @@ struct ExpectedChain {
 //    guarded chain unreferenced, and anything contributed that is missing. Restoring a chain
 //    brings back the chains it jumps to and the jumps into it (closure).
 //  * New rules and chains are always accepted.
+//  * Foreign rules (no owner explains them, rule_provenance.h) are never owed: taken into the
+//    snapshot as anchors for positions, listed in `foreign`, but not restored when they go, not
+//    even after a flush.
 Assessment assess(const Table& current, const Table& snapshot,
                   const std::vector<ExpectedChain>& contributed, const GuardPolicy& policy,
                   const AssessOptions& opts);

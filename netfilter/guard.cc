@@ -301,6 +301,11 @@ struct Guard::Watch {
   // Last confirmed against the table (wall clock): what the file's taken= says.
   std::optional<core::WallTime> snapshot_taken;
   std::optional<core::WallTime> persisted_taken;
+  // Foreign rules and forgotten entries.
+  std::vector<ForeignRule> foreign;
+  size_t foreign_total = 0;
+  std::set<std::string> foreign_seen;  // "chain\nspec" of the foreign rules already told
+  std::vector<ForgetEntry> forgotten;  // kept out of the snapshot while still in the table
 };
 
 Guard::Guard(GuardOptions options, std::vector<std::shared_ptr<Backend>> backends, Deps deps,
@@ -494,6 +499,7 @@ AssessOptions Guard::assess_options(const Watch& w) const {
   o.canary_expected = w.canary_expected;
   o.want_canary = !opt_.dry_run;
   o.restore_policies = opt_.restore_policies;
+  o.unvouched = unvouched(w);
   return o;
 }
 
@@ -603,6 +609,8 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
   w.canary_present = A.canary_present;
   if (A.canary_present) w.canary_expected = true;
   w.reports = A.reports;
+  note_foreign(w, A);
+  prune_forgotten(w, *read);
   const bool has_guarded =
       policy_->guarded_rule_count(A.expected) > 0 || policy_->guarded_chain_count(A.expected) > 0;
   const bool need_canary = has_guarded && !A.canary_present && !opt_.dry_run;
@@ -629,7 +637,9 @@ void Guard::on_checked(Watch& w, core::Result<Table> read, std::optional<Assessm
       w.settle_timer->cancel();
       d_.log.debug("netfilter partial change settled without drift", {{"table", w.key.str()}});
     }
-    if (!same_content(A.expected, *w.snapshot)) {
+    std::optional<Table> kept;  // what the snapshot would keep: forgotten entries left out
+    if (!w.forgotten.empty()) strip_forgotten(w, kept.emplace(A.expected));
+    if (!same_content(kept ? *kept : A.expected, *w.snapshot)) {
       metrics_.accepted(w.key.backend, w.key.family, w.key.table);
       d_.log.info("netfilter snapshot updated",
                   {{"table", w.key.str()},
@@ -831,6 +841,7 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
     return;
   }
   Assessment& A = *o.assessment;
+  note_foreign(w, A);
   if (o.token_after) w.last_token = o.token_after;  // our own commit is not news
   if (setup) {
     if (o.committed) {
@@ -929,6 +940,7 @@ void Guard::finish(Watch& w) {
 }
 
 void Guard::accept_snapshot(Watch& w, Table expected, bool canary_present) {
+  strip_forgotten(w, expected);
   if (!canary_present && !opt_.dry_run) {
     // Not created yet; the next commit adds it.
   }
@@ -1120,6 +1132,7 @@ void Guard::update_conditions() {
       "Guarded iptables chains cannot be repaired in " + join(failing, ", ") +
           "; see the agent log and nodeguard_environment_errors_total.",
       core::Severity::kError);
+  update_foreign_condition();
 }
 
 core::ComponentStatus Guard::status() const {
@@ -1194,6 +1207,8 @@ TableView Guard::table_view(const Watch& w) const {
   t.last_repair_changes = w.last_changes;
   t.last_drift = w.last_drift;
   t.reports = w.reports;
+  t.foreign = w.foreign;
+  t.foreign_total = w.foreign_total;
   t.last_error = w.last_error;
   t.repairs = w.repairs;
   t.fighting = w.fighting;
@@ -1219,6 +1234,128 @@ int Guard::add_table_listener(TableListener listener) {
 
 void Guard::remove_table_listener(int id) {
   listeners_.erase(id);
+}
+
+// Foreign rules: reported (log, event, condition, metric), never restored (assess() decides).
+void Guard::note_foreign(Watch& w, const Assessment& a) {
+  std::set<std::string> now;
+  std::vector<std::string> fresh;
+  std::vector<std::string> chains;
+  for (const auto& f : a.foreign) {
+    std::string k = f.chain + "\n" + f.rule;
+    if (!w.foreign_seen.count(k)) {
+      fresh.push_back(("-A " + f.chain + " " + f.rule).substr(0, 240) + " (" + f.owner + ": " +
+                      f.why + ")");
+      if (std::find(chains.begin(), chains.end(), f.chain) == chains.end()) {
+        chains.push_back(f.chain);
+      }
+    }
+    now.insert(std::move(k));
+  }
+  w.foreign = a.foreign;
+  w.foreign_total = a.foreign_total;
+  w.foreign_seen = std::move(now);
+  metrics_.foreign(w.key.backend, w.key.family, w.key.table, a.foreign_total);
+  if (fresh.empty()) return;
+  d_.log.warn("netfilter foreign rule", {{"table", w.key.str()},
+                                         {"new", fresh.size()},
+                                         {"total", a.foreign_total},
+                                         {"chains", join(chains, ",", 10)},
+                                         {"rules", join(fresh, " | ", 5)}});
+  d_.health.record_event(
+      core::HealthEvent{kComponent,
+                        "NetfilterForeignRule",
+                        "Rule(s) in guarded chains of " + w.key.str() +
+                            " that no owner explains; left in place and not restored if deleted: " +
+                            join(fresh, "; ", 3),
+                        core::Severity::kWarning,
+                        {{"table", w.key.table},
+                         {"family", std::string(to_string(w.key.family))},
+                         {"backend", std::string(to_string(w.key.backend))},
+                         {"chains", join(chains, ",", 10)}}});
+}
+
+void Guard::update_foreign_condition() {
+  std::vector<std::string> items;
+  size_t total = 0;
+  for (const auto& [k, w] : watches_) {
+    total += w->foreign_total;
+    for (const auto& f : w->foreign) {
+      items.push_back(k.str() + " " + ("-A " + f.chain + " " + f.rule).substr(0, 200));
+    }
+  }
+  const bool active = total > 0;
+  if (!active && !foreign_condition_) return;
+  foreign_condition_ = active;
+  d_.health.set_condition(core::ConditionReport{
+      "NetfilterForeignRules", active, active ? "UnexplainedRules" : "",
+      active ? std::to_string(total) +
+                   " rule(s) in guarded iptables chains that no owner (CNI plugin, kube-proxy, "
+                   "Calico) explains: " +
+                   join(items, "; ", 5) +
+                   ". nodeguard leaves them in place but does not restore them once deleted; "
+                   "delete them if nobody on this node should have written them."
+             : "",
+      core::Severity::kWarning});
+}
+
+// Forgotten entries stay out of the snapshot while the table still holds them; once a read shows
+// them gone, a later rule or chain of that name is learned as usual.
+void Guard::strip_forgotten(const Watch& w, Table& snapshot) const {
+  for (const auto& e : w.forgotten) (void)forget_in(snapshot, e);
+}
+
+void Guard::prune_forgotten(Watch& w, const Table& read) {
+  std::erase_if(w.forgotten, [&](const ForgetEntry& e) { return !entry_present(read, e); });
+}
+
+std::shared_ptr<const std::set<std::string>> Guard::unvouched(const Watch& w) const {
+  if (!vouch_) return nullptr;
+  auto out = std::make_shared<std::set<std::string>>();
+  for (const auto& c : w.snapshot->chains) {
+    for (const auto& r : c.rules) {
+      if (r.comment.empty() || (r.comment[0] != 'n' && r.comment[0] != 'd')) continue;
+      auto sig = parse_cni_comment(r.comment);
+      if (sig && !vouch_(sig->network, sig->container_id)) out->insert(sig->container_id);
+    }
+  }
+  return out;
+}
+
+std::vector<ForgetResult> Guard::forget(const ForgetRequest& req) {
+  std::vector<ForgetResult> out;
+  for (auto& [k, w] : watches_) {
+    if (k.table != req.table) continue;
+    if (req.family && k.family != *req.family) continue;
+    if (req.backend && k.backend != *req.backend) continue;
+    Table next = *w->snapshot;
+    auto removed = forget_in(next, req.entry);
+    if (removed.empty()) continue;
+    if (std::find(w->forgotten.begin(), w->forgotten.end(), req.entry) == w->forgotten.end()) {
+      w->forgotten.push_back(req.entry);
+    }
+    accept_snapshot(*w, std::move(next), w->canary_present);
+    metrics_.forgotten(k.backend, k.family, k.table);
+    d_.log.info("snapshot entry forgotten", {{"table", k.str()},
+                                             {"chain", req.entry.chain},
+                                             {"rule", req.entry.rule},
+                                             {"who", req.who},
+                                             {"reason", req.reason},
+                                             {"removed", join(removed, " | ", 12)}});
+    d_.health.record_event(core::HealthEvent{
+        kComponent,
+        "NetfilterSnapshotForgotten",
+        "Forgot " + std::to_string(removed.size()) + " snapshot entr" +
+            (removed.size() == 1 ? "y" : "ies") + " of " + k.str() + " (" + join(removed, "; ", 3) +
+            ") at the request of " + req.who + "; the guard no longer restores them",
+        core::Severity::kInfo,
+        {{"table", k.table},
+         {"family", std::string(to_string(k.family))},
+         {"backend", std::string(to_string(k.backend))},
+         {"chains", req.entry.chain}}});
+    out.push_back(ForgetResult{k, std::move(removed)});
+  }
+  return out;
 }
 
 void Guard::repair_now(RepairRequest req,

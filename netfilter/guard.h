@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,10 @@
 #include "netfilter/backend.h"
 #include "netfilter/backend_detect.h"
 #include "netfilter/drift.h"
+#include "netfilter/forget_entry.h"
 #include "netfilter/guard_metrics.h"
 #include "netfilter/guard_policy.h"
+#include "netfilter/rule_provenance.h"
 #include "netfilter/snapshot_store.h"
 #include "netfilter/snapshot_trust.h"
 #include "netfilter/xtables_lock.h"
@@ -84,6 +87,8 @@ struct TableView {
   std::vector<std::string> last_repair_changes;
   std::vector<DriftFinding> last_drift;
   std::vector<DriftFinding> reports;  // policy DROP observed, not repaired
+  std::vector<ForeignRule> foreign;   // at the last check (at most 64 listed)
+  size_t foreign_total = 0;
   std::string last_error;
   std::uint64_t repairs = 0;
   bool fighting = false;
@@ -117,6 +122,22 @@ struct TableRepairResult {
   bool committed = false;
   bool dry_run = false;
   std::string error;
+};
+
+// Forget (the Forget RPC): drop a chain (and the jumps into it) or one rule from the snapshot of
+// every matching table. `who` is for the log and the event.
+struct ForgetRequest {
+  ForgetEntry entry;
+  std::string table;
+  std::optional<Family> family;
+  std::optional<BackendKind> backend;
+  std::string who;
+  std::string reason;
+};
+
+struct ForgetResult {
+  TableKey key;
+  std::vector<std::string> removed;  // ":CHAIN" and "-A CHAIN ..." lines
 };
 
 // Another component's expectations for a table that the snapshot may not hold (the CNI cache
@@ -205,6 +226,12 @@ class Guard final : public core::Component {
 
   int add_expected_rules_provider(std::string name, ExpectedRulesProvider provider);
   void remove_expected_rules_provider(int id);
+  // Loop thread. Tables whose snapshot held the entry; empty when none did.
+  std::vector<ForgetResult> forget(const ForgetRequest& request);
+  // Optional oracle (loop thread): rules carrying the CNI comment of a container it does not
+  // vouch for are foreign (reported, not restored). Unset: the comment is trusted.
+  void set_container_vouch(ContainerVouch vouch) { vouch_ = std::move(vouch); }
+
   int add_table_listener(TableListener listener);
   void remove_table_listener(int id);
   bool dry_run() const { return opt_.dry_run; }
@@ -263,6 +290,12 @@ class Guard final : public core::Component {
   bool hold_for_vouchers(bool snapshot_loaded);
   void release_held(std::string_view why);
   void confirm_snapshot(Watch& w);
+  // Foreign rules and forgotten entries (guard_foreign.cc).
+  void note_foreign(Watch& w, const Assessment& a);
+  void update_foreign_condition();
+  void strip_forgotten(const Watch& w, Table& snapshot) const;
+  void prune_forgotten(Watch& w, const Table& read);
+  std::shared_ptr<const std::set<std::string>> unvouched(const Watch& w) const;
   void maybe_recovered();
 
   GuardOptions opt_;
@@ -285,6 +318,8 @@ class Guard final : public core::Component {
   bool fight_condition_ = false;
   bool policy_condition_ = false;
   bool failing_condition_ = false;
+  bool foreign_condition_ = false;
+  ContainerVouch vouch_;
   std::uint64_t repairs_total_ = 0;
   bool env_error_ = false;
   std::string persist_error_;  // the last snapshot write failed: guarding from memory

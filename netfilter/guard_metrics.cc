@@ -64,7 +64,17 @@ GuardMetrics::GuardMetrics(prometheus::Registry& r)
                          "verify_failed, failed, declined: the fast path could not express the "
                          "plan). A netlink write that failed or did not verify is redone through "
                          "restore in the same repair.")
-                   .Register(r)) {}
+                   .Register(r)),
+      foreign_(prometheus::BuildGauge()
+                   .Name("nodeguard_netfilter_foreign_rules")
+                   .Help("Rules in guarded chains (or jumps into them) that no owner explains: "
+                         "reported, kept in place, never restored once deleted.")
+                   .Register(r)),
+      forgotten_(prometheus::BuildCounter()
+                     .Name("nodeguard_netfilter_forgotten_total")
+                     .Help("Snapshot entries (a chain or a rule) an operator made the guard "
+                           "forget (ngctl forget).")
+                     .Register(r)) {}
 
 void GuardMetrics::drift(BackendKind b, Family f, const std::string& table, DriftKind kind) {
   auto l = key(b, f, table);
@@ -123,6 +133,14 @@ void GuardMetrics::commit(BackendKind b, Family f, WritePath path, std::string_v
 
 void GuardMetrics::events_lost(BackendKind b) {
   lost_.Add({{"backend", std::string(to_string(b))}}).Increment();
+}
+
+void GuardMetrics::foreign(BackendKind b, Family f, const std::string& table, size_t rules) {
+  foreign_.Add(key(b, f, table)).Set(static_cast<double>(rules));
+}
+
+void GuardMetrics::forgotten(BackendKind b, Family f, const std::string& table) {
+  forgotten_.Add(key(b, f, table)).Increment();
 }
 
 }  // namespace ng::netfilter

@@ -32,6 +32,10 @@ class GuardMetrics {
   void events_lost(BackendKind b);
   // result: ok | verify_failed | failed | declined
   void commit(BackendKind b, Family f, WritePath path, std::string_view result);
+  // Foreign rules (no owner explains them) in a table's guarded chains now.
+  void foreign(BackendKind b, Family f, const std::string& table, size_t rules);
+  // Snapshot entries an operator forgot (Forget RPC).
+  void forgotten(BackendKind b, Family f, const std::string& table);
 
  private:
   prometheus::Family<prometheus::Counter>& drift_;
@@ -45,6 +49,8 @@ class GuardMetrics {
   prometheus::Family<prometheus::Counter>& accepted_;
   prometheus::Family<prometheus::Counter>& lost_;
   prometheus::Family<prometheus::Counter>& commits_;
+  prometheus::Family<prometheus::Gauge>& foreign_;
+  prometheus::Family<prometheus::Counter>& forgotten_;
 };
 
 }  // namespace ng::netfilter

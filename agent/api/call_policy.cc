@@ -8,8 +8,9 @@ namespace ng::agent {
 namespace {
 
 // The methods that change the node. Every other method of every service is read-only.
-constexpr std::array<std::string_view, 2> kMutatingMethods = {
+constexpr std::array<std::string_view, 3> kMutatingMethods = {
     "/nodeguard.v1.Netfilter/Repair",
+    "/nodeguard.v1.Netfilter/Forget",
     "/nodeguard.v1.Network/SetExpectedPeers",
 };
 

@@ -1,5 +1,7 @@
 #include "agent/api/netfilter_service.h"
 
+#include <algorithm>
+
 #include "agent/api/proto_time.h"
 #include "agent/api/unary_on_loop.h"
 #include "netfilter/save_codec.h"
@@ -79,6 +81,14 @@ void NetfilterService::fill(const netfilter::GuardView& view,
     g->set_repairs(t.repairs);
     g->set_fighting(t.fighting);
     *g->mutable_backoff() = to_proto_duration(t.backoff);
+    for (const auto& fr : t.foreign) {
+      auto* x = g->add_foreign();
+      x->set_chain(fr.chain);
+      x->set_rule(fr.rule);
+      x->set_owner(fr.owner);
+      x->set_why(fr.why);
+    }
+    g->set_foreign_rules(static_cast<uint32_t>(t.foreign_total));
     if (!t.snapshot) continue;
     for (const auto& c : t.snapshot->chains) {
       if (c.name == netfilter::GuardPolicy::kCanary) continue;
@@ -158,6 +168,86 @@ grpc::ServerUnaryReactor* NetfilterService::Repair(grpc::CallbackServerContext* 
       }
       reactor->Finish(grpc::Status::OK);
     });
+  });
+  return reactor;
+}
+
+namespace {
+
+// Who asked, for the log and the event: the TLS identities when verified, else the peer
+// address (unix socket: "unix:...").
+std::string caller(const grpc::CallbackServerContext& ctx) {
+  std::string who;
+  if (auto auth = ctx.auth_context(); auth && auth->IsPeerAuthenticated()) {
+    for (const auto& id : auth->GetPeerIdentity()) {
+      who += (who.empty() ? "" : ",") + std::string(id.data(), id.size());
+    }
+  }
+  const std::string peer = ctx.peer();
+  return who.empty() ? peer : who + " (" + peer + ")";
+}
+
+bool bad_name(const std::string& s) {
+  return s.empty() || s.size() > 64 || s.find_first_of(" \t\n\"'/") != std::string::npos;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* NetfilterService::Forget(grpc::CallbackServerContext* ctx,
+                                                   const nodeguard::v1::ForgetRequest* req,
+                                                   nodeguard::v1::ForgetResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  Filter f;
+  grpc::Status st = parse_filter(req->backend(), req->family(), req->table(), f);
+  if (st.ok() && f.table.empty()) {
+    st = {grpc::StatusCode::INVALID_ARGUMENT, "table is required (nat, filter, ...)"};
+  }
+  if (st.ok() && bad_name(req->chain())) {
+    st = {grpc::StatusCode::INVALID_ARGUMENT,
+          "bad or missing chain name \"" + req->chain().substr(0, 80) + "\""};
+  }
+  netfilter::ForgetRequest r;
+  r.entry.chain = req->chain();
+  r.entry.rule = netfilter::rule_spec_argument(req->chain(), req->rule().substr(0, 8192));
+  const auto& builtins = netfilter::builtin_chains(f.table);
+  const bool builtin = std::find(builtins.begin(), builtins.end(), req->chain()) != builtins.end();
+  if (st.ok() && r.entry.rule.empty() &&
+      (builtin || req->chain() == netfilter::GuardPolicy::kCanary)) {
+    st = {grpc::StatusCode::INVALID_ARGUMENT,
+          "a built-in chain or the agent's canary cannot be forgotten; name one rule of it"};
+  }
+  if (!st.ok()) {
+    reactor->Finish(st);
+    return reactor;
+  }
+  r.table = f.table;
+  r.family = f.family;
+  r.backend = f.backend;
+  r.who = caller(*ctx);
+  r.reason = req->reason().substr(0, 200);
+  loop_.post([this, reactor, r = std::move(r), resp] {
+    if (!guard_.started()) {
+      reactor->Finish({grpc::StatusCode::UNAVAILABLE,
+                       "the netfilter guard is not running (disabled, or still starting)"});
+      return;
+    }
+    auto results = guard_.forget(r);
+    if (results.empty()) {
+      reactor->Finish({grpc::StatusCode::NOT_FOUND,
+                       "no guarded snapshot of table " + r.table + " holds " +
+                           (r.entry.rule.empty() ? "chain " + r.entry.chain
+                                                 : "-A " + r.entry.chain + " " + r.entry.rule) +
+                           " (ngctl rules -t " + r.table + " --rules lists what is kept)"});
+      return;
+    }
+    for (const auto& t : results) {
+      auto* e = resp->add_tables();
+      e->set_backend(std::string(netfilter::to_string(t.key.backend)));
+      e->set_family(std::string(netfilter::to_string(t.key.family)));
+      e->set_table(t.key.table);
+      for (const auto& line : t.removed) e->add_removed(line);
+    }
+    reactor->Finish(grpc::Status::OK);
   });
   return reactor;
 }

@@ -8,7 +8,7 @@ namespace ng::agent {
 
 // nodeguard.v1.Netfilter over the netfilter guard. ListRules answers from the guard's view on
 // the loop; Repair starts a repair-now on the loop and finishes the call when the workers are
-// done. Repair is mutating (unless dry_run).
+// done. Repair is mutating (unless dry_run); so is Forget, which drops snapshot entries.
 class NetfilterService final : public nodeguard::v1::Netfilter::CallbackService {
  public:
   NetfilterService(core::Executor& loop, netfilter::Guard& guard) : loop_(loop), guard_(guard) {}
@@ -19,6 +19,10 @@ class NetfilterService final : public nodeguard::v1::Netfilter::CallbackService 
   grpc::ServerUnaryReactor* Repair(grpc::CallbackServerContext* ctx,
                                    const nodeguard::v1::RepairRequest* request,
                                    nodeguard::v1::RepairResponse* response) override;
+  // Mutating (Repair-level authorization, call_policy.cc).
+  grpc::ServerUnaryReactor* Forget(grpc::CallbackServerContext* ctx,
+                                   const nodeguard::v1::ForgetRequest* request,
+                                   nodeguard::v1::ForgetResponse* response) override;
 
   // Loop thread. Exposed for tests.
   static void fill(const netfilter::GuardView& view, const nodeguard::v1::ListRulesRequest& req,

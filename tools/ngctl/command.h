@@ -19,6 +19,7 @@ void add_watch_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_fleet_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_repair_command(CLI::App& app, const ClientOptions& opts, Runner& run);
+void add_forget_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 void add_logs_command(CLI::App& app, const ClientOptions& opts, Runner& run);
 
 }  // namespace ng::ngctl

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   add_fleet_command(app, opts, run);
   add_rules_command(app, opts, run);
   add_repair_command(app, opts, run);
+  add_forget_command(app, opts, run);
   add_logs_command(app, opts, run);
   try {
     app.parse(argc, argv);

@@ -76,11 +76,21 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       if (resp.tables().empty()) summary.add({"(none)", "", "", "", "", "", "", "", ""});
       summary.print(std::cout);
       for (const auto& t : resp.tables()) {
-        if (t.chains().empty() && t.reports().empty() && t.last_error().empty()) continue;
+        if (t.chains().empty() && t.reports().empty() && t.last_error().empty() &&
+            t.foreign().empty()) {
+          continue;
+        }
         std::cout << "\n" << t.backend() << "/" << t.family() << "/" << t.table() << ":\n";
         if (!t.last_error().empty()) std::cout << "  error: " << t.last_error() << "\n";
         for (const auto& r : t.reports()) {
           std::cout << "  reported: " << r.chain() << " " << r.detail() << "\n";
+        }
+        for (const auto& r : t.foreign()) {
+          std::cout << "  foreign (kept, not restored): -A " << r.chain() << " " << r.rule()
+                    << "  [" << r.owner() << ": " << r.why() << "]\n";
+        }
+        if (t.foreign_rules() > static_cast<uint32_t>(t.foreign_size())) {
+          std::cout << "  ... " << (t.foreign_rules() - t.foreign_size()) << " more foreign\n";
         }
         for (const auto& d : t.last_drift()) {
           std::cout << "  last drift: " << d.kind() << (d.chain().empty() ? "" : " " + d.chain())

@@ -17,6 +17,12 @@ TEST(CallPolicy, MutatingMethodsAreExactlyRepairAndSetExpectedPeers) {
   }
 }
 
+// Forget drops entries from the netfilter snapshot: Repair-level authorization.
+TEST(CallPolicy, ForgetIsMutating) {
+  EXPECT_TRUE(method_traits("/nodeguard.v1.Netfilter/Forget").mutating);
+  EXPECT_FALSE(method_traits("/nodeguard.v1.Netfilter/forget").mutating);
+}
+
 TEST(CallPolicy, StreamingComesFromTheDescriptorsOfLinkedServices) {
   EXPECT_TRUE(method_traits("/nodeguard.v1.Agent/WatchEvents").streaming);
   EXPECT_FALSE(method_traits("/nodeguard.v1.Agent/GetHealth").streaming);

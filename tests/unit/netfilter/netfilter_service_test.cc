@@ -97,6 +97,12 @@ class NetfilterServiceTest : public ::testing::Test {
     ctx.set_deadline(std::chrono::system_clock::now() + 5s);
     return stub_->Repair(&ctx, req, resp);
   }
+  grpc::Status forget(const nodeguard::v1::ForgetRequest& req,
+                      nodeguard::v1::ForgetResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 5s);
+    return stub_->Forget(&ctx, req, resp);
+  }
 
   testing::TempDir dir_;
   AgentConfig config_;
@@ -206,6 +212,89 @@ TEST_F(NetfilterServiceTest, RepairReportsWhatChanged) {
   EXPECT_TRUE(real.tables(0).error().empty()) << real.tables(0).error();
   auto t = fake_->table(Family::kIPv4, "nat");
   EXPECT_EQ(t->find("CNI-DN-d3965bcbc3dd2fee4b494")->rules.size(), 3u);
+}
+
+TEST_F(NetfilterServiceTest, ForgetDropsAChainOrARuleFromTheSnapshot) {
+  nodeguard::v1::ForgetRequest req;
+  req.set_table("nat");
+  req.set_chain("KUBE-POSTROUTING");
+  req.set_rule("-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0");
+  nodeguard::v1::ForgetResponse resp;
+  ASSERT_TRUE(forget(req, &resp).ok());
+  ASSERT_EQ(resp.tables_size(), 1);
+  EXPECT_EQ(resp.tables(0).backend(), "nft");
+  ASSERT_EQ(resp.tables(0).removed_size(), 1);
+  EXPECT_EQ(resp.tables(0).removed(0), "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0");
+  // Again: nothing holds it any more.
+  nodeguard::v1::ForgetResponse again;
+  auto st = forget(req, &again);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(st.error_message(), ::testing::HasSubstr("KUBE-POSTROUTING"));
+  // A whole chain with its jumps.
+  req.set_chain("CNI-DN-d3965bcbc3dd2fee4b494");
+  req.clear_rule();
+  nodeguard::v1::ForgetResponse chain;
+  ASSERT_TRUE(forget(req, &chain).ok());
+  ASSERT_EQ(chain.tables_size(), 1);
+  EXPECT_EQ(chain.tables(0).removed_size(), 2);
+  // ListRules shows it gone.
+  nodeguard::v1::ListRulesRequest lr;
+  lr.set_table("nat");
+  nodeguard::v1::ListRulesResponse lresp;
+  ASSERT_TRUE(list(lr, &lresp).ok());
+  for (const auto& c : lresp.tables(0).chains()) {
+    EXPECT_NE(c.name(), "CNI-DN-d3965bcbc3dd2fee4b494");
+  }
+}
+
+TEST_F(NetfilterServiceTest, ForgetRefusesBadRequests) {
+  nodeguard::v1::ForgetResponse resp;
+  nodeguard::v1::ForgetRequest req;
+  req.set_chain("KUBE-SERVICES");
+  EXPECT_EQ(forget(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);  // no table
+  req.set_table("nat");
+  req.set_chain("");
+  EXPECT_EQ(forget(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_chain("PREROUTING");  // a built-in chain needs a rule
+  auto st = forget(req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), ::testing::HasSubstr("built-in"));
+  req.set_chain("NODEGUARD-CANARY");
+  EXPECT_EQ(forget(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  req.set_chain("bad name");
+  EXPECT_EQ(forget(req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(NetfilterServiceTest, ListRulesShowsForeignRules) {
+  ASSERT_TRUE(fake_
+                  ->apply_restore(Family::kIPv4,
+                                  "*nat\n-A KUBE-SERVICES -p tcp -m tcp --dport 81 -j DNAT "
+                                  "--to-destination 10.0.0.9:80\nCOMMIT\n")
+                  .ok());
+  // A check on demand; a listener says when it saw the rule.
+  auto seen = std::make_shared<std::promise<void>>();
+  core::call_on_loop(
+      io_,
+      [this, seen] {
+        guard_->add_table_listener([seen, done = false](const netfilter::TableView& v) mutable {
+          if (!done && v.key.table == "nat" && v.foreign_total > 0) {
+            done = true;
+            seen->set_value();
+          }
+        });
+        guard_->request_check("test");
+        return true;
+      },
+      2s);
+  ASSERT_EQ(seen->get_future().wait_for(10s), std::future_status::ready);
+  nodeguard::v1::ListRulesRequest req;
+  req.set_table("nat");
+  nodeguard::v1::ListRulesResponse resp;
+  ASSERT_TRUE(list(req, &resp).ok());
+  ASSERT_EQ(resp.tables(0).foreign_rules(), 1u);
+  ASSERT_EQ(resp.tables(0).foreign_size(), 1);
+  EXPECT_EQ(resp.tables(0).foreign(0).chain(), "KUBE-SERVICES");
+  EXPECT_EQ(resp.tables(0).foreign(0).owner(), "kube-proxy");
 }
 
 }  // namespace
