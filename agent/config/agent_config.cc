@@ -1,5 +1,6 @@
 #include "agent/config/agent_config.h"
 
+#include "agent/api/client_identity.h"
 #include "core/log.h"
 
 namespace ng::agent {
@@ -16,17 +17,21 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           "(mutual TLS).",
           core::absolute_path(true));
   b.field("allowed_clients", c.allowed_clients,
-          "Client identities (certificate SAN DNS/URI or CN) allowed to call mutating RPCs "
-          "(Repair, SetExpectedPeers). Read-only RPCs are open to any verified client.");
+          "TCP client identities allowed to call mutating RPCs (Repair, SetExpectedPeers), each "
+          "typed by the certificate field it matches exactly: dns:NAME (DNS SAN), "
+          "uri:spiffe://... (URI SAN) or cn:NAME (subject CN). Read-only RPCs are open to any "
+          "verified client.",
+          client_identity_error);
+  const auto numeric_uid = [](const std::string& v) -> std::optional<std::string> {
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+      return "must be a numeric uid; got \"" + v + "\"";
+    }
+    return std::nullopt;
+  };
   b.field("allowed_uids", c.allowed_uids,
           "Unix user ids allowed on the unix socket (checked with SO_PEERCRED); the agent's "
           "own uid, the socket's owner, always is.",
-          [](const std::string& v) -> std::optional<std::string> {
-            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-              return "must be a numeric uid; got \"" + v + "\"";
-            }
-            return std::nullopt;
-          });
+          numeric_uid);
   b.field("max_message_bytes", c.max_message_bytes, "Largest gRPC message accepted.",
           core::int_range(1024, 64 * 1024 * 1024));
   b.field("max_streams", c.max_streams,
@@ -45,6 +50,14 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           "Events queued per WatchEvents stream; a reader that falls this far behind is cut "
           "with RESOURCE_EXHAUSTED (and told where to resume) instead of slowing the agent.",
           core::int_range(16, 1000000));
+  b.field("allowed_log_clients", c.allowed_log_clients,
+          "TCP client identities allowed to call TailLogs (every pod's output, secrets "
+          "included), typed like api.allowed_clients; empty: no TCP client may.",
+          client_identity_error);
+  b.field("allowed_log_uids", c.allowed_log_uids,
+          "Unix user ids allowed to call TailLogs on the unix socket (they must also be "
+          "allowed on the socket, see api.allowed_uids).",
+          numeric_uid);
 }
 
 const std::vector<std::pair<std::string, std::string>>& flag_aliases() {
@@ -53,6 +66,7 @@ const std::vector<std::pair<std::string, std::string>>& flag_aliases() {
       {"api.tls_key", "tls-key"},
       {"api.tls_client_ca", "tls-client-ca"},
       {"api.allowed_clients", "allowed-clients"},
+      {"api.allowed_log_clients", "allowed-log-clients"},
   };
   return aliases;
 }
