@@ -13,8 +13,8 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           core::absolute_path(true));
   b.field("tls_key", c.tls_key, "Server private key (PEM).", core::absolute_path(true));
   b.field("tls_client_ca", c.tls_client_ca,
-          "CA bundle (PEM) for client certificates; when set, TCP clients must present one "
-          "(mutual TLS).",
+          "CA bundle (PEM) for client certificates; required with grpc_listen: TCP clients "
+          "must present a certificate it signed (mutual TLS).",
           core::absolute_path(true));
   b.field("allowed_clients", c.allowed_clients,
           "TCP client identities allowed to call mutating RPCs (Repair, SetExpectedPeers), each "
@@ -80,7 +80,8 @@ void bind_config(core::ConfigBinder& b, AgentConfig& c) {
           "Unix socket for the gRPC API (mode 0600, SO_PEERCRED checked); empty disables it.",
           core::absolute_path(true));
   b.field("grpc_listen", c.grpc_listen,
-          "TCP HOST:PORT for the gRPC API, TLS only (see api.tls_cert); empty disables it.",
+          "TCP HOST:PORT for the gRPC API, mutual TLS only (api.tls_cert, api.tls_key and "
+          "api.tls_client_ca required); empty disables it.",
           core::host_port(true));
   b.field("metrics_listen", c.metrics_listen,
           "HOST:PORT serving /metrics, /healthz and /readyz; empty disables it.",

@@ -151,8 +151,9 @@ TEST(ConfigLoader, CrossKeyValidation) {
   AgentConfig c;
   c.grpc_listen = "0.0.0.0:9809";
   auto errors = validate(c);
-  ASSERT_EQ(errors.size(), 1u);
+  ASSERT_EQ(errors.size(), 2u) << all_errors(errors);
   EXPECT_EQ(errors[0].key, "grpc_listen");
+  EXPECT_EQ(errors[1].key, "api.tls_client_ca");
   c.api.tls_cert = "/c.pem";
   c.api.tls_key = "/k.pem";
   // TLS without client certificates: anyone who reaches the port would be a client.
