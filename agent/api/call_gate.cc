@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "agent/api/unix_socket_listener.h"
+
 namespace ng::agent {
 namespace {
 
@@ -53,7 +55,9 @@ std::string_view to_string(Refusal r) {
 
 CallGate::CallGate(const ApiConfig& config, core::Clock& clock, prometheus::Registry& registry)
     : client_ca_(!config.tls_client_ca.empty()),
-      allowed_clients_(config.allowed_clients),
+      allowed_clients_(parse_client_identities(config.allowed_clients)),
+      allowed_log_clients_(parse_client_identities(config.allowed_log_clients)),
+      allowed_log_uids_(parse_uids(config.allowed_log_uids)),
       rate_(config.max_requests_per_second),
       burst_(std::max(1.0, config.max_requests_per_second)),
       max_streams_(config.max_streams),
@@ -90,24 +94,34 @@ grpc::Status CallGate::authorize_tls(const TlsPeer& peer, std::string_view metho
                   "this agent requires a client certificate signed by its client CA "
                   "(ngctl: --tls-cert and --tls-key)");
   }
-  if (!method_traits(method).mutating) return grpc::Status::OK;
+  const Role role = method_traits(method).role;
+  if (role == Role::kReadOnly) return grpc::Status::OK;
+  const bool logs = role == Role::kLogs;
+  const char* what = logs ? " returns the node's logs" : " changes the node";
+  const char* key = logs ? "api.allowed_log_clients" : "api.allowed_clients";
   if (!peer.verified) {
+    // Config check refuses a TCP listener without a client CA; the gate stays safe anyway.
     return refuse(Refusal::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED,
-                  std::string(method) +
-                      " changes the node and needs a verified client certificate; this "
-                      "agent has no client CA (api.tls_client_ca), so only its unix socket "
-                      "accepts mutating calls");
+                  std::string(method) + what +
+                      " and needs a verified client certificate; this agent has no client CA "
+                      "(api.tls_client_ca), so only its unix socket serves it");
   }
-  for (const auto& id : peer.identities) {
-    if (std::find(allowed_clients_.begin(), allowed_clients_.end(), id) != allowed_clients_.end()) {
-      return grpc::Status::OK;
-    }
-  }
-  std::string who;
-  for (const auto& id : peer.identities) who += (who.empty() ? "" : ", ") + id;
+  if (peer.matches_any(logs ? allowed_log_clients_ : allowed_clients_)) return grpc::Status::OK;
   return refuse(Refusal::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED,
-                std::string(method) + " changes the node; client identity [" + who +
-                    "] is not in api.allowed_clients");
+                std::string(method) + what + "; client identity [" + peer.describe() +
+                    "] matches no entry of " + key);
+}
+
+grpc::Status CallGate::authorize_unix(std::optional<uid_t> uid, std::string_view method) {
+  if (method_traits(method).role != Role::kLogs) return grpc::Status::OK;
+  if (uid && std::find(allowed_log_uids_.begin(), allowed_log_uids_.end(), *uid) !=
+                 allowed_log_uids_.end()) {
+    return grpc::Status::OK;
+  }
+  return refuse(Refusal::kPermissionDenied, grpc::StatusCode::PERMISSION_DENIED,
+                std::string(method) + " returns the node's logs; uid " +
+                    (uid ? std::to_string(*uid) : std::string("(unknown)")) +
+                    " is not in api.allowed_log_uids");
 }
 
 grpc::Status CallGate::take_unary_token() {
@@ -175,7 +189,7 @@ void CallGate::count_tls_handshake_refusal() {
 }
 
 void CallGate::count_result(std::string_view method, int code) {
-  requests_.Add({{"method", std::string(method)}, {"code", code_name(code)}}).Increment();
+  requests_.Add({{"method", method_label(method)}, {"code", code_name(code)}}).Increment();
 }
 
 }  // namespace ng::agent

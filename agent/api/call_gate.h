@@ -1,7 +1,9 @@
 #pragma once
 
+#include <sys/types.h>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,16 +14,11 @@
 #include <prometheus/registry.h>
 
 #include "agent/api/call_policy.h"
+#include "agent/api/client_identity.h"
 #include "agent/config/agent_config.h"
 #include "core/clock.h"
 
 namespace ng::agent {
-
-// Who is calling over TCP, as TLS established it.
-struct TlsPeer {
-  bool verified = false;                // presented a certificate the client CA verified
-  std::vector<std::string> identities;  // SAN DNS names, URIs (SPIFFE IDs), IPs, and the CN
-};
 
 // Why a call was refused; the label of nodeguard_api_refused_total.
 enum class Refusal {
@@ -46,8 +43,13 @@ class CallGate {
   CallGate(const ApiConfig& config, core::Clock& clock, prometheus::Registry& registry);
 
   // TCP calls: verified client required when a client CA is configured; mutating methods need
-  // an identity in api.allowed_clients. OK, UNAUTHENTICATED or PERMISSION_DENIED.
+  // an identity in api.allowed_clients, log methods one in api.allowed_log_clients, each
+  // matched against its own certificate field. OK, UNAUTHENTICATED or PERMISSION_DENIED.
   grpc::Status authorize_tls(const TlsPeer& peer, std::string_view method);
+
+  // Unix-socket calls (the connection's uid was checked against api.allowed_uids on accept):
+  // log methods need a uid in api.allowed_log_uids; nullopt (uid unknown) never has it.
+  grpc::Status authorize_unix(std::optional<uid_t> uid, std::string_view method);
 
   // One token from the agent-wide bucket (api.max_requests_per_second, one second of burst).
   grpc::Status take_unary_token();
@@ -62,7 +64,8 @@ class CallGate {
   // A unix-socket connection refused by uid; a TLS handshake refused (mutual TLS).
   void count_peer_uid_refusal();
   void count_tls_handshake_refusal();
-  // Finished calls by method and status code (nodeguard_api_requests_total).
+  // Finished calls by method and status code (nodeguard_api_requests_total); a method that is
+  // not compiled into the agent is counted as "unknown".
   void count_result(std::string_view method, int code);
 
   bool client_certificates_required() const { return client_ca_; }
@@ -72,7 +75,9 @@ class CallGate {
   grpc::Status too_many_streams();
 
   const bool client_ca_;
-  const std::vector<std::string> allowed_clients_;
+  const std::vector<ClientIdentity> allowed_clients_;
+  const std::vector<ClientIdentity> allowed_log_clients_;
+  const std::vector<uid_t> allowed_log_uids_;
   const double rate_;
   const double burst_;
   const std::int64_t max_streams_;

@@ -13,7 +13,8 @@ namespace ng::agent {
 // Created by gRPC for every call of every service on both listeners, and destroyed when the
 // call is over, so it is where streams are counted exactly. Calls that came over TLS were
 // authorized and rate-limited by TlsAuthProcessor; calls from the unix socket (whose peer uid
-// the accept loop checked) are rate-limited here.
+// the accept loop checked) are rate-limited here, and log methods need the caller's uid in
+// api.allowed_log_uids. A method the agent does not have counts as unary, never as a stream.
 //
 // gRPC 1.51 server interceptors cannot fail a call themselves, so a refusal made here is left
 // on the call (see gate_refusal) and the shared handler helpers (unary_on_loop,

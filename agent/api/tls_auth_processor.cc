@@ -1,5 +1,7 @@
 #include "agent/api/tls_auth_processor.h"
 
+#include <grpc/grpc_security_constants.h>
+
 #include <algorithm>
 
 namespace ng::agent {
@@ -7,14 +9,17 @@ namespace ng::agent {
 TlsPeer tls_peer_from(const grpc::AuthContext& context) {
   TlsPeer peer;
   peer.verified = context.IsPeerAuthenticated();
-  for (const char* property : {"x509_subject_alternative_name", "x509_common_name"}) {
+  // Each field from its own property: "x509_subject_alternative_name" lists DNS, URI, email
+  // and IP SANs together, so it is never used.
+  const auto read = [&](const char* property, std::vector<std::string>& out) {
     for (const auto& v : context.FindPropertyValues(property)) {
-      std::string id(v.data(), v.size());
-      if (std::find(peer.identities.begin(), peer.identities.end(), id) == peer.identities.end()) {
-        peer.identities.push_back(std::move(id));
-      }
+      std::string value(v.data(), v.size());
+      if (std::find(out.begin(), out.end(), value) == out.end()) out.push_back(std::move(value));
     }
-  }
+  };
+  read(GRPC_PEER_DNS_PROPERTY_NAME, peer.dns_sans);
+  read(GRPC_PEER_URI_PROPERTY_NAME, peer.uri_sans);
+  read(GRPC_X509_CN_PROPERTY_NAME, peer.common_names);
   return peer;
 }
 

@@ -25,7 +25,7 @@ class TlsAuthProcessor final : public grpc::AuthMetadataProcessor {
   CallGate& gate_;
 };
 
-// The identities a TLS peer proved: SAN entries (DNS, URI, IP) and the subject CN.
+// The identities a TLS peer proved, by field: DNS SANs, URI SANs, subject CN.
 TlsPeer tls_peer_from(const grpc::AuthContext& context);
 
 }  // namespace ng::agent

@@ -1,5 +1,6 @@
 #include "agent/config/agent_config.h"
 
+#include "agent/api/client_identity.h"
 #include "core/log.h"
 
 namespace ng::agent {
@@ -12,21 +13,25 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           core::absolute_path(true));
   b.field("tls_key", c.tls_key, "Server private key (PEM).", core::absolute_path(true));
   b.field("tls_client_ca", c.tls_client_ca,
-          "CA bundle (PEM) for client certificates; when set, TCP clients must present one "
-          "(mutual TLS).",
+          "CA bundle (PEM) for client certificates; required with grpc_listen: TCP clients "
+          "must present a certificate it signed (mutual TLS).",
           core::absolute_path(true));
   b.field("allowed_clients", c.allowed_clients,
-          "Client identities (certificate SAN DNS/URI or CN) allowed to call mutating RPCs "
-          "(Repair, SetExpectedPeers). Read-only RPCs are open to any verified client.");
+          "TCP client identities allowed to call mutating RPCs (Repair, SetExpectedPeers), each "
+          "typed by the certificate field it matches exactly: dns:NAME (DNS SAN), "
+          "uri:spiffe://... (URI SAN) or cn:NAME (subject CN). Read-only RPCs are open to any "
+          "verified client.",
+          client_identity_error);
+  const auto numeric_uid = [](const std::string& v) -> std::optional<std::string> {
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+      return "must be a numeric uid; got \"" + v + "\"";
+    }
+    return std::nullopt;
+  };
   b.field("allowed_uids", c.allowed_uids,
           "Unix user ids allowed on the unix socket (checked with SO_PEERCRED); the agent's "
           "own uid, the socket's owner, always is.",
-          [](const std::string& v) -> std::optional<std::string> {
-            if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
-              return "must be a numeric uid; got \"" + v + "\"";
-            }
-            return std::nullopt;
-          });
+          numeric_uid);
   b.field("max_message_bytes", c.max_message_bytes, "Largest gRPC message accepted.",
           core::int_range(1024, 64 * 1024 * 1024));
   b.field("max_streams", c.max_streams,
@@ -45,6 +50,14 @@ void bind_config(core::ConfigBinder& b, ApiConfig& c) {
           "Events queued per WatchEvents stream; a reader that falls this far behind is cut "
           "with RESOURCE_EXHAUSTED (and told where to resume) instead of slowing the agent.",
           core::int_range(16, 1000000));
+  b.field("allowed_log_clients", c.allowed_log_clients,
+          "TCP client identities allowed to call TailLogs (every pod's output, secrets "
+          "included), typed like api.allowed_clients; empty: no TCP client may.",
+          client_identity_error);
+  b.field("allowed_log_uids", c.allowed_log_uids,
+          "Unix user ids allowed to call TailLogs on the unix socket (they must also be "
+          "allowed on the socket, see api.allowed_uids).",
+          numeric_uid);
 }
 
 const std::vector<std::pair<std::string, std::string>>& flag_aliases() {
@@ -53,6 +66,7 @@ const std::vector<std::pair<std::string, std::string>>& flag_aliases() {
       {"api.tls_key", "tls-key"},
       {"api.tls_client_ca", "tls-client-ca"},
       {"api.allowed_clients", "allowed-clients"},
+      {"api.allowed_log_clients", "allowed-log-clients"},
   };
   return aliases;
 }
@@ -66,7 +80,8 @@ void bind_config(core::ConfigBinder& b, AgentConfig& c) {
           "Unix socket for the gRPC API (mode 0600, SO_PEERCRED checked); empty disables it.",
           core::absolute_path(true));
   b.field("grpc_listen", c.grpc_listen,
-          "TCP HOST:PORT for the gRPC API, TLS only (see api.tls_cert); empty disables it.",
+          "TCP HOST:PORT for the gRPC API, mutual TLS only (api.tls_cert, api.tls_key and "
+          "api.tls_client_ca required); empty disables it.",
           core::host_port(true));
   b.field("metrics_listen", c.metrics_listen,
           "HOST:PORT serving /metrics, /healthz and /readyz; empty disables it.",

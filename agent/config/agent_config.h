@@ -20,8 +20,10 @@ struct ApiConfig {
   std::string tls_cert;       // server certificate (PEM); required for grpc_listen
   std::string tls_key;        // server key (PEM)
   std::string tls_client_ca;  // when set, TCP clients must present a certificate from this CA
-  std::vector<std::string> allowed_clients;  // identities (SAN DNS/URI or CN) allowed to mutate
-  std::vector<std::string> allowed_uids = {"0"};  // unix socket peers allowed (uid numbers)
+  std::vector<std::string> allowed_clients;  // typed identities (dns:, uri:, cn:) allowed to mutate
+  std::vector<std::string> allowed_uids = {"0"};      // unix socket peers allowed (uid numbers)
+  std::vector<std::string> allowed_log_clients;       // typed identities allowed to TailLogs
+  std::vector<std::string> allowed_log_uids = {"0"};  // unix socket uids allowed to TailLogs
   std::int64_t max_message_bytes = 4 * 1024 * 1024;
   std::int64_t max_streams = 64;
   double max_requests_per_second = 200;

@@ -599,6 +599,18 @@ std::vector<ConfigError> validate(const AgentConfig& c) {
                       "client identities come from verified client certificates: set "
                       "api.tls_client_ca (--tls-client-ca) too"});
   }
+  if (!c.api.allowed_log_clients.empty() && c.api.tls_client_ca.empty()) {
+    errors.push_back({"api.allowed_log_clients", "effective config",
+                      "client identities come from verified client certificates: set "
+                      "api.tls_client_ca (--tls-client-ca) too"});
+  }
+  if (!c.grpc_listen.empty() && c.api.tls_client_ca.empty()) {
+    errors.push_back({"api.tls_client_ca", "effective config",
+                      "grpc_listen (--grpc-listen) is set but api.tls_client_ca "
+                      "(--tls-client-ca) is not: the TCP listener requires client certificates, "
+                      "or anyone who can reach the port could read the node's health; set "
+                      "api.tls_client_ca, or leave grpc_listen empty"});
+  }
   return errors;
 }
 

@@ -146,7 +146,7 @@ api:
   tls_cert: $NG_TMP/pki/server.pem
   tls_key: $NG_TMP/pki/server.key
   tls_client_ca: $NG_TMP/pki/ca.pem
-  allowed_clients: [controller.example]
+  allowed_clients: ["dns:controller.example"]
 netfilter:
   backend: auto
   families: [ipv4]

@@ -20,7 +20,7 @@ api:
   tls_cert: $pki/server.pem
   tls_key: $pki/server.key
   tls_client_ca: $pki/ca.pem
-  allowed_clients: [controller.example]
+  allowed_clients: ["dns:controller.example"]
   max_requests_per_second: ${NG_AGENT_RPS:-200}
 netfilter: {enabled: false}
 firewalld: {enabled: false}

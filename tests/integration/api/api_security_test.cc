@@ -21,6 +21,7 @@
 
 #include "agent/api/agent_service.h"
 #include "agent/api/grpc_server.h"
+#include "agent/api/logs_service.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/support/api_harness.h"
 #include "tests/support/temp_dir.h"
@@ -49,6 +50,7 @@ struct Options {
   std::int64_t max_message = 64 * 1024;
   std::int64_t watch_queue = 32;
   std::vector<std::string> extra_uids;
+  std::vector<std::string> log_uids = {std::to_string(::getuid())};
   std::chrono::milliseconds stuck_grace{30000};
 };
 
@@ -69,7 +71,10 @@ class ApiSecurityTest : public ::testing::Test {
     config_.api.tls_cert = dir_ / "server.pem";
     config_.api.tls_key = dir_ / "server.key";
     config_.api.tls_client_ca = dir_ / "ca.pem";
-    config_.api.allowed_clients = {"spiffe://cluster/ns/nodeguard/sa/controller"};
+    config_.api.allowed_clients = {"uri:spiffe://cluster/ns/nodeguard/sa/controller",
+                                   "dns:nodeguard-controller.nodeguard.svc"};
+    config_.api.allowed_log_clients = {"uri:spiffe://cluster/ns/ops/sa/log-reader"};
+    config_.api.allowed_log_uids = o.log_uids;
     config_.api.allowed_uids = {std::to_string(::getuid())};
     for (const auto& u : o.extra_uids) config_.api.allowed_uids.push_back(u);
     config_.api.max_streams = o.max_streams;
@@ -85,6 +90,10 @@ class ApiSecurityTest : public ::testing::Test {
     identity_.node_name = "node-sec";
     server_ = std::make_unique<GrpcServer>(config_, *gate_, core::Logger::discard());
     server_->add_service(service_.get());
+    // No logs component: an admitted TailLogs ends UNAVAILABLE ("disabled"), a refused one
+    // with the gate's status, before the service looks at anything.
+    logs_service_ = std::make_unique<LogsService>(l_.loop, nullptr);
+    server_->add_service(logs_service_.get());
     ASSERT_TRUE(server_->start());
     l_.start();
     addr_ = "127.0.0.1:" + std::to_string(server_->tcp_port());
@@ -144,6 +153,27 @@ class ApiSecurityTest : public ::testing::Test {
     return result;
   }
 
+  // TailLogs' final status (its first Read ends the call: there is no logs component).
+  grpc::Status tail_logs(const std::shared_ptr<grpc::Channel>& ch) {
+    auto stub = nodeguard::v1::Logs::NewStub(ch);
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
+    auto reader = stub->TailLogs(&ctx, {});
+    nodeguard::v1::TailLogsResponse msg;
+    while (reader->Read(&msg)) {
+    }
+    return reader->Finish();
+  }
+
+  // Series of one metric family in the registry.
+  size_t series(const std::string& family) {
+    size_t n = 0;
+    for (const auto& f : metrics_.Collect()) {
+      if (f.name == family) n += f.metric.size();
+    }
+    return n;
+  }
+
   std::uint64_t health_last_seq() {
     std::uint64_t seq = 0;
     l_.run([&] { seq = health_.last_seq(); });
@@ -172,6 +202,7 @@ class ApiSecurityTest : public ::testing::Test {
   AgentIdentity identity_;
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<AgentService> service_;
+  std::unique_ptr<LogsService> logs_service_;
   std::unique_ptr<GrpcServer> server_;
 };
 
@@ -203,10 +234,102 @@ TEST_F(ApiSecurityTest, IdentityNotOnTheAllowListIsDeniedMutatingCalls) {
   auto viewer = tls("viewer");
   auto st = raw_call(viewer, kRepair);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(st.error_message().find("viewer.example"), std::string::npos) << st.error_message();
+  EXPECT_NE(st.error_message().find("dns:viewer.example"), std::string::npos) << st.error_message();
   EXPECT_EQ(raw_call(viewer, kSetPeers).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(get_health(viewer).ok());  // same connection, read-only: fine
   EXPECT_EQ(metric(metrics_, "nodeguard_api_refused_total", {{"reason", "permission_denied"}}), 2);
+}
+
+// Issue 17: an identity is one field of the certificate. A CN that reads like the
+// controller's name, or the allowed DNS name written into the CN, is not the controller.
+TEST_F(ApiSecurityTest, TypedIdentitiesMatchOnlyTheirCertificateField) {
+  start();
+  for (const std::string who : {"impostor", "impostor-cn"}) {
+    auto ch = tls(who);
+    const auto st = raw_call(ch, kRepair);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << who;
+    EXPECT_NE(st.error_message().find("dns:impostor.example"), std::string::npos)
+        << st.error_message();
+    EXPECT_NE(st.error_message().find("cn:nodeguard-controller"), std::string::npos)
+        << st.error_message();
+    EXPECT_EQ(raw_call(ch, kSetPeers).error_code(), grpc::StatusCode::PERMISSION_DENIED) << who;
+    EXPECT_TRUE(get_health(ch).ok()) << who;  // still a verified viewer
+  }
+  // The allowed DNS SAN, and the allowed URI SAN: past authorization (UNIMPLEMENTED: this
+  // server has no Netfilter service).
+  for (const std::string who : {"ctl-dns", "controller"}) {
+    EXPECT_EQ(raw_call(tls(who), kRepair).error_code(), grpc::StatusCode::UNIMPLEMENTED) << who;
+  }
+  EXPECT_EQ(metric(metrics_, "nodeguard_api_refused_total", {{"reason", "permission_denied"}}), 4);
+}
+
+// Issue 17: TailLogs returns every pod's output; only the logs role may call it.
+TEST_F(ApiSecurityTest, TailLogsNeedsTheLogsRole) {
+  Options o;
+  o.log_uids = {"4242"};  // the test's own uid is on the socket but has no logs role
+  start(o);
+  auto disabled = [](const grpc::Status& st) {
+    return st.error_code() == grpc::StatusCode::UNAVAILABLE &&
+           st.error_message().find("disabled") != std::string::npos;
+  };
+  EXPECT_EQ(tail_logs(tls("")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  for (const std::string who : {"viewer", "controller"}) {  // verified; repair is not logs
+    const auto st = tail_logs(tls(who));
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED) << who;
+    EXPECT_NE(st.error_message().find("api.allowed_log_clients"), std::string::npos)
+        << st.error_message();
+  }
+  const auto allowed = tail_logs(tls("log-reader"));
+  EXPECT_TRUE(disabled(allowed)) << allowed.error_message();
+  // The unix socket: the caller's uid (SO_PEERCRED on the call's connection) decides.
+  const auto local = tail_logs(unix_channel());
+  EXPECT_EQ(local.error_code(), grpc::StatusCode::PERMISSION_DENIED) << local.error_message();
+  EXPECT_NE(local.error_message().find("api.allowed_log_uids"), std::string::npos);
+  EXPECT_TRUE(get_health(unix_channel()).ok());
+  EXPECT_EQ(gate_->active_streams(), 0);
+}
+
+TEST_F(ApiSecurityTest, TailLogsOnTheUnixSocketForAnAllowedLogUid) {
+  start();  // log_uids: the test's own uid
+  const auto st = tail_logs(unix_channel());
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAVAILABLE) << st.error_message();
+  EXPECT_NE(st.error_message().find("disabled"), std::string::npos) << st.error_message();
+}
+
+// Issue 17: made-up method names cost one series in total and pay the unary rate limit.
+TEST_F(ApiSecurityTest, UnknownMethodsAddNoSeries) {
+  start();
+  auto viewer = tls("viewer");
+  auto local = unix_channel();
+  EXPECT_EQ(raw_call(viewer, "/x.Y/warmup").error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(raw_call(local, "/x.Y/warmup").error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  const size_t before = series("nodeguard_api_requests_total");
+  for (int i = 0; i < 1000; ++i) {
+    const std::string n = std::to_string(i);
+    EXPECT_EQ(raw_call(i % 2 ? viewer : local, "/evil" + n + ".Svc/M" + n).error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+    EXPECT_EQ(raw_call(i % 2 ? local : viewer, "/nodeguard.v1.Agent/No" + n).error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  EXPECT_EQ(series("nodeguard_api_requests_total"), before);
+  EXPECT_EQ(metric(metrics_, "nodeguard_api_requests_total",
+                   {{"method", "unknown"}, {"code", "UNIMPLEMENTED"}}),
+            2002);
+  EXPECT_EQ(gate_->active_streams(), 0);
+}
+
+TEST_F(ApiSecurityTest, UnknownMethodsPayTheUnaryRateLimitOnTheUnixSocket) {
+  Options o;
+  o.rps = 5;
+  start(o);
+  auto local = unix_channel();
+  std::this_thread::sleep_for(1100ms);  // a full bucket
+  for (int i = 0; i < 30; ++i) {
+    EXPECT_EQ(raw_call(local, "/x.Y/M" + std::to_string(i)).error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+  // Each call took a token (gRPC still answers UNIMPLEMENTED; the refusal is counted).
+  EXPECT_GE(metric(metrics_, "nodeguard_api_refused_total", {{"reason", "rate_limited"}}), 20);
 }
 
 TEST_F(ApiSecurityTest, NoCertificateWrongCaAndExpiredAreRefusedOthersUnharmed) {

@@ -9,6 +9,12 @@
 #   rogue.{pem,key}        CN=controller, SAN DNS:controller.example, signed by another CA
 #   expired.{pem,key}      client CN=controller signed by ca.pem, already expired
 #   other-ca.pem           the rogue's CA
+# Typed identities (api.allowed_clients entries match one certificate field each):
+#   ctl-dns.{pem,key}      CN=ctl-dns, SAN DNS:nodeguard-controller.nodeguard.svc only
+#   impostor.{pem,key}     CN=nodeguard-controller, SAN DNS:impostor.example (CN looks allowed)
+#   impostor-cn.{pem,key}  CN=nodeguard-controller.nodeguard.svc (the allowed DNS name as CN),
+#                          SAN DNS:impostor.example
+#   log-reader.{pem,key}   CN=log-reader, SAN URI:spiffe://cluster/ns/ops/sa/log-reader only
 # EC P-256 keys: fast to make. Valid for 2 days.
 set -euo pipefail
 dir=${1:?usage: gen_certs.sh DIR}
@@ -31,6 +37,10 @@ leaf server2 agent-rotated "$sans" ca
 leaf controller controller "DNS:controller.example,URI:spiffe://cluster/ns/nodeguard/sa/controller" ca
 leaf viewer viewer "DNS:viewer.example" ca
 leaf rogue controller "DNS:controller.example" other-ca
+leaf ctl-dns ctl-dns "DNS:nodeguard-controller.nodeguard.svc" ca
+leaf impostor nodeguard-controller "DNS:impostor.example" ca
+leaf impostor-cn nodeguard-controller.nodeguard.svc "DNS:impostor.example" ca
+leaf log-reader log-reader "URI:spiffe://cluster/ns/ops/sa/log-reader" ca
 # Expired: valid for one day in 2020 (`openssl x509 -days` cannot go back; `openssl ca` can).
 openssl req "${ec[@]}" -keyout expired.key -out expired.csr -subj "/CN=controller" 2>/dev/null
 printf 'subjectAltName=DNS:controller.example\n' >expired.ext

@@ -5,6 +5,9 @@
 # API the way a controller and a careless client would (reads, watches, refused TLS clients,
 # denied repairs, rate-limited bursts, too many streams), then parses /metrics and counts.
 # The breakdown per metric family is printed so a growing family is easy to spot.
+# Then a hostile neighbour (issue 17) sends 2,000 calls to made-up gRPC method names over both
+# listeners (curl speaking gRPC's HTTP/2 framing): nodeguard_api_requests_total must not gain
+# a single series (they all count as method="unknown").
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
@@ -29,7 +32,7 @@ api:
   tls_cert: $P/server.pem
   tls_key: $P/server.key
   tls_client_ca: $P/ca.pem
-  allowed_clients: [controller.example]
+  allowed_clients: ["dns:controller.example"]
   max_requests_per_second: 50
   max_streams: 8
 firewalld: {enabled: false}
@@ -68,7 +71,35 @@ for _ in $(seq 1 10); do                                                    # ov
 done
 for p in "${burst[@]}"; do wait "$p" 2>/dev/null || true; done  # not the agent: it stays up
 
+# Made-up method names: N calls over the unix socket (h2c) and N over TLS as the viewer, one
+# curl each, every call an empty gRPC message (5 bytes of framing) to a new name.
+unknown_calls() { # tag count
+  local tag=$1 n=$2
+  printf '\0\0\0\0\0' >"$T/empty.grpc"
+  local grpc=(-s -o /dev/null -X POST -H 'content-type: application/grpc' -H 'te: trailers'
+              --data-binary "@$T/empty.grpc")
+  for i in $(seq 1 "$n"); do echo "url = \"http://localhost/$tag$i.Svc/Made$i\""; done >"$T/unix.urls"
+  ng_in "$node" curl "${grpc[@]}" --http2-prior-knowledge --unix-socket "$T/run/nodeguard.sock" \
+    -K "$T/unix.urls" || ng_fail "curl over the unix socket failed"
+  for i in $(seq 1 "$n"); do
+    echo "url = \"https://agent.test:9809/nodeguard.v1.Agent/${tag}No$i\""
+  done >"$T/tls.urls"
+  ng_in "$node" curl "${grpc[@]}" --http2 --resolve agent.test:9809:127.0.0.1 \
+    --cacert "$P/ca.pem" --cert "$P/viewer.pem" --key "$P/viewer.key" -K "$T/tls.urls" ||
+    ng_fail "curl over TLS failed"
+}
+api_series() { ng_in "$node" curl -sf http://127.0.0.1:9808/metrics |
+  grep -c '^nodeguard_api_requests_total{' || true; }
+unknown_calls warmup 100  # the unknown label with each status code it can get
+before=$(api_series)
+unknown_calls evil 1000
+after=$(api_series)
+echo "nodeguard_api_requests_total series: $before before 2,000 calls to unknown methods, $after after"
+(( after == before )) || ng_fail "2,000 unknown method names added $((after - before)) series"
+
 metrics=$(ng_in "$node" curl -sf http://127.0.0.1:9808/metrics) || ng_fail "scrape failed"
+grep -Eq '^nodeguard_api_requests_total\{.*method="unknown".*\} [1-9]' <<<"$metrics" ||
+  ng_fail "unknown methods not counted as method=\"unknown\""
 series=$(grep -E '^nodeguard_' <<<"$metrics" || true)
 count=$(wc -l <<<"$series")
 echo "nodeguard_ series per family (busy agent):"

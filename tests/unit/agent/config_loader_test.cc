@@ -113,7 +113,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"routes:\n  peers:\n    - node_ip: 10.0.0.300\n", "routes.peers[0].node_ip",
                 "cfg.yaml line 3", "IPv4 or IPv6"},
         BadCase{"node_name: [a\n", "(syntax)", "cfg.yaml line 2", ""},
-        BadCase{"- a\n- b\n", "(top level)", "cfg.yaml line 1", "expected a mapping"}));
+        BadCase{"- a\n- b\n", "(top level)", "cfg.yaml line 1", "expected a mapping"},
+        // Client identities name the certificate field they match.
+        BadCase{"api:\n  allowed_clients: [nodeguard-controller]\n", "api.allowed_clients[0]",
+                "cfg.yaml line 2", "did you mean \"dns:nodeguard-controller\"?"},
+        BadCase{"api:\n  allowed_log_clients: [\"spiffe://c/ns/a/sa/b\"]\n",
+                "api.allowed_log_clients[0]", "cfg.yaml line 2",
+                "did you mean \"uri:spiffe://c/ns/a/sa/b\"?"},
+        BadCase{"api:\n  allowed_clients: [\"ip:10.0.0.1\"]\n", "api.allowed_clients[0]",
+                "cfg.yaml line 2", "dns:NAME (a DNS SAN)"},
+        BadCase{"api:\n  allowed_log_uids: [root]\n", "api.allowed_log_uids[0]", "cfg.yaml line 2",
+                "numeric uid"}));
 
 TEST(ConfigLoader, FlagsOverrideFileAndNameTheFlag) {
   AgentConfig c;
@@ -141,11 +151,51 @@ TEST(ConfigLoader, CrossKeyValidation) {
   AgentConfig c;
   c.grpc_listen = "0.0.0.0:9809";
   auto errors = validate(c);
-  ASSERT_EQ(errors.size(), 1u);
+  ASSERT_EQ(errors.size(), 2u) << all_errors(errors);
   EXPECT_EQ(errors[0].key, "grpc_listen");
+  EXPECT_EQ(errors[1].key, "api.tls_client_ca");
   c.api.tls_cert = "/c.pem";
   c.api.tls_key = "/k.pem";
+  // TLS without client certificates: anyone who reaches the port would be a client.
+  errors = validate(c);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].key, "api.tls_client_ca");
+  for (const char* named : {"grpc_listen", "api.tls_client_ca", "--tls-client-ca"}) {
+    EXPECT_NE(errors[0].reason.find(named), std::string::npos) << errors[0].reason;
+  }
+  c.api.tls_client_ca = "/ca.pem";
   EXPECT_TRUE(validate(c).empty());
+  c.api.allowed_clients = {"dns:controller.example", "uri:spiffe://c/ns/a/sa/b", "cn:ctl"};
+  c.api.allowed_log_clients = {"uri:spiffe://c/ns/a/sa/logs"};
+  EXPECT_TRUE(validate(c).empty());
+  c.grpc_listen.clear();
+  c.api.tls_client_ca.clear();
+  errors = validate(c);
+  ASSERT_EQ(errors.size(), 2u) << all_errors(errors);
+  EXPECT_EQ(errors[1].key, "api.allowed_log_clients");
+}
+
+TEST(ConfigLoader, TypedIdentitiesLoadFromFileAndFlags) {
+  AgentConfig c;
+  auto errors = apply_yaml(c, R"(
+api:
+  allowed_clients: ["dns:controller.example", "uri:spiffe://cluster.local/ns/ng/sa/ctl"]
+  allowed_log_clients: ["cn:log-reader"]
+  allowed_log_uids: ["0", "1000"]
+)",
+                           "f");
+  ASSERT_TRUE(errors.empty()) << all_errors(errors);
+  EXPECT_EQ(c.api.allowed_clients[1], "uri:spiffe://cluster.local/ns/ng/sa/ctl");
+  EXPECT_EQ(c.api.allowed_log_uids.size(), 2u);
+  errors = apply_overrides(
+      c, {{"api.allowed_clients", "dns:a.example,uri:spiffe://cluster.local/ns/ng/sa/ctl"}});
+  ASSERT_TRUE(errors.empty()) << all_errors(errors);
+  ASSERT_EQ(c.api.allowed_clients.size(), 2u);
+  EXPECT_EQ(c.api.allowed_clients[1], "uri:spiffe://cluster.local/ns/ng/sa/ctl");
+  errors = apply_overrides(c, {{"api.allowed_clients", "nodeguard-controller"}});
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].where.find("allowed-clients"), std::string::npos) << errors[0].where;
+  EXPECT_NE(errors[0].reason.find("dns:nodeguard-controller"), std::string::npos);
 }
 
 TEST(ConfigLoader, PrintedConfigLoadsBackToTheSameConfig) {

@@ -21,8 +21,14 @@ class CallGateTest : public ::testing::Test {
   ApiConfig mtls() {
     ApiConfig c;
     c.tls_client_ca = "/etc/nodeguard/ca.pem";
-    c.allowed_clients = {"controller.example", "spiffe://cluster/ns/ops/sa/repairer"};
+    c.allowed_clients = {"dns:controller.example", "uri:spiffe://cluster/ns/ops/sa/repairer",
+                         "cn:legacy-controller"};
+    c.allowed_log_clients = {"uri:spiffe://cluster/ns/ops/sa/log-reader"};
     return c;
+  }
+  static TlsPeer peer(std::vector<std::string> dns, std::vector<std::string> uri = {},
+                      std::vector<std::string> cn = {}) {
+    return TlsPeer{true, std::move(dns), std::move(uri), std::move(cn)};
   }
   testing::FakeClock clock_;
   prometheus::Registry registry_;
@@ -30,49 +36,109 @@ class CallGateTest : public ::testing::Test {
 
 TEST_F(CallGateTest, WithClientCaEveryCallNeedsAVerifiedPeer) {
   auto gate = make(mtls());
-  auto st = gate.authorize_tls({false, {}}, "/nodeguard.v1.Agent/GetHealth");
+  auto st = gate.authorize_tls({}, "/nodeguard.v1.Agent/GetHealth");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_NE(st.error_message().find("client certificate"), std::string::npos);
-  EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", "unauthenticated"}}), 1);
+  EXPECT_EQ(gate.authorize_tls({}, "/nodeguard.v1.Logs/TailLogs").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", "unauthenticated"}}), 2);
 }
 
 TEST_F(CallGateTest, ReadOnlyCallsAreOpenToAnyVerifiedClient) {
   auto gate = make(mtls());
-  EXPECT_TRUE(gate.authorize_tls({true, {"random.example"}}, "/nodeguard.v1.Agent/GetHealth").ok());
-  EXPECT_TRUE(gate.authorize_tls({true, {}}, "/nodeguard.v1.Netfilter/ListRules").ok());
+  EXPECT_TRUE(gate.authorize_tls(peer({"random.example"}), "/nodeguard.v1.Agent/GetHealth").ok());
+  EXPECT_TRUE(gate.authorize_tls(peer({}), "/nodeguard.v1.Netfilter/ListRules").ok());
+  EXPECT_TRUE(gate.authorize_tls(peer({}), "/nodeguard.v1.Agent/NoSuchMethod").ok());
 }
 
 TEST_F(CallGateTest, MutatingCallsNeedAnAllowedIdentity) {
   auto gate = make(mtls());
-  auto st = gate.authorize_tls({true, {"intruder.example", "intruder-cn"}},
+  auto st = gate.authorize_tls(peer({"intruder.example"}, {}, {"intruder-cn"}),
                                "/nodeguard.v1.Netfilter/Repair");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_NE(st.error_message().find("intruder.example"), std::string::npos);
+  EXPECT_NE(st.error_message().find("dns:intruder.example"), std::string::npos);
+  EXPECT_NE(st.error_message().find("cn:intruder-cn"), std::string::npos);
   EXPECT_NE(st.error_message().find("api.allowed_clients"), std::string::npos);
   EXPECT_TRUE(
-      gate.authorize_tls({true, {"other", "controller.example"}}, "/nodeguard.v1.Netfilter/Repair")
+      gate.authorize_tls(peer({"other", "controller.example"}), "/nodeguard.v1.Netfilter/Repair")
           .ok());
-  EXPECT_TRUE(gate.authorize_tls({true, {"spiffe://cluster/ns/ops/sa/repairer"}},
+  EXPECT_TRUE(gate.authorize_tls(peer({}, {"spiffe://cluster/ns/ops/sa/repairer"}),
                                  "/nodeguard.v1.Network/SetExpectedPeers")
                   .ok());
+  EXPECT_TRUE(
+      gate.authorize_tls(peer({}, {}, {"legacy-controller"}), "/nodeguard.v1.Netfilter/Repair")
+          .ok());
   // Identities match exactly: no prefixes, no case folding.
   EXPECT_FALSE(
-      gate.authorize_tls({true, {"Controller.example"}}, "/nodeguard.v1.Netfilter/Repair").ok());
+      gate.authorize_tls(peer({"Controller.example"}), "/nodeguard.v1.Netfilter/Repair").ok());
   EXPECT_FALSE(
-      gate.authorize_tls({true, {"controller.example.evil"}}, "/nodeguard.v1.Netfilter/Repair")
-          .ok());
+      gate.authorize_tls(peer({"controller.example.evil"}), "/nodeguard.v1.Netfilter/Repair").ok());
   EXPECT_EQ(counter(registry_, "nodeguard_api_refused_total", {{"reason", "permission_denied"}}),
             3);
 }
 
+TEST_F(CallGateTest, EachIdentityMatchesOnlyItsOwnCertificateField) {
+  auto gate = make(mtls());
+  const char* repair = "/nodeguard.v1.Netfilter/Repair";
+  // The allowed DNS name as a CN or a URI; the allowed URI as a DNS name or CN; the allowed
+  // CN as a DNS SAN: none of them is the identity that was allowed.
+  EXPECT_FALSE(gate.authorize_tls(peer({}, {}, {"controller.example"}), repair).ok());
+  EXPECT_FALSE(gate.authorize_tls(peer({}, {"controller.example"}), repair).ok());
+  EXPECT_FALSE(gate.authorize_tls(peer({"spiffe://cluster/ns/ops/sa/repairer"}), repair).ok());
+  EXPECT_FALSE(
+      gate.authorize_tls(peer({}, {}, {"spiffe://cluster/ns/ops/sa/repairer"}), repair).ok());
+  EXPECT_FALSE(gate.authorize_tls(peer({"legacy-controller"}), repair).ok());
+  EXPECT_TRUE(gate.authorize_tls(peer({"controller.example"}), repair).ok());
+}
+
+TEST_F(CallGateTest, TailLogsNeedsAnAllowedLogClient) {
+  auto gate = make(mtls());
+  const char* tail = "/nodeguard.v1.Logs/TailLogs";
+  // A verified viewer, and the controller allowed to repair: neither may read logs.
+  for (const auto& p : {peer({"viewer.example"}), peer({"controller.example"})}) {
+    auto st = gate.authorize_tls(p, tail);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_NE(st.error_message().find("api.allowed_log_clients"), std::string::npos);
+  }
+  EXPECT_TRUE(gate.authorize_tls(peer({}, {"spiffe://cluster/ns/ops/sa/log-reader"}), tail).ok());
+  // The log reader has no mutating role.
+  EXPECT_FALSE(gate.authorize_tls(peer({}, {"spiffe://cluster/ns/ops/sa/log-reader"}),
+                                  "/nodeguard.v1.Netfilter/Repair")
+                   .ok());
+}
+
+TEST_F(CallGateTest, TailLogsOnTheUnixSocketNeedsAnAllowedLogUid) {
+  ApiConfig c;  // defaults: allowed_log_uids = {"0"}
+  c.allowed_uids = {"0", "1000"};
+  auto gate = make(c);
+  const char* tail = "/nodeguard.v1.Logs/TailLogs";
+  EXPECT_TRUE(gate.authorize_unix(0, tail).ok());
+  auto st = gate.authorize_unix(1000, tail);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(st.error_message().find("api.allowed_log_uids"), std::string::npos);
+  EXPECT_EQ(gate.authorize_unix(std::nullopt, tail).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Other methods keep the socket's uid rule alone.
+  EXPECT_TRUE(gate.authorize_unix(1000, "/nodeguard.v1.Agent/GetHealth").ok());
+  EXPECT_TRUE(gate.authorize_unix(1000, "/nodeguard.v1.Netfilter/Repair").ok());
+  c.allowed_log_uids = {"0", "1000"};
+  prometheus::Registry other;
+  CallGate wider(c, clock_, other);
+  EXPECT_TRUE(wider.authorize_unix(1000, tail).ok());
+}
+
 TEST_F(CallGateTest, WithoutClientCaMutatingCallsAreRefusedOnTcp) {
   ApiConfig c;
-  c.allowed_clients = {"anyone"};  // config validation forbids this; the gate stays safe anyway
+  c.allowed_clients = {"dns:anyone"};  // config validation forbids this; the gate stays safe
+  c.allowed_log_clients = {"dns:anyone"};
   auto gate = make(c);
-  EXPECT_TRUE(gate.authorize_tls({false, {}}, "/nodeguard.v1.Agent/GetHealth").ok());
-  auto st = gate.authorize_tls({false, {"anyone"}}, "/nodeguard.v1.Netfilter/Repair");
+  EXPECT_TRUE(gate.authorize_tls({}, "/nodeguard.v1.Agent/GetHealth").ok());
+  TlsPeer unverified{false, {"anyone"}, {}, {}};
+  auto st = gate.authorize_tls(unverified, "/nodeguard.v1.Netfilter/Repair");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(st.error_message().find("unix socket"), std::string::npos);
+  EXPECT_EQ(gate.authorize_tls(unverified, "/nodeguard.v1.Logs/TailLogs").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(CallGateTest, TokenBucketAllowsOneSecondOfBurstThenTheRate) {
@@ -139,6 +205,26 @@ TEST_F(CallGateTest, ResultsAreCountedByMethodAndCodeName) {
   EXPECT_EQ(counter(registry_, "nodeguard_api_requests_total",
                     {{"method", "/nodeguard.v1.Agent/GetHealth"}, {"code", "UNKNOWN"}}),
             1);
+}
+
+TEST_F(CallGateTest, UnknownMethodsShareOneSeries) {
+  auto gate = make({});
+  for (int i = 0; i < 500; ++i) {
+    gate.count_result("/nodeguard.v1.Agent/Made" + std::to_string(i), 12);
+    gate.count_result("/x" + std::to_string(i) + ".Y/Z", 12);
+  }
+  gate.count_result("/grpc.health.v1.Health/Check", 0);
+  EXPECT_EQ(counter(registry_, "nodeguard_api_requests_total",
+                    {{"method", "unknown"}, {"code", "UNIMPLEMENTED"}}),
+            1000);
+  EXPECT_EQ(counter(registry_, "nodeguard_api_requests_total",
+                    {{"method", "/grpc.health.v1.Health/Check"}, {"code", "OK"}}),
+            1);
+  size_t series = 0;
+  for (const auto& f : registry_.Collect()) {
+    if (f.name == "nodeguard_api_requests_total") series += f.metric.size();
+  }
+  EXPECT_EQ(series, 2u);
 }
 
 TEST_F(CallGateTest, EveryRefusalReasonIsExportedFromTheStart) {

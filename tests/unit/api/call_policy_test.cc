@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "agent/api/call_policy.h"
+#include "nodeguard/v1/logs.pb.h"
+#include "nodeguard/v1/netfilter.pb.h"
 
 namespace ng::agent {
 namespace {
@@ -34,6 +36,27 @@ TEST(CallPolicy, StreamingComesFromTheDescriptorsOfLinkedServices) {
   // Unknown methods are unary: they pay a rate token and get UNIMPLEMENTED.
   EXPECT_FALSE(method_traits("/nodeguard.v1.Agent/NoSuchMethod").streaming);
   EXPECT_FALSE(method_traits("/x.Y/Z").streaming);
+}
+
+TEST(CallPolicy, RolesAndKnownMethods) {
+  // The agent links every service; here, pull the two protos into the pool explicitly.
+  ASSERT_NE(nodeguard::v1::TailLogsRequest::descriptor(), nullptr);
+  ASSERT_NE(nodeguard::v1::RepairRequest::descriptor(), nullptr);
+  EXPECT_EQ(method_traits("/nodeguard.v1.Logs/TailLogs").role, Role::kLogs);
+  EXPECT_EQ(method_traits("/nodeguard.v1.Netfilter/Repair").role, Role::kMutating);
+  EXPECT_EQ(method_traits("/nodeguard.v1.Agent/GetHealth").role, Role::kReadOnly);
+  EXPECT_EQ(method_traits("/nodeguard.v1.Logs/taillogs").role, Role::kReadOnly);
+  for (const char* known : {"/nodeguard.v1.Agent/GetHealth", "/nodeguard.v1.Agent/WatchEvents",
+                            "/nodeguard.v1.Logs/TailLogs", "/nodeguard.v1.Netfilter/Repair",
+                            "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"}) {
+    EXPECT_TRUE(method_traits(known).known) << known;
+    EXPECT_EQ(method_label(known), known);
+  }
+  for (const char* unknown : {"/nodeguard.v1.Agent/NoSuchMethod", "/x.Y/Z", "", "garbage",
+                              "/nodeguard.v1.Agent/GetHealth/x", "/nodeguard.v1.Agent/gethealth"}) {
+    EXPECT_FALSE(method_traits(unknown).known) << unknown;
+    EXPECT_EQ(method_label(unknown), "unknown") << unknown;
+  }
 }
 
 TEST(CallPolicy, DescriptorNames) {
