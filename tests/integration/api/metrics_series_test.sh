@@ -22,8 +22,9 @@ cat >"$T/nodeguard.yaml" <<YAML
 node_name: busy-node
 state_dir: $T/state
 grpc_socket: $T/run/nodeguard.sock
-grpc_listen: 127.0.0.1:9809
-metrics_listen: 127.0.0.1:9808
+grpc_listen: 127.0.0.1:9748
+metrics_listen: 127.0.0.1:9746
+health_listen: ""
 dry_run: true
 api:
   tls_cert: $P/server.pem
@@ -38,12 +39,12 @@ bgp: {bird_sockets: [$T/bird.ctl]}
 logs: {container_dirs: [$T/containers]}
 YAML
 ng_bg "$node" "$NODEGUARD" --config "$T/nodeguard.yaml" >"$T/agent.log" 2>&1
-ng_wait_until 20 ng_in "$node" curl -sf http://127.0.0.1:9808/readyz ||
+ng_wait_until 20 ng_in "$node" curl -sf http://127.0.0.1:9746/readyz ||
   { cat "$T/agent.log" >&2; ng_fail "agent not ready"; }
 
-as_controller=(--addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-cert "$P/controller.pem"
+as_controller=(--addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-cert "$P/controller.pem"
                --tls-key "$P/controller.key" --tls-server-name agent.test)
-as_viewer=(--addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-cert "$P/viewer.pem"
+as_viewer=(--addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-cert "$P/viewer.pem"
            --tls-key "$P/viewer.key" --tls-server-name agent.test)
 # Reads over both listeners, watchers, and the refusals a real fleet produces.
 for _ in $(seq 1 20); do
@@ -53,9 +54,9 @@ done
 for _ in $(seq 1 10); do
   ng_in "$node" timeout 1 "$NGCTL" "${as_controller[@]}" watch >/dev/null 2>&1 || true
 done
-ng_in "$node" "$NGCTL" --addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-server-name agent.test \
+ng_in "$node" "$NGCTL" --addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-server-name agent.test \
   status >/dev/null 2>&1 || true                                             # no certificate
-ng_in "$node" "$NGCTL" --addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-cert "$P/rogue.pem" \
+ng_in "$node" "$NGCTL" --addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-cert "$P/rogue.pem" \
   --tls-key "$P/rogue.key" --tls-server-name agent.test status >/dev/null 2>&1 || true  # wrong CA
 burst=()
 for _ in $(seq 1 120); do                                                   # over the rate
@@ -68,7 +69,7 @@ for _ in $(seq 1 10); do                                                    # ov
 done
 for p in "${burst[@]}"; do wait "$p" 2>/dev/null || true; done  # not the agent: it stays up
 
-metrics=$(ng_in "$node" curl -sf http://127.0.0.1:9808/metrics) || ng_fail "scrape failed"
+metrics=$(ng_in "$node" curl -sf http://127.0.0.1:9746/metrics) || ng_fail "scrape failed"
 series=$(grep -E '^nodeguard_' <<<"$metrics" || true)
 count=$(wc -l <<<"$series")
 echo "nodeguard_ series per family (busy agent):"
