@@ -2,12 +2,13 @@
 // more header byte per tick, the "slowloris" pattern); a connection the server closes is opened
 // again at the next tick, so COUNT stay open or pending for SECONDS. Sources cycle through
 // 127.0.0.2 .. 127.0.0.(1 + SOURCES) (loopback answers the whole 127/8). Bounded in count and
-// time; prints "open N" once all are connected, then a summary.
+// time (SIGTERM ends it early); prints "open N" once all are connected, then a summary.
 //
 //   slow_clients --target 127.0.0.1:9746 --count 200 --sources 20 --seconds 8
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +22,8 @@
 #include <vector>
 
 namespace {
+
+volatile sig_atomic_t g_stop = 0;
 
 struct Options {
   std::string host = "127.0.0.1";
@@ -103,7 +106,10 @@ int main(int argc, char** argv) {
   std::printf("open %ld\n", opened);
   std::fflush(stdout);
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(o.seconds);
-  while (std::chrono::steady_clock::now() < end) {
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_stop = 1; };
+  ::sigaction(SIGTERM, &sa, nullptr);
+  while (!g_stop && std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(o.tick_ms));
     for (int i = 0; i < o.count; ++i) {
       int& fd = fds[static_cast<size_t>(i)];

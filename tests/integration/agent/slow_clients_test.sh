@@ -3,12 +3,13 @@
 # 200 connections with half-sent requests (slow_clients: one more header byte per tick, closed
 # ones opened again) on the metrics port while /healthz and /readyz are asked, on the metrics
 # port and on the health port. Each must answer within 1 s (curl --max-time 1), every time:
-#   A. 200 slow connections from 20 addresses (10 each: under every limit, nothing is shed),
+#   A. 200 slow connections from 20 addresses (10 each: under both connection limits; only the
+#      3 s header timeout closes them, and they are opened again),
 #   B. 200 from one address (over the per-client limit: that client's own oldest are shed),
 #   C. 300 from 30 addresses (over the total limit: the oldest half-sent ones are shed).
 # (A probe from the very address that floods is covered by the unit tests, without the churn.)
-# Timing figures are printed, not judged (docs/benchmarks.md); 1 s is the issue's bound, 5 x the
-# kubelet probe's needs, far above the milliseconds an unloaded answer takes.
+# Timing figures are printed, not judged (docs/benchmarks.md); 1 s is the issue's bound, a fifth
+# of the DaemonSet's probe timeout (5 s), far above the milliseconds an answer takes.
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
@@ -53,18 +54,18 @@ probe() {
     fail "$url from $src did not answer 200 within 1 s while the slow clients hold the port"
   echo "$t"
 }
-# attack COUNT SOURCES NAME: COUNT slow connections for 8 s, probes every 0.5 s meanwhile.
+# attack COUNT SOURCES NAME: COUNT slow connections held while 8 rounds of probes run 0.5 s apart.
 attack() {
   local count=$1 sources=$2 name=$3 src=127.0.0.1 out times=()
   out=$NG_TMP/slow-$count-$sources.txt
   ip netns exec "$node" "$SLOW" --target 127.0.0.1:9746 --count "$count" --sources "$sources" \
-    --seconds 8 >"$out" 2>&1 &
+    --seconds 90 >"$out" 2>&1 &
   local pid=$!
   ng_track_pid "$pid"
   ng_wait_until 10 grep -q "^open $count\$" "$out" ||
     fail "$name: the slow clients could not open $count: $(cat "$out")"
   local i
-  for i in $(seq 1 10); do
+  for i in $(seq 1 8); do
     times+=("$(probe http://127.0.0.1:9746/healthz "$src")")
     times+=("$(probe http://127.0.0.1:9746/readyz "$src")")
     times+=("$(probe http://127.0.0.1:9747/healthz "$src")")
@@ -73,6 +74,7 @@ attack() {
   ng_in "$node" curl -sf --max-time 5 -o /dev/null http://127.0.0.1:9746/metrics ||
     fail "$name: /metrics did not answer during the attack"
   kill -0 "$pid" 2>/dev/null || fail "$name: the slow clients ended before the probes did: $(cat "$out")"
+  kill -TERM "$pid"
   wait "$pid" || fail "$name: slow_clients failed: $(cat "$out")"
   ng_log "$name: ${#times[@]} probes answered, slowest $(printf '%s\n' "${times[@]}" | sort -g | tail -1) s; $(tail -1 "$out")"
 }

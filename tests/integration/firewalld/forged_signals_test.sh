@@ -73,17 +73,23 @@ done
 as_nobody /org/fedoraproject/FirewallD1 org.freedesktop.DBus.NameOwnerChanged \
   string:org.fedoraproject.FirewallD1 string:"" string:":1.4242"
 as_nobody /org/fedoraproject/FirewallD1 org.fedoraproject.FirewallD1.Reloaded
-ng_wait_until 10 metric_is 'nodeguard_firewalld_ignored_signals_total{reason="no_owner"}' $((FORGED + 1)) ||
-  fail "the forged signals were not all counted as ignored (no_owner): $(scrape | grep ignored_signals)"
-[[ $(metric 'nodeguard_firewalld_ignored_signals_total{reason="not_bus_driver"}') == 1 ]] ||
-  fail "the forged NameOwnerChanged was not counted as ignored"
+# Handled (ignored, or taken for firewalld's): either shows within the bounded wait.
+handled() {
+  metric_is 'nodeguard_firewalld_ignored_signals_total{reason="no_owner"}' $((FORGED + 1)) ||
+    grep -q '"msg":"firewalld event; netfilter check requested"' "$log"
+}
+ng_wait_until 10 handled || true
 sleep 1  # a check would be requested at once; give a wrong one the chance to show
+grep -q '"msg":"firewalld event; netfilter check requested"' "$log" &&
+  fail "the agent took a forged signal for firewalld's (firewalld event logged)"
 [[ $(requests) == "$before" ]] || fail "forged signals requested netfilter checks: $before -> $(requests)"
 [[ $(metric nodeguard_firewalld_up) == 0 ]] || fail "nodeguard_firewalld_up is not 0 without firewalld"
 [[ $(metric 'nodeguard_firewalld_reloads_total{trigger="reloaded"}') == 0 ]] ||
   fail "forged Reloaded counted as reloads"
-grep -q '"msg":"firewalld event; netfilter check requested"' "$log" &&
-  fail "the agent logged a firewalld event for a forged signal"
+metric_is 'nodeguard_firewalld_ignored_signals_total{reason="no_owner"}' $((FORGED + 1)) ||
+  fail "the forged signals were not all counted as ignored (no_owner): $(scrape | grep ignored_signals)"
+[[ $(metric 'nodeguard_firewalld_ignored_signals_total{reason="not_bus_driver"}') == 1 ]] ||
+  fail "the forged NameOwnerChanged was not counted as ignored"
 [[ $(grep -c "a signal not sent by firewalld's bus name owner was ignored" "$log") == 1 ]] ||
   fail "the ignored signals were not logged exactly once"
 ng_log "firewalld absent: $((FORGED + 2)) forged signals from uid 65534 ignored, no check"
