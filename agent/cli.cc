@@ -27,7 +27,7 @@ constexpr const char* kFooter =
     "Examples:\n"
     "  nodeguard --config /etc/nodeguard/nodeguard.yaml\n"
     "  nodeguard --config nodeguard.yaml --check-config\n"
-    "  nodeguard --dry-run --log-level debug --metrics-listen 127.0.0.1:9808\n"
+    "  nodeguard --dry-run --log-level debug --metrics-listen 127.0.0.1:9746\n"
     "  nodeguard --print-config > nodeguard.yaml\n\n"
     "Exit codes: 0 ok, 1 runtime failure (cannot bind, ...), 2 usage or config error.\n"
     "Docs: docs/configuration.md, docs/operations.md, docs/metrics.md, docs/api.md.";

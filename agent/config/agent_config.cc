@@ -84,8 +84,24 @@ void bind_config(core::ConfigBinder& b, AgentConfig& c) {
           "api.tls_client_ca required); empty disables it.",
           core::host_port(true));
   b.field("metrics_listen", c.metrics_listen,
-          "HOST:PORT serving /metrics, /healthz and /readyz; empty disables it.",
+          "HOST:PORT serving /metrics (and /healthz, /readyz); empty disables it. A node "
+          "address instead of 0.0.0.0 keeps the metrics off the node's other interfaces.",
           core::host_port(true));
+  b.field("health_listen", c.health_listen,
+          "HOST:PORT serving only /healthz and /readyz, for the kubelet's probes (they connect "
+          "to the node's address, so keep all addresses); empty disables it.",
+          core::host_port(true));
+  b.field("http_max_connections", c.http_max_connections,
+          "Open connections each of the metrics and health listeners holds; past it, the "
+          "oldest one still sending its request is closed.",
+          core::int_range(8, 65536));
+  b.field("http_max_connections_per_client", c.http_max_connections_per_client,
+          "Open connections per client address on each listener; past it, that client's oldest "
+          "one still sending its request is closed.",
+          core::int_range(1, 4096));
+  b.field("http_header_timeout", c.http_header_timeout,
+          "Time a client has to send its whole request head before the connection is closed.",
+          core::duration_range(100ms, 60s));
   b.field("log_level", c.log_level, "Agent log level: debug, info, warn, error.",
           core::one_of({"debug", "info", "warn", "error"}));
   b.field("dry_run", c.dry_run,

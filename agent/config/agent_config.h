@@ -44,7 +44,11 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/nodeguard";
   std::string grpc_socket = "/run/nodeguard/nodeguard.sock";
   std::string grpc_listen;  // empty: no TCP listener
-  std::string metrics_listen = "0.0.0.0:9808";
+  std::string metrics_listen = "0.0.0.0:9746";
+  std::string health_listen = "0.0.0.0:9747";
+  std::int64_t http_max_connections = 256;            // per listener
+  std::int64_t http_max_connections_per_client = 16;  // per listener and peer address
+  core::Millis http_header_timeout{3000};
   std::string log_level = "info";
   bool dry_run = false;
   core::Millis shutdown_timeout{5000};

@@ -64,7 +64,7 @@ int Agent::run() {
                                      {"tcp", config_.grpc_listen},
                                      {"tcp_port", grpc_->tcp_port()}});
   }
-  if (!config_.metrics_listen.empty()) {
+  if (!config_.metrics_listen.empty() || !config_.health_listen.empty()) {
     ProbeAnswers answers;
     answers.healthy = [this] {
       return core::call_on_loop(
@@ -87,20 +87,38 @@ int Agent::run() {
                  2s)
           .value_or(std::pair<bool, std::string>{false, "agent loop not answering\n"});
     };
+    HttpLimits limits;
+    limits.max_connections = static_cast<std::size_t>(config_.http_max_connections);
+    limits.max_connections_per_client =
+        static_cast<std::size_t>(config_.http_max_connections_per_client);
+    limits.header_timeout = config_.http_header_timeout;
     metrics_ = std::make_unique<MetricsServer>(
         std::vector<std::weak_ptr<prometheus::Collectable>>{registry_, process_collector_,
                                                             build_info_},
-        std::move(answers), log_.with_component("metrics"));
-    auto port = metrics_->start(config_.metrics_listen);
-    if (!port) {
-      log_.error("cannot start the metrics endpoint", {{"error", port.error().message}});
-      grpc_->shutdown(0ms);
-      return 1;
+        std::move(answers), log_.with_component("metrics"), limits);
+    if (!config_.metrics_listen.empty()) {
+      auto port = metrics_->start(config_.metrics_listen);
+      if (!port) {
+        log_.error("cannot start the metrics endpoint", {{"error", port.error().message}});
+        grpc_->shutdown(0ms);
+        return 1;
+      }
+      metrics_port_ = *port;
+      log_.info("metrics endpoint listening", {{"address", config_.metrics_listen},
+                                               {"port", *port},
+                                               {"paths", "/metrics /healthz /readyz"}});
     }
-    metrics_port_ = *port;
-    log_.info("metrics endpoint listening", {{"address", config_.metrics_listen},
-                                             {"port", *port},
-                                             {"paths", "/metrics /healthz /readyz"}});
+    if (!config_.health_listen.empty()) {
+      auto port = metrics_->start_health(config_.health_listen);
+      if (!port) {
+        log_.error("cannot start the health endpoint", {{"error", port.error().message}});
+        grpc_->shutdown(0ms);
+        return 1;
+      }
+      log_.info(
+          "health endpoint listening",
+          {{"address", config_.health_listen}, {"port", *port}, {"paths", "/healthz /readyz"}});
+    }
   }
 
   signals_.async_wait([this](const boost::system::error_code& ec, int signo) {

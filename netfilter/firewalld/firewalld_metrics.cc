@@ -37,9 +37,18 @@ FirewalldMetrics::FirewalldMetrics(prometheus::Registry& r)
       queries_(prometheus::BuildCounter()
                    .Name("nodeguard_firewalld_policy_queries_total")
                    .Help("Reads of firewalld's zones and services, by result (ok, error).")
+                   .Register(r)),
+      ignored_(prometheus::BuildCounter()
+                   .Name("nodeguard_firewalld_ignored_signals_total")
+                   .Help("Signals on firewalld's object path ignored because firewalld did not "
+                         "send them, by reason (no_owner: nobody owns firewalld's bus name; "
+                         "not_owner: another connection than its owner; not_bus_driver: a "
+                         "NameOwnerChanged not from the bus daemon). Nonzero: some process on "
+                         "the node's system bus forges firewalld's signals.")
                    .Register(r)) {
   for (const char* b : {"nftables", "iptables", "unknown"}) backend_.Add({{"backend", b}}).Set(0);
   for (const char* t : {"reloaded", "started", "stopped"}) reloads_.Add({{"trigger", t}});
+  for (const char* x : {"no_owner", "not_owner", "not_bus_driver"}) ignored_.Add({{"reason", x}});
   for (Check c : all_checks()) conflicts_.Add({{"check", std::string(check_name(c))}}).Set(0);
 }
 
@@ -72,6 +81,10 @@ void FirewalldMetrics::invalid_answer(std::string_view method) {
 
 void FirewalldMetrics::query(bool ok) {
   queries_.Add({{"result", ok ? "ok" : "error"}}).Increment();
+}
+
+void FirewalldMetrics::ignored_signal(std::string_view reason) {
+  ignored_.Add({{"reason", std::string(reason)}}).Increment();
 }
 
 }  // namespace ng::netfilter::firewalld

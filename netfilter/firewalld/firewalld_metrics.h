@@ -12,7 +12,7 @@
 namespace ng::netfilter::firewalld {
 
 // The firewalld watcher's Prometheus series (docs/metrics.md). Labels are bounded: trigger (3),
-// check (10), backend (3), method (the fixed set of firewalld calls), result (2).
+// check (10), backend (3), method (the fixed set of firewalld calls), result (2), reason (3).
 class FirewalldMetrics {
  public:
   explicit FirewalldMetrics(prometheus::Registry& registry);
@@ -25,6 +25,8 @@ class FirewalldMetrics {
   void conflicts(Check c, size_t items);
   void invalid_answer(std::string_view method);
   void query(bool ok);
+  // reason: no_owner | not_owner | not_bus_driver
+  void ignored_signal(std::string_view reason);
 
  private:
   prometheus::Gauge& bus_;
@@ -34,6 +36,7 @@ class FirewalldMetrics {
   prometheus::Family<prometheus::Gauge>& conflicts_;
   prometheus::Family<prometheus::Counter>& invalid_;
   prometheus::Family<prometheus::Counter>& queries_;
+  prometheus::Family<prometheus::Counter>& ignored_;
 };
 
 }  // namespace ng::netfilter::firewalld

@@ -125,6 +125,7 @@ void FirewalldWatcher::connect() {
   const std::uint64_t gen = ++gen_;
   ++fw_gen_;
   bus_ok_ = false;
+  owner_.clear();  // unknown until GetNameOwner answers on this connection
   auto st = bus_->connect([this, gen](std::string why) {
     if (gen == gen_) on_bus_lost(why);
   });
@@ -177,6 +178,7 @@ void FirewalldWatcher::on_name_owner(const BusReply& r, std::uint64_t gen) {
     fw_ = Fw::kStarting;
     wait_ready(false);
   } else {
+    owner_.clear();
     fw_ = Fw::kAbsent;
     metrics_.up(false);
   }
@@ -227,13 +229,21 @@ void FirewalldWatcher::set_not_watched(bool active, const std::string& message) 
 void FirewalldWatcher::on_signal(const BusSignal& s, std::uint64_t gen) {
   if (gen != gen_) return;
   if (s.interface == kDbusName && s.member == "NameOwnerChanged") {
+    // Only the bus daemon speaks for the bus: any client can emit a signal with this name on
+    // firewalld's path, which our path match delivers.
+    if (s.sender != kDbusName || s.path != kDbusPath) {
+      ignore(s, "not_bus_driver");
+      return;
+    }
     on_owner_changed(s);
     return;
   }
   if (s.path != kFirewalldPath) return;
-  if (!owner_.empty() && !s.sender.empty() && s.sender != owner_) {
-    d_.log.debug("firewalld watcher: signal from a sender that is not firewalld ignored",
-                 {{"sender", s.sender}, {"member", s.member}});
+  // firewalld's signals count only from the connection that owns its name, as the bus daemon
+  // said (GetNameOwner at connect, NameOwnerChanged since): any process on the system bus can
+  // send a Reloaded of its own.
+  if (owner_.empty() || s.sender != owner_) {
+    ignore(s, owner_.empty() ? "no_owner" : "not_owner");
     return;
   }
   if (s.interface == kFirewalldName && s.member == "Reloaded") {
@@ -250,6 +260,25 @@ void FirewalldWatcher::on_signal(const BusSignal& s, std::uint64_t gen) {
   if (fw_ == Fw::kRunning) {
     query_timer_->arm(opt_.signal_debounce, [this] { query(); });
   }
+}
+
+void FirewalldWatcher::ignore(const BusSignal& s, std::string_view reason) {
+  metrics_.ignored_signal(reason);
+  const std::vector<core::LogField> fields{{"sender", s.sender.empty() ? "none" : s.sender},
+                                           {"member", s.member},
+                                           {"interface", s.interface},
+                                           {"reason", reason},
+                                           {"firewalld_owner", owner_.empty() ? "none" : owner_}};
+  if (ignored_logged_) {
+    d_.log.log(core::LogLevel::kDebug, "firewalld watcher: signal not from firewalld ignored",
+               fields);
+    return;
+  }
+  ignored_logged_ = true;  // once: a flood must not flood the log too
+  d_.log.log(core::LogLevel::kWarn,
+             "firewalld watcher: a signal not sent by firewalld's bus name owner was ignored; "
+             "further ones are counted in nodeguard_firewalld_ignored_signals_total",
+             fields);
 }
 
 void FirewalldWatcher::on_owner_changed(const BusSignal& s) {

@@ -46,14 +46,17 @@ struct WatcherOptions {
 };
 
 // The firewalld component. On the system bus it subscribes to firewalld's signals and to
-// NameOwnerChanged for org.fedoraproject.FirewallD1: a Reloaded signal, firewalld starting or
-// stopping each trigger an immediate netfilter check (Guard::request_check) and one log line
-// naming the trigger. While firewalld runs it reads the runtime policy (query_policy) after
-// every reload, zone-change signal and recheck_interval, and judges it against what the node
-// needs (judge()): one condition per conflicting check, nodeguard_firewalld_conflicts{check}.
-// firewalld absent is a normal state (status detail); an unreachable bus is reported once
-// (EnvErrorReporter, info condition FirewalldNotWatched) and retried with exponential backoff up
-// to firewalld.retry_max. Loop thread only.
+// NameOwnerChanged for org.fedoraproject.FirewallD1: a Reloaded signal from the owner of that
+// name, firewalld starting or stopping each trigger an immediate netfilter check
+// (Guard::request_check) and one log line naming the trigger. Signals from any other sender (while
+// firewalld runs, or while nobody owns its name) and NameOwnerChanged not from the bus daemon are
+// ignored, counted (nodeguard_firewalld_ignored_signals_total{reason}) and logged once. While
+// firewalld runs it reads the runtime policy (query_policy) after every reload, zone-change signal
+// and recheck_interval, and judges it against what the node needs (judge()): one condition per
+// conflicting check, nodeguard_firewalld_conflicts{check}. firewalld absent is a normal state
+// (status detail); an unreachable bus is reported once (EnvErrorReporter, info condition
+// FirewalldNotWatched) and retried with exponential backoff up to firewalld.retry_max. Loop thread
+// only.
 class FirewalldWatcher final : public core::Component {
  public:
   struct Deps {
@@ -94,6 +97,7 @@ class FirewalldWatcher final : public core::Component {
   void on_name_owner(const BusReply& r, std::uint64_t gen);
   void on_signal(const BusSignal& s, std::uint64_t gen);
   void on_owner_changed(const BusSignal& s);
+  void ignore(const BusSignal& s, std::string_view reason);
   void trigger(std::string_view event, std::string_view signal, const std::string& reason,
                const std::string& sender);
   void wait_ready(bool after_start);
@@ -133,6 +137,7 @@ class FirewalldWatcher final : public core::Component {
   std::optional<ConflictReport> report_;
   std::map<std::string, bool> conditions_;  // condition type -> reported active
   bool not_watched_ = false;
+  bool ignored_logged_ = false;
   std::uint64_t reloads_ = 0, starts_ = 0, stops_ = 0;
   std::optional<core::WallTime> last_event_;
   std::string last_event_trigger_;

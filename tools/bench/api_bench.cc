@@ -1,6 +1,6 @@
 // GetHealth over TLS from many concurrent clients: throughput and latency percentiles.
 //
-//   ng_api_bench --addr 127.0.0.1:9809 --ca ca.pem --cert c.pem --key c.key
+//   ng_api_bench --addr 127.0.0.1:9748 --ca ca.pem --cert c.pem --key c.key
 //                --server-name agent.test --clients 64 --duration 10s [--rate 2000]
 //
 // Without --rate each client calls back-to-back (closed loop: the agent's capacity). With
@@ -47,7 +47,7 @@ double pct(std::vector<double>& v, double p) {
 
 int main(int argc, char** argv) {
   CLI::App app{"GetHealth throughput and latency over TLS with concurrent clients"};
-  std::string addr = "127.0.0.1:9809", ca, cert, key, server_name, duration_text = "10s",
+  std::string addr = "127.0.0.1:9748", ca, cert, key, server_name, duration_text = "10s",
               warmup_text = "1s";
   int clients = 64;
   double rate = 0;

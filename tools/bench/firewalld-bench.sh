@@ -84,6 +84,7 @@ node_name: bench
 state_dir: $NG_TMP/state
 grpc_socket: $NG_TMP/ng.sock
 metrics_listen: ""
+health_listen: ""
 netfilter: {backend: $TOOLS, families: [ipv4]}
 firewalld: {enabled: true}
 bgp: {enabled: false}

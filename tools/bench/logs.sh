@@ -90,6 +90,7 @@ cat >"$T/nodeguard.yaml" <<YAML
 state_dir: $T/state
 grpc_socket: $T/ng.sock
 metrics_listen: ""
+health_listen: ""
 netfilter: {enabled: false}
 firewalld: {enabled: false}
 bgp: {enabled: false}

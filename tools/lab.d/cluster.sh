@@ -5,8 +5,8 @@
 #
 # Needs: NG_TMP (the lab's state dir), NODEGUARD, NGCTL, ROOT, LAB_HOSTPORT, LAB_PORT_BASE.
 
-LAB_GRPC_PORT=9809
-LAB_METRICS_PORT=9808
+LAB_GRPC_PORT=9748
+LAB_METRICS_PORT=9746
 
 lab_dir() { echo "$NG_TMP/node-${1,,}"; }
 lab_sock() { echo "$(lab_dir "$1")/nodeguard.sock"; }
@@ -141,6 +141,7 @@ state_dir: $d/state
 grpc_socket: $d/nodeguard.sock
 grpc_listen: 0.0.0.0:$LAB_GRPC_PORT
 metrics_listen: 0.0.0.0:$LAB_METRICS_PORT
+health_listen: 0.0.0.0:9747
 log_level: info
 api:
   tls_cert: $NG_TMP/pki/server.pem

@@ -238,7 +238,7 @@ void add_fleet_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       "Exit: 0 every agent answered, 1 some unreachable, 3 some refused or failed.\n"
       "Examples:\n"
       "  ngctl fleet --targets nodes.txt --tls-ca ca.pem --tls-cert me.pem --tls-key me.key\n"
-      "  ngctl fleet --dns nodeguard.kube-system.svc:9809 --parallel 128 --timeout 2s -o json");
+      "  ngctl fleet --dns nodeguard.kube-system.svc:9748 --parallel 128 --timeout 2s -o json");
   auto flags = std::make_shared<FleetFlags>();
   cmd->add_option("--targets", flags->targets_file, "File with one agent HOST:PORT per line")
       ->type_name("FILE");

@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
       "  ngctl repair --dry-run\n"
       "  ngctl logs -f -n kube-system --regex 'error'\n"
       "  ngctl --socket /run/nodeguard/nodeguard.sock status -o json\n"
-      "  ngctl --addr node-a:9809 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key status\n"
+      "  ngctl --addr node-a:9748 --tls-ca ca.pem --tls-cert me.pem --tls-key me.key status\n"
       "  ngctl watch --new\n"
       "  ngctl fleet --targets nodes.txt --tls-ca ca.pem --tls-cert me.pem --tls-key me.key\n\n"
       "Exit codes: 0 the agent answered, 1 unreachable, 2 usage error, 3 the agent refused or "

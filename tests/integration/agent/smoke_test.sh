@@ -20,6 +20,7 @@ node_name: smoke-node
 state_dir: $tmp/state
 grpc_socket: $tmp/run/nodeguard.sock
 metrics_listen: 127.0.0.1:0
+health_listen: ""
 dry_run: true
 log_level: debug
 netfilter: {enabled: false}

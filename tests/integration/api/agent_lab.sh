@@ -15,6 +15,7 @@ state_dir: $dir/state-$name
 grpc_socket: $dir/$name.sock
 grpc_listen: 127.0.0.1:0
 metrics_listen: ""
+health_listen: ""
 dry_run: true
 api:
   tls_cert: $pki/server.pem

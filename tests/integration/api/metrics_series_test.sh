@@ -25,8 +25,9 @@ cat >"$T/nodeguard.yaml" <<YAML
 node_name: busy-node
 state_dir: $T/state
 grpc_socket: $T/run/nodeguard.sock
-grpc_listen: 127.0.0.1:9809
-metrics_listen: 127.0.0.1:9808
+grpc_listen: 127.0.0.1:9748
+metrics_listen: 127.0.0.1:9746
+health_listen: ""
 dry_run: true
 api:
   tls_cert: $P/server.pem
@@ -41,12 +42,12 @@ bgp: {bird_sockets: [$T/bird.ctl]}
 logs: {container_dirs: [$T/containers]}
 YAML
 ng_bg "$node" "$NODEGUARD" --config "$T/nodeguard.yaml" >"$T/agent.log" 2>&1
-ng_wait_until 20 ng_in "$node" curl -sf http://127.0.0.1:9808/readyz ||
+ng_wait_until 20 ng_in "$node" curl -sf http://127.0.0.1:9746/readyz ||
   { cat "$T/agent.log" >&2; ng_fail "agent not ready"; }
 
-as_controller=(--addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-cert "$P/controller.pem"
+as_controller=(--addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-cert "$P/controller.pem"
                --tls-key "$P/controller.key" --tls-server-name agent.test)
-as_viewer=(--addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-cert "$P/viewer.pem"
+as_viewer=(--addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-cert "$P/viewer.pem"
            --tls-key "$P/viewer.key" --tls-server-name agent.test)
 # Reads over both listeners, watchers, and the refusals a real fleet produces.
 for _ in $(seq 1 20); do
@@ -56,9 +57,9 @@ done
 for _ in $(seq 1 10); do
   ng_in "$node" timeout 1 "$NGCTL" "${as_controller[@]}" watch >/dev/null 2>&1 || true
 done
-ng_in "$node" "$NGCTL" --addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-server-name agent.test \
+ng_in "$node" "$NGCTL" --addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-server-name agent.test \
   status >/dev/null 2>&1 || true                                             # no certificate
-ng_in "$node" "$NGCTL" --addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-cert "$P/rogue.pem" \
+ng_in "$node" "$NGCTL" --addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-cert "$P/rogue.pem" \
   --tls-key "$P/rogue.key" --tls-server-name agent.test status >/dev/null 2>&1 || true  # wrong CA
 burst=()
 for _ in $(seq 1 120); do                                                   # over the rate
@@ -82,13 +83,13 @@ unknown_calls() { # tag count
   ng_in "$node" curl "${grpc[@]}" --http2-prior-knowledge --unix-socket "$T/run/nodeguard.sock" \
     -K "$T/unix.urls" || ng_fail "curl over the unix socket failed"
   for i in $(seq 1 "$n"); do
-    echo "url = \"https://agent.test:9809/nodeguard.v1.Agent/${tag}No$i\""
+    echo "url = \"https://agent.test:9748/nodeguard.v1.Agent/${tag}No$i\""
   done >"$T/tls.urls"
-  ng_in "$node" curl "${grpc[@]}" --http2 --resolve agent.test:9809:127.0.0.1 \
+  ng_in "$node" curl "${grpc[@]}" --http2 --resolve agent.test:9748:127.0.0.1 \
     --cacert "$P/ca.pem" --cert "$P/viewer.pem" --key "$P/viewer.key" -K "$T/tls.urls" ||
     ng_fail "curl over TLS failed"
 }
-api_series() { ng_in "$node" curl -sf http://127.0.0.1:9808/metrics |
+api_series() { ng_in "$node" curl -sf http://127.0.0.1:9746/metrics |
   grep -c '^nodeguard_api_requests_total{' || true; }
 unknown_calls warmup 100  # the unknown label with each status code it can get
 before=$(api_series)
@@ -97,7 +98,7 @@ after=$(api_series)
 echo "nodeguard_api_requests_total series: $before before 2,000 calls to unknown methods, $after after"
 (( after == before )) || ng_fail "2,000 unknown method names added $((after - before)) series"
 
-metrics=$(ng_in "$node" curl -sf http://127.0.0.1:9808/metrics) || ng_fail "scrape failed"
+metrics=$(ng_in "$node" curl -sf http://127.0.0.1:9746/metrics) || ng_fail "scrape failed"
 grep -Eq '^nodeguard_api_requests_total\{.*method="unknown".*\} [1-9]' <<<"$metrics" ||
   ng_fail "unknown methods not counted as method=\"unknown\""
 series=$(grep -E '^nodeguard_' <<<"$metrics" || true)

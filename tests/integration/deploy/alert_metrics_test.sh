@@ -31,7 +31,8 @@ cat >"$T/nodeguard.yaml" <<YAML
 node_name: alert-node
 state_dir: $T/state
 grpc_socket: $T/ng.sock
-metrics_listen: 127.0.0.1:9808
+metrics_listen: 127.0.0.1:9746
+health_listen: ""
 netfilter: {backend: nft, families: [ipv4]}
 firewalld: {enabled: false}
 cni: {cache_dir: $T/cni}
@@ -45,8 +46,8 @@ logs: {container_dirs: [$T/containers], kubelet: ""}
 YAML
 ng_bg "$node" env XTABLES_LOCKFILE="$T/xtables.lock" "$NODEGUARD" --config "$T/nodeguard.yaml" \
   >"$T/agent.log" 2>&1
-scrape() { ng_in "$node" curl -sf http://127.0.0.1:9808/metrics; }
-ng_wait_until 20 ng_in "$node" curl -sf http://127.0.0.1:9808/readyz ||
+scrape() { ng_in "$node" curl -sf http://127.0.0.1:9746/metrics; }
+ng_wait_until 20 ng_in "$node" curl -sf http://127.0.0.1:9746/readyz ||
   { cat "$T/agent.log" >&2; ng_fail "agent not ready"; }
 
 echo "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) stderr F E1127 kubelet PLEG is not healthy: pleg was last seen active 3m0s ago" >>"$log"

@@ -72,6 +72,7 @@ node_name: fw-test-node
 state_dir: $state
 grpc_socket: $sock
 metrics_listen: ""
+health_listen: ""
 log_level: debug
 netfilter: {backend: $TOOLS, families: [ipv4], restore_policies: true, poll_interval: 50ms}
 firewalld: {enabled: true, retry_max: 5s}

@@ -52,7 +52,7 @@ ip netns exec "$name-a" sleep 600 &
 mkdir -p "$state/node-a"
 echo stale >"$state/node-a/agent.log"
 socat "TCP-LISTEN:$((port_base + 1)),bind=127.0.0.1,reuseaddr,fork" \
-  "EXEC:ip netns exec $name-a socat STDIO TCP\:127.0.0.1\:9808" >/dev/null 2>&1 &
+  "EXEC:ip netns exec $name-a socat STDIO TCP\:127.0.0.1\:9746" >/dev/null 2>&1 &
 fake_fwd=$!
 echo "$fake_fwd $name-a" >"$state/forwarders"
 

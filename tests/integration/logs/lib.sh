@@ -56,6 +56,7 @@ node_name: logs-test
 state_dir: $T/state
 grpc_socket: $T/ng.sock
 metrics_listen: 127.0.0.1:0
+health_listen: ""
 log_level: debug
 netfilter: {enabled: false}
 firewalld: {enabled: false}

@@ -39,6 +39,7 @@ node_name: nf-test-node
 state_dir: $2
 grpc_socket: $3
 metrics_listen: "${NG_METRICS_LISTEN:-}"
+health_listen: ""
 log_level: ${NG_LOG_LEVEL:-info}
 netfilter: $4
 firewalld: {enabled: false}

@@ -45,6 +45,7 @@ node_name: rel-bird
 state_dir: $STATE
 grpc_socket: $SOCK
 metrics_listen: 127.0.0.1:0
+health_listen: ""
 log_level: info
 netfilter: {enabled: false}
 firewalld: {enabled: false}

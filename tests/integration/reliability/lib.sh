@@ -160,6 +160,7 @@ node_name: rel-node
 state_dir: $STATE
 grpc_socket: $SOCK
 metrics_listen: 127.0.0.1:0
+health_listen: ""
 log_level: ${REL_LOG_LEVEL:-info}
 netfilter: $nf
 YAML

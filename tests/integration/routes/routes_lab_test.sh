@@ -56,6 +56,7 @@ node_name: lab-a
 state_dir: $NG_TMP/state
 grpc_socket: $SOCK
 metrics_listen: 127.0.0.1:0
+health_listen: ""
 log_level: debug
 netfilter: {enabled: false}
 firewalld: {enabled: false}

@@ -16,7 +16,8 @@ std::string all_errors(const std::vector<ConfigError>& errors) {
 TEST(ConfigLoader, DefaultsAreValid) {
   AgentConfig c;
   EXPECT_TRUE(validate(c).empty());
-  EXPECT_EQ(c.metrics_listen, "0.0.0.0:9808");
+  EXPECT_EQ(c.metrics_listen, "0.0.0.0:9746");
+  EXPECT_EQ(c.health_listen, "0.0.0.0:9747");
   EXPECT_EQ(c.netfilter.poll_interval, 100ms);
 }
 
@@ -26,6 +27,7 @@ TEST(ConfigLoader, ReadsEveryKindOfValue) {
 node_name: node-a
 dry_run: true
 metrics_listen: "127.0.0.1:0"
+health_listen: ""
 netfilter:
   backend: nft
   poll_interval: 50ms
@@ -149,7 +151,7 @@ TEST(ConfigLoader, FlagsOverrideFileAndNameTheFlag) {
 
 TEST(ConfigLoader, CrossKeyValidation) {
   AgentConfig c;
-  c.grpc_listen = "0.0.0.0:9809";
+  c.grpc_listen = "0.0.0.0:9748";
   auto errors = validate(c);
   ASSERT_EQ(errors.size(), 2u) << all_errors(errors);
   EXPECT_EQ(errors[0].key, "grpc_listen");

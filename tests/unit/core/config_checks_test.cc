@@ -28,17 +28,17 @@ TEST(Duration, FormatsShortestExactUnit) {
 }
 
 TEST(HostPort, AcceptsCommonFormsOnly) {
-  auto hp = parse_host_port("127.0.0.1:9808");
+  auto hp = parse_host_port("127.0.0.1:9746");
   ASSERT_TRUE(hp);
   EXPECT_EQ(hp->host, "127.0.0.1");
-  EXPECT_EQ(hp->port, 9808);
+  EXPECT_EQ(hp->port, 9746);
   hp = parse_host_port("[::1]:80");
   ASSERT_TRUE(hp);
   EXPECT_EQ(hp->host, "::1");
-  hp = parse_host_port(":9808");
+  hp = parse_host_port(":9746");
   ASSERT_TRUE(hp);
   EXPECT_EQ(hp->host, "");
-  for (const char* bad : {"", "9808", "host:", "host:99999", "::1:80", "[::1]80", "h:p"}) {
+  for (const char* bad : {"", "9746", "host:", "host:99999", "::1:80", "[::1]80", "h:p"}) {
     EXPECT_FALSE(parse_host_port(bad)) << bad;
   }
 }

@@ -167,6 +167,76 @@ TEST_F(WatcherTest, RestartTriggersChecksAtStopStartAndWhenFirewalldAnswers) {
   EXPECT_EQ(checks.size(), 4u);
 }
 
+// Any process on the system bus can emit a Reloaded on firewalld's path: while nobody owns
+// firewalld's name, none of them is firewalld.
+TEST_F(WatcherTest, ReloadedWhileNobodyOwnsFirewalldsNameChangesNothing) {
+  make();
+  bus->answer(kDbusName, "GetNameOwner", {kFirewalldName},
+              FakeBus::error("org.freedesktop.DBus.Error.NameHasNoOwner", "no owner"));
+  watcher->start();
+  bus->deliver();
+  const size_t calls = bus->calls.size();
+  for (int i = 0; i < 300; ++i) {
+    bus->emit_reloaded(":1.42");
+    bus->deliver();
+  }
+  EXPECT_TRUE(checks.empty());
+  EXPECT_FALSE(watcher->firewalld_running());
+  EXPECT_EQ(m("nodeguard_firewalld_up"), 0);
+  EXPECT_EQ(m("nodeguard_firewalld_reloads_total", {{"trigger", "reloaded"}}), 0);
+  EXPECT_EQ(m("nodeguard_firewalld_ignored_signals_total", {{"reason", "no_owner"}}), 300);
+  EXPECT_EQ(bus->calls.size(), calls);  // no policy read either
+  EXPECT_EQ(detail("reloads_seen"), "0");
+  EXPECT_EQ(
+      log_lines("\"msg\":\"firewalld watcher: a signal not sent by firewalld's bus name owner "
+                "was ignored"),
+      1u);                                             // logged once, counted every time
+  EXPECT_EQ(log_lines("\"sender\":\":1.42\""), 300u);  // the rest at debug
+}
+
+TEST_F(WatcherTest, SignalsFromAnotherConnectionThanTheOwnerAreIgnored) {
+  start();
+  const size_t queries = bus->calls_to("getDefaultZone");
+  bus->emit_reloaded(":1.42");
+  bus->emit(BusSignal{":1.42", kFirewalldPath, kZoneInterface, "PortAdded", {}});
+  bus->emit(BusSignal{"", kFirewalldPath, kFirewalldName, "Reloaded", {}});
+  clock.advance(1s);
+  bus->deliver();
+  EXPECT_TRUE(checks.empty());
+  EXPECT_EQ(bus->calls_to("getDefaultZone"), queries);
+  EXPECT_EQ(m("nodeguard_firewalld_ignored_signals_total", {{"reason", "not_owner"}}), 3);
+  EXPECT_EQ(m("nodeguard_firewalld_reloads_total", {{"trigger", "reloaded"}}), 0);
+  bus->emit_reloaded(":1.7");  // the owner
+  EXPECT_THAT(checks, ElementsAre("firewalld reload"));
+}
+
+// A NameOwnerChanged sent by a client on firewalld's path (which the path match delivers) must
+// not make that client firewalld's owner.
+TEST_F(WatcherTest, AForgedNameOwnerChangedIsIgnored) {
+  make();
+  bus->answer(kDbusName, "GetNameOwner", {kFirewalldName},
+              FakeBus::error("org.freedesktop.DBus.Error.NameHasNoOwner", "no owner"));
+  watcher->start();
+  bus->deliver();
+  bus->emit(
+      BusSignal{":1.42",
+                kFirewalldPath,
+                kDbusName,
+                "NameOwnerChanged",
+                {DbusValue::str(kFirewalldName), DbusValue::str(""), DbusValue::str(":1.42")}});
+  bus->deliver();
+  bus->emit_reloaded(":1.42");
+  bus->deliver();
+  EXPECT_TRUE(checks.empty());
+  EXPECT_FALSE(watcher->firewalld_running());
+  EXPECT_EQ(m("nodeguard_firewalld_ignored_signals_total", {{"reason", "not_bus_driver"}}), 1);
+  EXPECT_EQ(m("nodeguard_firewalld_ignored_signals_total", {{"reason", "no_owner"}}), 1);
+  // The real one, from the bus daemon, still counts.
+  bus->emit_owner_changed("", ":1.3");
+  bus->deliver();
+  EXPECT_THAT(checks, ElementsAre("firewalld restart", "firewalld ready"));
+}
+
 TEST_F(WatcherTest, AnAnswerOfThePreviousInstanceIsDropped) {
   start();
   bus->hold = [](const auto& c) { return c.member == "getDefaultZone"; };
