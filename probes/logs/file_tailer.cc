@@ -299,7 +299,8 @@ void FileTailer::check_link(const std::string& dir, const std::string& name) {
       dangling = true;
     }
   }
-  dangling_.erase({dir, name});
+  // A link that dangled when we first saw it: its file, and rotations of it, are all new.
+  if (dangling_.erase({dir, name})) dangling = true;
   if (!real) {
     if (known != links_.end()) {
       const std::string old = known->second;
@@ -322,18 +323,15 @@ void FileTailer::check_link(const std::string& dir, const std::string& name) {
   auto pod = pod_from_path(link);
   if (!pod) pod = pod_from_path(*real);
   follow(link, *real, SourceKind::kContainer, LineFormat::kAuto, pod.value_or(PodRef{}), true,
-         dangling ? StartAt::kBeginning : start_mode_);
-  if (dangling) {
-    auto f = followed_.find(*real);
-    if (f != followed_.end() && !f->second.current) f->second.unborn = true;
-  }
+         dangling ? StartAt::kBeginning : start_mode_, dangling);
 }
 
 void FileTailer::follow(const std::string& display, const std::string& real, SourceKind kind,
-                        LineFormat format, PodRef pod, bool from_link, StartAt start) {
+                        LineFormat format, PodRef pod, bool from_link, StartAt start, bool unborn) {
   if (followed_.count(real)) return;  // two links to one file: read it once
   Followed f;
   f.real = real;
+  f.unborn = unborn;
   f.dir = dirname_of(real);
   f.base = basename_of(real);
   f.from_link = from_link;

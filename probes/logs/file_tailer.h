@@ -155,8 +155,9 @@ class FileTailer {
   void discover_dir(const std::string& dir);
   void route_to_files(const std::string& dir, bool all);
   void check_link(const std::string& dir, const std::string& name);
+  // unborn: the path had no file when first seen (a dangling link), so everything is new.
   void follow(const std::string& display, const std::string& real, SourceKind kind,
-              LineFormat format, PodRef pod, bool from_link, StartAt start);
+              LineFormat format, PodRef pod, bool from_link, StartAt start, bool unborn = false);
   void unfollow(const std::string& real);
   void check_followed(Followed& f, StartAt start_new);
   TailedFile* open_file(const std::string& path, const std::shared_ptr<const Source>& src,

@@ -32,7 +32,8 @@ void bind_config(core::ConfigBinder& b, LogsConfig& c) {
           core::absolute_path(false));
   b.field("max_line_bytes", c.max_line_bytes,
           "Longest line kept (after joining partial lines); longer lines are cut here and "
-          "counted.",
+          "counted. Per file, an unterminated line and both streams' partial lines share this "
+          "much (the memory budget in docs/operations.md).",
           core::int_range(256, 16 * 1024 * 1024));
   b.field("max_files", c.max_files,
           "Most log files open at once (container logs, rotated files still draining, "
