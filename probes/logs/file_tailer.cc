@@ -169,6 +169,7 @@ TailerStatus FileTailer::status() const {
   for (const auto& [k, f] : files_) s.files_rotated += f->rotated;
   s.followed_paths = followed_.size();
   s.polled_dirs = watcher_.polled_dirs();
+  s.waiting_paths = waiting_.size();
   s.last_error = last_error_;
   return s;
 }
@@ -267,10 +268,39 @@ void FileTailer::discover_dir(const std::string& dir) {
   for (const auto& link : gone) check_link(dir, basename_of(link));
 }
 
+// Where a dangling symlink will lead once its file exists: its target's directory resolved
+// plus the target's name. nullopt when `link` is not a symlink or that directory is missing.
+std::optional<std::string> dangling_target(const std::string& link, const std::string& dir) {
+  char buf[PATH_MAX];
+  const ssize_t n = ::readlink(link.c_str(), buf, sizeof buf - 1);
+  if (n <= 0) return std::nullopt;
+  std::string target(buf, static_cast<size_t>(n));
+  if (target.front() != '/') target = dir + "/" + target;
+  auto parent = real_path(dirname_of(target));
+  if (!parent) return std::nullopt;
+  return (*parent == "/" ? std::string() : *parent) + "/" + basename_of(target);
+}
+
 void FileTailer::check_link(const std::string& dir, const std::string& name) {
   const std::string link = dir + "/" + name;
   auto real = real_path(link);
   auto known = links_.find(link);
+  bool dangling = false;
+  if (!real) {
+    // kubelet may link a container's log before the runtime creates it: follow the target now
+    // (its directory watched), so its first line, and any rotation, is read from the start.
+    struct stat lst {};
+    if (::lstat(link.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+      real = dangling_target(link, dir);
+      if (!real) {
+        dangling_.insert({dir, name});  // its directory is not there yet: look again soon
+        return;
+      }
+      dangling = true;
+    }
+  }
+  // A link that dangled when we first saw it: its file, and rotations of it, are all new.
+  if (dangling_.erase({dir, name})) dangling = true;
   if (!real) {
     if (known != links_.end()) {
       const std::string old = known->second;
@@ -293,14 +323,15 @@ void FileTailer::check_link(const std::string& dir, const std::string& name) {
   auto pod = pod_from_path(link);
   if (!pod) pod = pod_from_path(*real);
   follow(link, *real, SourceKind::kContainer, LineFormat::kAuto, pod.value_or(PodRef{}), true,
-         start_mode_);
+         dangling ? StartAt::kBeginning : start_mode_, dangling);
 }
 
 void FileTailer::follow(const std::string& display, const std::string& real, SourceKind kind,
-                        LineFormat format, PodRef pod, bool from_link, StartAt start) {
+                        LineFormat format, PodRef pod, bool from_link, StartAt start, bool unborn) {
   if (followed_.count(real)) return;  // two links to one file: read it once
   Followed f;
   f.real = real;
+  f.unborn = unborn;
   f.dir = dirname_of(real);
   f.base = basename_of(real);
   f.from_link = from_link;
@@ -326,12 +357,14 @@ void FileTailer::unfollow(const std::string& real) {
   }
   erase_entry(followed_by_name_, std::pair{f.dir, f.base}, real);
   watcher_.unwatch_dir(f.dir);
+  waiting_.erase(real);
   followed_.erase(it);
 }
 
 void FileTailer::check_followed(Followed& f, StartAt start_new) {
   struct stat st {};
   if (::stat(f.real.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    waiting_.erase(f.real);
     if (f.current) {
       f.previous = f.current;  // before mark_rotated, which resets current
       auto file = files_.find(*f.current);
@@ -352,6 +385,11 @@ void FileTailer::check_followed(Followed& f, StartAt start_new) {
     auto file = files_.find(*f.current);
     if (file != files_.end()) mark_rotated(*file->second, false);
     f.current.reset();
+  }
+  if (f.unborn) {
+    // Its first file: everything rotated away before we got here is new to us too.
+    f.unborn = false;
+    open_rotations_of(f.dir, f.base, f.src);
   }
   if (f.previous) {
     // Rotated more than once since we last looked (polling, a slow loop): the files rotated
@@ -376,6 +414,16 @@ FileTailer::TailedFile* FileTailer::open_file(const std::string& path,
                                               const std::shared_ptr<const Source>& src,
                                               const FileCheckpoint* cp, StartAt start,
                                               bool rotated) {
+  if (files_.size() >= opt_.max_open_files) {
+    // The fds left belong to the rest of the agent (guard, API, journal).
+    metrics_.files_not_opened.Increment();
+    if (waiting_.insert(path).second) {
+      set_error("not opening " + path + ": " + std::to_string(files_.size()) +
+                " files open (logs.max_files or the open-file limit)");
+    }
+    return nullptr;
+  }
+  waiting_.erase(path);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     set_error("open " + path + ": " + std::strerror(errno));
@@ -475,6 +523,26 @@ void FileTailer::open_newer_rotations(const std::string& dir, const std::string&
     if (name <= our_name || files_.count(k)) continue;
     metrics_.rotated_rename.Increment();
     open_file(dir + "/" + name, src, nullptr, StartAt::kBeginning, true);
+  }
+}
+
+void FileTailer::open_rotations_of(const std::string& dir, const std::string& base,
+                                   const std::shared_ptr<const Source>& src) {
+  std::vector<std::string> names;
+  for (const auto& name : list_dir(dir)) {
+    if (kubelet_rotation_of(name, base)) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());  // oldest first: read in the order written
+  for (const auto& name : names) {
+    struct stat st {};
+    const std::string p = dir + "/" + name;
+    if (::stat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (files_.count(
+            Key{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)})) {
+      continue;
+    }
+    metrics_.rotated_rename.Increment();
+    open_file(p, src, nullptr, StartAt::kBeginning, true);
   }
 }
 
@@ -701,6 +769,9 @@ void FileTailer::housekeeping() {
     if (n == 0 && now - f->last_growth >= opt_.rotate_wait) done.push_back(k);
   }
   for (const auto& k : done) close_file(k, true);
+  // Container log links whose target's directory did not exist yet.
+  const auto dangling = dangling_;
+  for (const auto& [dir, name] : dangling) check_link(dir, name);
   if (now - last_rescan_ >= opt_.rescan_interval) {
     last_rescan_ = now;
     rescan();

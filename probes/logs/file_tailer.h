@@ -74,6 +74,9 @@ struct TailerOptions {
   // On the very first start (no checkpoint), read existing files from the beginning.
   bool read_from_head = false;
   size_t read_budget_per_turn = 8 * 1024 * 1024;  // bytes per loop turn over all files
+  // Most files open at once (logs.max_files, lowered to the fd budget); past it a file is not
+  // opened (counted) and a followed path is tried again at the next rescan.
+  size_t max_open_files = static_cast<size_t>(-1);
 };
 
 struct TailerStatus {
@@ -81,6 +84,7 @@ struct TailerStatus {
   size_t files_rotated = 0;  // draining
   size_t followed_paths = 0;
   size_t polled_dirs = 0;
+  size_t waiting_paths = 0;  // followed paths whose file is not open: max_open_files reached
   std::string last_error;
 };
 
@@ -143,6 +147,7 @@ class FileTailer {
     std::optional<Key> current;
     std::optional<Key> previous;  // the file that was current before a rotation
     bool from_link = false;
+    bool unborn = false;  // followed before its file existed (a dangling link)
   };
   enum class StartAt { kBeginning, kEnd };
 
@@ -150,8 +155,9 @@ class FileTailer {
   void discover_dir(const std::string& dir);
   void route_to_files(const std::string& dir, bool all);
   void check_link(const std::string& dir, const std::string& name);
+  // unborn: the path had no file when first seen (a dangling link), so everything is new.
   void follow(const std::string& display, const std::string& real, SourceKind kind,
-              LineFormat format, PodRef pod, bool from_link, StartAt start);
+              LineFormat format, PodRef pod, bool from_link, StartAt start, bool unborn = false);
   void unfollow(const std::string& real);
   void check_followed(Followed& f, StartAt start_new);
   TailedFile* open_file(const std::string& path, const std::shared_ptr<const Source>& src,
@@ -169,6 +175,9 @@ class FileTailer {
   // Opens (from the start) kubelet rotations of dir/base newer than the file `ours`.
   void open_newer_rotations(const std::string& dir, const std::string& base, const Key& ours,
                             const std::shared_ptr<const Source>& src);
+  // Opens (from the start, oldest first) every kubelet rotation of dir/base not open yet.
+  void open_rotations_of(const std::string& dir, const std::string& base,
+                         const std::shared_ptr<const Source>& src);
   void housekeeping();
   size_t feed(TailedFile& f, std::string_view data);
   void emit(const TailedFile& f, const DecodedInfo& info, std::string_view msg);
@@ -186,7 +195,9 @@ class FileTailer {
   // (dir, base name) -> real path: an inotify hint names one file; finding it must not walk a
   // directory of thousands (10,000 container logs in one directory is normal).
   std::multimap<std::pair<std::string, std::string>, std::string> followed_by_name_;
-  std::map<std::string, std::string> links_;  // container dir entry -> real path
+  std::map<std::string, std::string> links_;                // container dir entry -> real path
+  std::set<std::pair<std::string, std::string>> dangling_;  // (dir, name): target dir missing
+  std::set<std::string> waiting_;  // paths not opened: max_open_files reached
   std::multimap<std::string, Key> files_by_dir_;
   std::set<std::pair<std::string, Key>> rotated_by_dir_;  // (dir, key) of rotated open files
   std::map<Key, FileCheckpoint> restored_;                // checkpoints not yet claimed

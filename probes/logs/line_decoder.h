@@ -42,6 +42,11 @@ struct DecoderPosition {
 // partial fragments, with bounded memory: a raw line longer than max_line_bytes (plus room for
 // the CRI header) is cut, handed on as truncated and the rest skipped up to its newline.
 // Lines inside the caller's buffer are handed on without copying.
+//
+// Per-file cap: what a file holds between reads (an unterminated last line, and partial lines
+// of both streams waiting for their end) shares one max_line_bytes + 128; a line that does not
+// fit in what is left is cut (truncated, counted). After each feed, buffers give back memory
+// beyond what they hold plus kBufferSlack, so buffered_bytes() <= buffer_cap() then.
 class LineDecoder {
  public:
   LineDecoder(LineFormat format, size_t max_line_bytes)
@@ -75,7 +80,15 @@ class LineDecoder {
 
   std::uint64_t next_offset() const { return next_; }
   const DecoderPosition& position() const { return pos_; }
-  size_t buffered_bytes() const { return carry_.capacity(); }
+  // Heap held by this file's line buffers (capacities, not sizes).
+  size_t buffered_bytes() const {
+    return carry_.capacity() + scratch_.capacity() + assemblers_[0].capacity() +
+           assemblers_[1].capacity();
+  }
+  // The most buffered_bytes() can be between feeds (docs/operations.md, memory budget).
+  static constexpr size_t buffer_cap(size_t max_line_bytes) {
+    return max_line_bytes + kHeaderRoom + 4 * kBufferSlack;
+  }
 
   // Lines the caller does not need one by one: whole CRI lines (tag F, no fragment of the same
   // stream pending, not cut, not replayed) in which no prefilter match ends. They are counted,
@@ -129,8 +142,10 @@ class LineDecoder {
         p = nl + 1;
         continue;
       }
-      // A line crossing a read boundary, or too long: goes through the bounded carry.
-      const size_t room = max_raw_ - std::min(max_raw_, carry_.size());
+      // A line crossing a read boundary, or too long: goes through the bounded carry, which
+      // shares the file's cap with partial lines waiting for their end.
+      const size_t held = carry_.size() + assemblers_[0].held() + assemblers_[1].held();
+      const size_t room = max_raw_ - std::min(max_raw_, held);
       if (piece > room) {
         carry_.append(p, room);
         next_ += piece + (nl ? 1 : 0);
@@ -148,6 +163,7 @@ class LineDecoder {
       }
       p = nl ? nl + 1 : end;
     }
+    trim();
   }
 
   // The file will not grow again (rotated and drained, or gone): hands on an unterminated
@@ -176,6 +192,19 @@ class LineDecoder {
 
  private:
   static constexpr size_t kHeaderRoom = 128;
+  static constexpr size_t kBufferSlack = 1024;
+
+  // Once per feed (not per line): buffers keep at most kBufferSlack beyond what they hold.
+  void trim() {
+    if (carry_.capacity() > carry_.size() + kBufferSlack) std::string(carry_).swap(carry_);
+    if (scratch_.capacity() > kBufferSlack) std::string().swap(scratch_);
+    for (auto& a : assemblers_) a.trim(kBufferSlack);
+  }
+
+  // How long a partial line of stream s may grow: the other stream's waiting line counts.
+  size_t partial_limit(int s) const {
+    return max_line_ - std::min(max_line_, assemblers_[1 - s].held());
+  }
   // A whole CRI line that raw_line() would hand on as is (so it may be counted instead). Docker
   // JSON lines (kAuto, starting with '{') never get here: their message is unescaped first.
   bool quiet_cri(std::string_view line) const {
@@ -226,7 +255,7 @@ class LineDecoder {
         std::string_view out;
         bool t = false;
         if (!assemblers_[s].pending()) pos_.pending[s] = start;
-        assemblers_[s].add(d->message, true, &out, &t);
+        assemblers_[s].add(d->message, true, &out, &t, false, partial_limit(s));
       }
       settle(end);
       return;
@@ -235,13 +264,13 @@ class LineDecoder {
       if (!assemblers_[s].pending()) pos_.pending[s] = start;
       std::string_view out;
       bool t = false;
-      assemblers_[s].add(d->message, true, &out, &t, cut);
+      assemblers_[s].add(d->message, true, &out, &t, cut, partial_limit(s));
       settle(end);
       return;
     }
     std::string_view out;
     bool t = false;
-    assemblers_[s].add(d->message, false, &out, &t);
+    assemblers_[s].add(d->message, false, &out, &t, false, partial_limit(s));
     pos_.pending[s] = kNoOffset;
     DecodedInfo info;
     info.stream = d->stream;

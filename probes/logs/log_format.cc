@@ -252,7 +252,7 @@ std::optional<DecodedLine> decode_container_line(std::string_view line, std::str
 }
 
 bool PartialAssembler::add(std::string_view fragment, bool partial, std::string_view* out,
-                           bool* truncated, bool cut) {
+                           bool* truncated, bool cut, size_t limit) {
   if (!pending_ && !partial) {
     // The common case: a whole line, passed through without a copy.
     *truncated = cut || fragment.size() > max_;
@@ -268,7 +268,8 @@ bool PartialAssembler::add(std::string_view fragment, bool partial, std::string_
     cut_ = false;
     pending_ = true;
   }
-  const size_t room = max_ - std::min(max_, buf_.size());
+  const size_t max = std::min(max_, limit);
+  const size_t room = max - std::min(max, buf_.size());
   if (fragment.size() > room || cut) cut_ = true;
   buf_.append(fragment.data(), std::min(room, fragment.size()));
   if (partial) return false;
@@ -276,6 +277,11 @@ bool PartialAssembler::add(std::string_view fragment, bool partial, std::string_
   *out = buf_;
   *truncated = cut_;
   return true;
+}
+
+void PartialAssembler::trim(size_t slack) {
+  if (!pending_) buf_.clear();
+  if (buf_.capacity() > buf_.size() + slack) std::string(buf_).swap(buf_);
 }
 
 void PartialAssembler::reset() {

@@ -43,9 +43,14 @@ class PartialAssembler {
   // Feeds one fragment. Returns true when a logical line is complete; *out then views it (valid
   // until the next call) and *truncated says whether bytes were cut.
   // `cut` says the fragment itself was already shortened by the caller.
+  // `limit` lowers max_bytes for this line (a file's buffers share one cap, line_decoder.h).
   bool add(std::string_view fragment, bool partial, std::string_view* out, bool* truncated,
-           bool cut = false);
+           bool cut = false, size_t limit = static_cast<size_t>(-1));
   bool pending() const { return pending_; }
+  size_t held() const { return pending_ ? buf_.size() : 0; }
+  size_t capacity() const { return buf_.capacity(); }
+  // Gives back memory beyond what a pending line holds plus `slack`.
+  void trim(size_t slack);
   void reset();
 
  private:

@@ -34,7 +34,8 @@ LogMetrics::LogMetrics(prometheus::Registry& r)
       suppressed_family(BuildCounter()
                             .Name("nodeguard_log_events_suppressed_total")
                             .Help("Problem events not recorded because their rule exceeded its "
-                                  "event rate (the match is still counted)")
+                                  "event rate for that pod, or over all pods (the match is still "
+                                  "counted)")
                             .Register(r)),
       rules_family(BuildGauge().Name("nodeguard_log_rules").Help("Log rules by state").Register(r)),
       files_tailed(BuildGauge()
@@ -47,6 +48,19 @@ LogMetrics::LogMetrics(prometheus::Registry& r)
                       .Help("Directories followed by polling because inotify ran out")
                       .Register(r)
                       .Add({})),
+      files_limit(BuildGauge()
+                      .Name("nodeguard_log_files_limit")
+                      .Help("Most files open for tailing at once: logs.max_files, or fewer when "
+                            "the open-file limit minus a reserve for the rest of the agent is "
+                            "lower")
+                      .Register(r)
+                      .Add({})),
+      files_not_opened(BuildCounter()
+                           .Name("nodeguard_log_files_not_opened_total")
+                           .Help("Log files not opened because nodeguard_log_files_limit files "
+                                 "were open (a followed path is tried again at each rescan)")
+                           .Register(r)
+                           .Add({})),
       rotated_rename(rotations_family.Add({{"kind", "rename"}})),
       rotated_truncate(rotations_family.Add({{"kind", "truncate"}})),
       rotated_delete(rotations_family.Add({{"kind", "delete"}})),

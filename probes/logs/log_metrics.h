@@ -33,6 +33,8 @@ struct LogMetrics {
   prometheus::Family<prometheus::Gauge>& rules_family;
   prometheus::Gauge& files_tailed;
   prometheus::Gauge& polled_dirs;
+  prometheus::Gauge& files_limit;
+  prometheus::Counter& files_not_opened;
   prometheus::Counter& rotated_rename;
   prometheus::Counter& rotated_truncate;
   prometheus::Counter& rotated_delete;

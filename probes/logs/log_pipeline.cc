@@ -20,6 +20,19 @@ std::string one_line(std::string_view s, size_t max) {
   return out;
 }
 
+// Whose event budget a problem spends: its pod (container lines; kubelet lines naming one
+// with pod="ns/name"), else the node's ("").
+std::string budget_key(const Problem& p) {
+  if (!p.pod.empty()) return p.namespace_ + "/" + p.pod;
+  if (p.kind != SourceKind::kKubelet) return {};
+  const size_t at = p.line.find(" pod=\"");
+  if (at == std::string::npos) return {};
+  const size_t from = at + 6;
+  const size_t end = p.line.find('"', from);
+  if (end == std::string::npos || end - from > 253 + 64) return {};
+  return p.line.substr(from, end - from);
+}
+
 }  // namespace
 
 LogPipeline::LogPipeline(RuleSet rules, RuleMatcher matcher, LogMetrics& metrics,
@@ -35,8 +48,8 @@ LogPipeline::LogPipeline(RuleSet rules, RuleMatcher matcher, LogMetrics& metrics
   rule_state_.resize(rules_.rules.size());
   for (size_t i = 0; i < rules_.rules.size(); ++i) {
     auto& st = rule_state_[i];
-    st.tokens = opt_.event_burst;
-    st.refilled = clock_.now();
+    st.ceiling.tokens = opt_.rule_event_burst;
+    st.ceiling.refilled = clock_.now();
     const auto& r = rules_.rules[i];
     if (!matcher_.usable(static_cast<unsigned>(i))) continue;
     st.suppressed_counter = &metrics_.events_suppressed(r.reason);
@@ -173,19 +186,42 @@ void LogPipeline::log_problem(const Problem& p) const {
               {"line", core::sanitize_utf8(p.line)}});
 }
 
-bool LogPipeline::take_token(RuleState& st) {
+void LogPipeline::TokenBucket::refill(core::MonoTime now, int burst, core::Duration every) {
+  if (every.count() > 0) {
+    const double add = std::chrono::duration<double>(now - refilled).count() /
+                       std::chrono::duration<double>(every).count();
+    tokens = std::min<double>(burst, tokens + add);
+  }
+  refilled = now;
+}
+
+LogPipeline::PodBudget& LogPipeline::budget(unsigned rule, std::string pod) {
+  auto key = std::make_pair(rule, std::move(pod));
+  if (auto it = budget_index_.find(key); it != budget_index_.end()) {
+    budgets_.splice(budgets_.begin(), budgets_, it->second);
+    return budgets_.front();
+  }
+  while (!budgets_.empty() && budgets_.size() >= std::max<size_t>(1, opt_.max_event_budgets)) {
+    budget_index_.erase(budgets_.back().key);
+    budgets_.pop_back();
+  }
+  PodBudget b;
+  b.key = key;
+  b.bucket.tokens = opt_.event_burst;
+  b.bucket.refilled = clock_.now();
+  budgets_.push_front(std::move(b));
+  budget_index_.emplace(std::move(key), budgets_.begin());
+  return budgets_.front();
+}
+
+bool LogPipeline::take_token(RuleState& st, PodBudget& b) {
   const auto now = clock_.now();
-  if (opt_.event_refill.count() > 0) {
-    const double add = std::chrono::duration<double>(now - st.refilled).count() /
-                       std::chrono::duration<double>(opt_.event_refill).count();
-    st.tokens = std::min<double>(opt_.event_burst, st.tokens + add);
-  }
-  st.refilled = now;
-  if (st.tokens >= 1) {
-    st.tokens -= 1;
-    return true;
-  }
-  return false;
+  b.bucket.refill(now, opt_.event_burst, opt_.event_refill);
+  st.ceiling.refill(now, opt_.rule_event_burst, opt_.rule_event_refill);
+  if (b.bucket.tokens < 1 || st.ceiling.tokens < 1) return false;
+  b.bucket.tokens -= 1;
+  st.ceiling.tokens -= 1;
+  return true;
 }
 
 void LogPipeline::publish(const std::vector<Problem>& problems) {
@@ -222,13 +258,14 @@ void LogPipeline::publish(const std::vector<Problem>& problems) {
       }
     }
     if (want_event) {
+      auto& b = budget(p.rule, budget_key(p));
       if (p.count > 1) {  // a summary: all but one are suppressed
-        st.suppressed += p.count - 1;
+        b.suppressed += p.count - 1;
         if (st.suppressed_counter)
           st.suppressed_counter->Increment(static_cast<double>(p.count - 1));
       }
-      if (!take_token(st)) {
-        ++st.suppressed;
+      if (!take_token(st, b)) {
+        ++b.suppressed;
         if (st.suppressed_counter) st.suppressed_counter->Increment();
         continue;
       }
@@ -246,9 +283,9 @@ void LogPipeline::publish(const std::vector<Problem>& problems) {
         ev.attributes["container"] = p.container;
       }
       if (!p.path.empty()) ev.attributes["path"] = p.path;
-      if (st.suppressed) {
-        ev.attributes["suppressed"] = std::to_string(st.suppressed);
-        st.suppressed = 0;
+      if (b.suppressed) {
+        ev.attributes["suppressed"] = std::to_string(b.suppressed);
+        b.suppressed = 0;
       }
       if (r.type == RuleType::kPermanent) ev.attributes["condition"] = r.condition;
       log_.info("log problem", {{"reason", r.reason},

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -36,9 +37,16 @@ inline constexpr size_t kProblemLineBytes = 1024;
 inline constexpr size_t kMaxStagedProblems = 20000;
 
 struct PipelineOptions {
-  // Events per rule: a burst, then one per refill period; the rest are counted, not recorded.
+  // Events per rule and pod (kubelet lines: the pod="ns/name" they name; other lines: the
+  // node): a burst, then one per refill period; the rest are counted, not recorded. So one
+  // noisy pod does not silence the same rule for the others.
   int event_burst = 5;
   core::Duration event_refill = std::chrono::seconds(12);
+  // And per rule over all pods, a ceiling for storms across many pods.
+  int rule_event_burst = 50;
+  core::Duration rule_event_refill = std::chrono::milliseconds(1200);
+  // (rule, pod) budgets tracked; past this the least recently used one is forgotten.
+  size_t max_event_budgets = 4096;
   // A permanent rule's condition clears after this long without a matching line; 0: never
   // (node-problem-detector's behaviour).
   core::Duration condition_clear_after = std::chrono::minutes(10);
@@ -86,12 +94,21 @@ class LogPipeline final : public LineSink {
   const RuleMatcher& matcher() const { return matcher_; }
   std::uint64_t lines_seen() const { return lines_seen_; }
   std::uint64_t problems_seen() const { return problems_seen_; }
+  size_t event_budgets() const { return budgets_.size(); }
 
  private:
-  struct RuleState {
+  struct TokenBucket {
     double tokens = 0;
     core::MonoTime refilled{};
+    void refill(core::MonoTime now, int burst, core::Duration every);
+  };
+  struct PodBudget {
+    std::pair<unsigned, std::string> key;  // rule, "namespace/pod" ("" for the node)
+    TokenBucket bucket;
     std::uint64_t suppressed = 0;
+  };
+  struct RuleState {
+    TokenBucket ceiling;
     prometheus::Counter* suppressed_counter = nullptr;
     std::array<prometheus::Counter*, kSourceKinds> problems{};
   };
@@ -102,7 +119,9 @@ class LogPipeline final : public LineSink {
     core::MonoTime last_report{};
   };
 
-  bool take_token(RuleState& st);
+  // The event budget of (rule, pod), most recently used first; creates it (full).
+  PodBudget& budget(unsigned rule, std::string pod);
+  bool take_token(RuleState& st, PodBudget& b);
   void deliver(const LineMeta& meta, std::string_view message);
 
   RuleSet rules_;
@@ -113,6 +132,8 @@ class LogPipeline final : public LineSink {
   core::Logger log_;
   PipelineOptions opt_;
   std::vector<RuleState> rule_state_;
+  std::list<PodBudget> budgets_;  // LRU order, bounded by max_event_budgets
+  std::map<std::pair<unsigned, std::string>, std::list<PodBudget>::iterator> budget_index_;
   std::map<std::string, ConditionState> conditions_;
   std::vector<Problem> staged_;
   std::map<std::pair<unsigned, SourceKind>, std::uint64_t> overflow_;

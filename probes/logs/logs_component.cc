@@ -2,6 +2,8 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 #include "probes/logs/sd_journal_reader.h"
@@ -15,17 +17,38 @@ constexpr auto kCommitTick = 100ms;
 constexpr auto kJournalRetry = 30s;
 constexpr size_t kJournalBatch = 1000;
 
-// Following a thousand files needs a thousand fds: take the hard limit, as log shippers do.
-void raise_fd_limit(const core::Logger& log) {
+// fds kept free for the rest of the agent (netfilter guard, gRPC, metrics, sd-journal's
+// journal files, checkpoint writes) however many log files are followed.
+constexpr rlim_t kFdReserve = 256;
+
+// Following max_files files needs as many fds plus the reserve: the soft limit is raised that
+// far (no further, up to the hard limit). Returns how many files may be open at once.
+size_t fd_budget(std::int64_t max_files, const core::Logger& log) {
   rlimit rl{};
-  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
-  const rlim_t old = rl.rlim_cur;
-  rl.rlim_cur = rl.rlim_max;
-  if (::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
-    log.info(
-        "raised the open-file limit for log tailing",
-        {{"from", static_cast<std::int64_t>(old)}, {"to", static_cast<std::int64_t>(rl.rlim_cur)}});
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return static_cast<size_t>(max_files);
+  const rlim_t want = static_cast<rlim_t>(max_files) + kFdReserve;
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+    const rlim_t old = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : std::min(want, rl.rlim_max);
+    if (rl.rlim_cur > old && ::setrlimit(RLIMIT_NOFILE, &rl) == 0) {
+      log.info("raised the open-file limit for log tailing",
+               {{"from", static_cast<std::int64_t>(old)},
+                {"to", static_cast<std::int64_t>(rl.rlim_cur)}});
+    } else {
+      rl.rlim_cur = old;
+    }
   }
+  if (rl.rlim_cur == RLIM_INFINITY) return static_cast<size_t>(max_files);
+  // Below twice the reserve (a tiny limit) half of it goes to logs.
+  const rlim_t files = rl.rlim_cur > 2 * kFdReserve ? rl.rlim_cur - kFdReserve : rl.rlim_cur / 2;
+  if (files < static_cast<rlim_t>(max_files)) {
+    log.warn("the open-file limit allows fewer log files than logs.max_files",
+             {{"max_files", max_files},
+              {"files", static_cast<std::int64_t>(files)},
+              {"open_file_limit", static_cast<std::int64_t>(rl.rlim_cur)},
+              {"reserved", static_cast<std::int64_t>(kFdReserve)}});
+  }
+  return static_cast<size_t>(std::min<rlim_t>(files, static_cast<rlim_t>(max_files)));
 }
 
 }  // namespace
@@ -90,7 +113,8 @@ void LogsComponent::start() {
     return;
   }
   state_ = core::ComponentState::kRunning;
-  raise_fd_limit(d_.log);
+  const size_t max_open = fd_budget(config_.max_files, d_.log);
+  metrics_.files_limit.Set(static_cast<double>(max_open));
 
   // Rules: a bad file or rule is reported and skipped; the others still work.
   auto loaded = load_rules(config_.rules, d_.files);
@@ -137,6 +161,7 @@ void LogsComponent::start() {
   topt.max_line_bytes = static_cast<size_t>(config_.max_line_bytes);
   topt.rotate_wait = config_.rotate_wait;
   topt.read_from_head = config_.read_from_head;
+  topt.max_open_files = max_open;
   tailer_ = std::make_unique<FileTailer>(topt, *watcher_, d_.clock, d_.loop, *pipeline_, metrics_);
   tailer_->start(restored);
 
@@ -154,6 +179,7 @@ void LogsComponent::start() {
       "log tailing started",
       {{"container_dirs", static_cast<std::int64_t>(config_.container_dirs.size())},
        {"files", static_cast<std::int64_t>(config_.files.size())},
+       {"max_open_files", static_cast<std::int64_t>(max_open)},
        {"kubelet", config_.kubelet},
        {"rules", static_cast<std::int64_t>(pipeline_->matcher().rules_loaded())},
        {"rules_rejected", static_cast<std::int64_t>(rule_errors_.size())},
@@ -217,14 +243,20 @@ core::ComponentStatus LogsComponent::status() const {
   s.message += "; " + std::to_string(pipeline_->matcher().rules_loaded()) + " rules";
   if (!rule_errors_.empty()) s.message += " (" + std::to_string(rule_errors_.size()) + " rejected)";
   if (t.polled_dirs) s.message += "; polling " + std::to_string(t.polled_dirs) + " dirs";
+  if (t.waiting_paths) {
+    s.message += "; " + std::to_string(t.waiting_paths) +
+                 " files not followed (at logs.max_files or the open-file limit)";
+  }
   for (const auto& [what, why] : degraded_) s.message += "; " + why;
-  if (s.state == core::ComponentState::kRunning && (!degraded_.empty() || t.polled_dirs)) {
+  if (s.state == core::ComponentState::kRunning &&
+      (!degraded_.empty() || t.polled_dirs || t.waiting_paths)) {
     s.state = core::ComponentState::kDegraded;
   }
   s.details = {{"files", std::to_string(t.files_open)},
                {"rotated_files", std::to_string(t.files_rotated)},
                {"followed_paths", std::to_string(t.followed_paths)},
                {"polled_dirs", std::to_string(t.polled_dirs)},
+               {"waiting_files", std::to_string(t.waiting_paths)},
                {"rules", std::to_string(pipeline_->matcher().rules_loaded())},
                {"rules_rejected", std::to_string(rule_errors_.size())},
                {"lines", std::to_string(pipeline_->lines_seen())},

@@ -32,8 +32,16 @@ void bind_config(core::ConfigBinder& b, LogsConfig& c) {
           core::absolute_path(false));
   b.field("max_line_bytes", c.max_line_bytes,
           "Longest line kept (after joining partial lines); longer lines are cut here and "
-          "counted.",
+          "counted. Per file, an unterminated line and both streams' partial lines share this "
+          "much (docs/operations.md, log tailing budgets).",
           core::int_range(256, 16 * 1024 * 1024));
+  b.field(
+      "max_files", c.max_files,
+      "Most log files open at once (container logs, rotated files still draining, "
+      "logs.files, kubelet's file). Each may hold up to max_line_bytes + ~8 KiB; the "
+      "default fits the DaemonSet's 256Mi memory limit (docs/operations.md, log tailing budgets). "
+      "Also kept 256 below the open-file limit, for the rest of the agent.",
+      core::int_range(1, 1000000));
   b.field("poll_interval", c.poll_interval,
           "How often directories are polled when inotify instances or watches run out.",
           core::duration_range(100ms, 60s));

@@ -17,6 +17,8 @@ struct LogsConfig {
   std::string journal_dir;         // empty: the local system journal
   std::vector<std::string> rules;  // node-problem-detector style rule files; empty: built-in
   std::int64_t max_line_bytes = 64 * 1024;
+  // Sized so the worst case fits the DaemonSet's 256Mi (docs/operations.md, memory budget).
+  std::int64_t max_files = 1500;
   core::Millis poll_interval{1000};
   core::Millis checkpoint_interval{1000};
   core::Millis rotate_wait{10000};

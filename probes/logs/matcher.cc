@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 
+#include "probes/logs/quote_mask.h"
 #include "probes/logs/required_literals.h"
 
 namespace ng::probes::logs {
@@ -86,6 +87,7 @@ int on_any_match(unsigned int, unsigned long long, unsigned long long, unsigned 
 RuleMatcher::~RuleMatcher() {
   for (auto* db : dbs_) hs_free_database(db);
   for (auto* db : prefilter_dbs_) hs_free_database(db);
+  hs_free_database(masked_db_);
   hs_free_scratch(scratch_);
 }
 
@@ -93,12 +95,14 @@ RuleMatcher::RuleMatcher(RuleMatcher&& o) noexcept
     : dbs_(o.dbs_),
       prefilter_dbs_(o.prefilter_dbs_),
       anchored_(o.anchored_),
+      masked_db_(o.masked_db_),
       scratch_(o.scratch_),
       usable_(std::move(o.usable_)),
       hits_(std::move(o.hits_)),
       seen_(std::move(o.seen_)) {
   o.dbs_ = {};
   o.prefilter_dbs_ = {};
+  o.masked_db_ = nullptr;
   o.scratch_ = nullptr;
 }
 
@@ -106,8 +110,11 @@ RuleMatcher& RuleMatcher::operator=(RuleMatcher&& o) noexcept {
   if (this != &o) {
     for (auto* db : dbs_) hs_free_database(db);
     for (auto* db : prefilter_dbs_) hs_free_database(db);
+    hs_free_database(masked_db_);
     hs_free_scratch(scratch_);
     dbs_ = o.dbs_;
+    masked_db_ = o.masked_db_;
+    o.masked_db_ = nullptr;
     prefilter_dbs_ = o.prefilter_dbs_;
     anchored_ = o.anchored_;
     scratch_ = o.scratch_;
@@ -132,58 +139,97 @@ RuleMatcher RuleMatcher::compile(const std::vector<Rule>& rules, std::vector<std
   trimmed.reserve(rules.size());
   for (const auto& r : rules) trimmed.push_back(trim_wildcards(r.pattern));
   for (int k = 0; k < kSourceKinds; ++k) {
-    for (;;) {
-      std::vector<const char*> exprs;
-      std::vector<unsigned> flags, ids;
-      for (size_t i = 0; i < rules.size(); ++i) {
-        if (!m.usable_[i] || !(rules[i].sources & (1u << k))) continue;
-        exprs.push_back(trimmed[i].c_str());
-        flags.push_back(0);
-        ids.push_back(static_cast<unsigned>(i));
-      }
-      if (exprs.empty()) break;
-      hs_compile_error_t* err = nullptr;
-      if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
-                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &m.dbs_[k],
-                           &err) == HS_SUCCESS) {
-        if (hs_alloc_scratch(m.dbs_[k], &m.scratch_) != HS_SUCCESS) {
-          errors->push_back("Hyperscan scratch allocation failed");
-        }
-        m.compile_prefilter(k, rules, trimmed, ids);
-        break;
-      }
-      const int bad = err ? err->expression : -1;
-      std::string why = err && err->message ? err->message : "unknown Hyperscan error";
-      hs_free_compile_error(err);
-      m.dbs_[k] = nullptr;
-      if (bad < 0 || static_cast<size_t>(bad) >= ids.size()) {
-        // Not one pattern's fault: a limit of the whole set. Say so and go without.
-        errors->push_back(std::string("rules for source ") +
-                          std::string(to_string(static_cast<SourceKind>(k))) +
-                          " do not compile together: " + why);
-        break;
-      }
-      // Name the rule, drop it everywhere, and compile the rest again.
-      const unsigned id = ids[static_cast<size_t>(bad)];
-      m.usable_[id] = false;
-      errors->push_back(rules[id].origin + ": pattern \"" + rules[id].pattern +
-                        "\" does not compile: " + why + "; rule skipped");
+    const bool kubelet = k == static_cast<int>(SourceKind::kKubelet);
+    std::vector<unsigned> want, want_masked;
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (!(rules[i].sources & (1u << k))) continue;
+      (kubelet && !rules[i].match_quoted ? want_masked : want).push_back(static_cast<unsigned>(i));
     }
+    const std::string kind(to_string(static_cast<SourceKind>(k)));
+    const auto ids =
+        m.compile_db(rules, trimmed, want, "rules for source " + kind, &m.dbs_[k], errors);
+    std::vector<unsigned> masked_ids;
+    if (kubelet) {
+      masked_ids = m.compile_db(rules, trimmed, want_masked,
+                                "node-condition rules for source kubelet", &m.masked_db_, errors);
+    }
+    if (!ids.empty() || !masked_ids.empty())
+      m.compile_prefilter(k, rules, trimmed, ids, masked_ids);
   }
   m.hits_.reserve(rules.size());
   return m;
+}
+
+std::vector<unsigned> RuleMatcher::compile_db(const std::vector<Rule>& rules,
+                                              const std::vector<std::string>& trimmed,
+                                              const std::vector<unsigned>& want,
+                                              const std::string& what, hs_database** db,
+                                              std::vector<std::string>* errors) {
+  for (;;) {
+    std::vector<const char*> exprs;
+    std::vector<unsigned> flags, ids;
+    for (unsigned i : want) {
+      if (!usable_[i]) continue;
+      exprs.push_back(trimmed[i].c_str());
+      flags.push_back(0);
+      ids.push_back(i);
+    }
+    if (exprs.empty()) return {};
+    hs_compile_error_t* err = nullptr;
+    if (hs_compile_multi(exprs.data(), flags.data(), ids.data(),
+                         static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, db,
+                         &err) == HS_SUCCESS) {
+      if (hs_alloc_scratch(*db, &scratch_) != HS_SUCCESS) {
+        errors->push_back("Hyperscan scratch allocation failed");
+      }
+      return ids;
+    }
+    const int bad = err ? err->expression : -1;
+    std::string why = err && err->message ? err->message : "unknown Hyperscan error";
+    hs_free_compile_error(err);
+    *db = nullptr;
+    if (bad < 0 || static_cast<size_t>(bad) >= ids.size()) {
+      // Not one pattern's fault: a limit of the whole set. Say so and go without.
+      errors->push_back(what + " do not compile together: " + why);
+      return {};
+    }
+    // Name the rule, drop it everywhere, and compile the rest again.
+    const unsigned id = ids[static_cast<size_t>(bad)];
+    usable_[id] = false;
+    errors->push_back(rules[id].origin + ": pattern \"" + rules[id].pattern +
+                      "\" does not compile: " + why + "; rule skipped");
+  }
 }
 
 // The chunk prefilter scans for each rule's required literals, and for the rule's own pattern
 // where it has none long enough. A line can match a rule only if it holds one of the rule's
 // literals, so a line with no hit needs no scan of its own, as before; the literal set is what
 // makes the chunk scan faster (docs/benchmarks.md, Logs).
+// A rule matched over masked text (masked_ids) can use its literals only when none holds a
+// quote or brace: masking removes bytes between those, so any other literal found in the masked
+// text is in the line itself. Otherwise its source kind is not prefiltered.
 void RuleMatcher::compile_prefilter(int k, const std::vector<Rule>& rules,
                                     const std::vector<std::string>& trimmed,
-                                    const std::vector<unsigned>& ids) {
+                                    const std::vector<unsigned>& ids,
+                                    const std::vector<unsigned>& masked_ids) {
   std::set<std::string> literals;
   std::vector<std::string> exprs;
   bool any_anchored = false, fallback_anchored = false;
+  for (unsigned id : masked_ids) {
+    const auto lits = required_literals(trimmed[id]);
+    const bool fits =
+        !anchored(rules[id].pattern) && lits &&
+        std::all_of(lits->begin(), lits->end(), [](const auto& l) {
+          return l.size() >= kMinPrefilterLiteral && l.find_first_of("\"{}") == std::string::npos;
+        });
+    if (!fits) {
+      anchored_[k] = true;
+      return;
+    }
+    for (const auto& l : *lits) {
+      if (literals.insert(l).second) exprs.push_back(escaped(l));
+    }
+  }
   for (unsigned id : ids) {
     const bool a = anchored(rules[id].pattern);
     any_anchored = any_anchored || a;
@@ -214,7 +260,7 @@ void RuleMatcher::compile_prefilter(int k, const std::vector<Rule>& rules,
   hs_free_compile_error(err);
   hs_free_database(prefilter_dbs_[k]);
   prefilter_dbs_[k] = nullptr;
-  anchored_[k] = any_anchored;
+  anchored_[k] = any_anchored || !masked_ids.empty() || !dbs_[k];
 }
 
 size_t RuleMatcher::rules_loaded() const {
@@ -223,10 +269,17 @@ size_t RuleMatcher::rules_loaded() const {
 
 const std::vector<unsigned>& RuleMatcher::scan(SourceKind kind, std::string_view line) {
   hits_.clear();
-  hs_database_t* db = dbs_[static_cast<int>(kind)];
-  if (!db || !scratch_) return hits_;
-  hs_scan(db, line.data(), static_cast<unsigned>(std::min<size_t>(line.size(), 0xFFFFFFFFu)), 0,
-          scratch_, on_match, this);
+  if (!scratch_) return hits_;
+  const auto len = [](std::string_view s) {
+    return static_cast<unsigned>(std::min<size_t>(s.size(), 0xFFFFFFFFu));
+  };
+  if (hs_database_t* db = dbs_[static_cast<int>(kind)]) {
+    hs_scan(db, line.data(), len(line), 0, scratch_, on_match, this);
+  }
+  if (kind == SourceKind::kKubelet && masked_db_) {
+    const std::string_view text = mask_quoted(line, masked_);
+    hs_scan(masked_db_, text.data(), len(text), 0, scratch_, on_match, this);
+  }
   for (unsigned id : hits_) seen_[id] = 0;
   if (hits_.size() > 1) std::sort(hits_.begin(), hits_.end());
   return hits_;
@@ -244,10 +297,12 @@ int RuleMatcher::on_match(unsigned int id, unsigned long long, unsigned long lon
 
 bool RuleMatcher::prefilter(SourceKind kind, std::string_view chunk,
                             std::vector<std::uint32_t>* ends) {
-  if (!dbs_[static_cast<int>(kind)]) return true;  // no rules for this source: nothing can match
+  if (empty(kind)) return true;  // no rules for this source: nothing can match
   hs_database_t* db = prefilter_dbs_[static_cast<int>(kind)];
   if (!db) db = dbs_[static_cast<int>(kind)];
-  if (anchored_[static_cast<int>(kind)] || !scratch_ || chunk.size() > 0xFFFFFFFFu) return false;
+  if (!db || anchored_[static_cast<int>(kind)] || !scratch_ || chunk.size() > 0xFFFFFFFFu) {
+    return false;
+  }
   hs_scan(db, chunk.data(), static_cast<unsigned>(chunk.size()), 0, scratch_, on_prefilter_match,
           ends);
   return true;

@@ -18,7 +18,9 @@ namespace ng::probes::logs {
 // scanned once for all the rules that apply to it. Patterns match anywhere in the line
 // (node-problem-detector anchors them at the end; its patterns end in ".*" for that reason, so
 // they match the same lines here). A pattern Hyperscan cannot compile (back-references,
-// look-around, empty matches) rejects that rule alone, with an error naming it.
+// look-around, empty matches) rejects that rule alone, with an error naming it. Rules with
+// match_quoted false get a database of their own for kubelet lines, scanned over the line with
+// pod-quoted text masked (quote_mask.h); only kubelet lines pay for that.
 class RuleMatcher {
  public:
   RuleMatcher() = default;
@@ -44,18 +46,31 @@ class RuleMatcher {
 
   bool usable(unsigned id) const { return id < usable_.size() && usable_[id]; }
   size_t rules_loaded() const;
-  bool empty(SourceKind kind) const { return dbs_[static_cast<int>(kind)] == nullptr; }
+  bool empty(SourceKind kind) const {
+    return dbs_[static_cast<int>(kind)] == nullptr &&
+           (kind != SourceKind::kKubelet || masked_db_ == nullptr);
+  }
 
  private:
   std::array<hs_database*, kSourceKinds> dbs_{};
   std::array<hs_database*, kSourceKinds> prefilter_dbs_{};  // required literals (see .cc)
   std::array<bool, kSourceKinds> anchored_{};
+  hs_database* masked_db_ = nullptr;  // kubelet rules with match_quoted false
+  std::string masked_;                // the line they are scanned over
   hs_scratch* scratch_ = nullptr;
   std::vector<bool> usable_;
   std::vector<unsigned> hits_;
   std::vector<std::uint8_t> seen_;
+  // Compiles rules[i] for every i in `want` that is still usable into *db; a rule whose
+  // pattern does not compile is marked unusable (error naming it) and the rest compiled again.
+  // Returns the ids compiled.
+  std::vector<unsigned> compile_db(const std::vector<Rule>& rules,
+                                   const std::vector<std::string>& trimmed,
+                                   const std::vector<unsigned>& want, const std::string& what,
+                                   hs_database** db, std::vector<std::string>* errors);
   void compile_prefilter(int k, const std::vector<Rule>& rules,
-                         const std::vector<std::string>& trimmed, const std::vector<unsigned>& ids);
+                         const std::vector<std::string>& trimmed, const std::vector<unsigned>& ids,
+                         const std::vector<unsigned>& masked_ids);
   static int on_match(unsigned int id, unsigned long long, unsigned long long, unsigned int,
                       void* ctx);
 };

@@ -26,34 +26,36 @@ bool parse_severity(const json& v, core::Severity* out) {
   return true;
 }
 
+// "appliesTo": a non-empty array of container, kubelet, file.
+bool parse_applies_to(const json& a, unsigned* out, std::string* why) {
+  if (!a.is_array() || a.empty()) {
+    *why = "\"appliesTo\" must be a non-empty array of container, kubelet, file";
+    return false;
+  }
+  unsigned bits = 0;
+  for (const auto& v : a) {
+    const std::string s = v.is_string() ? v.get<std::string>() : "";
+    if (s == "container")
+      bits |= source_bit(SourceKind::kContainer);
+    else if (s == "kubelet")
+      bits |= source_bit(SourceKind::kKubelet);
+    else if (s == "file")
+      bits |= source_bit(SourceKind::kFile);
+    else {
+      *why = "\"appliesTo\" entries must be container, kubelet or file; got " + v.dump();
+      return false;
+    }
+  }
+  *out = bits;
+  return true;
+}
+
 // Which sources a file's rules read, from NPD's plugin settings or nodeguard's "appliesTo".
 // Returns false with *why when the value is unusable.
 bool file_sources(const json& doc, const std::string& name, unsigned* out,
                   std::vector<std::string>* warnings, std::string* why) {
   *out = kAllSources;
-  if (doc.contains("appliesTo")) {
-    const auto& a = doc["appliesTo"];
-    if (!a.is_array() || a.empty()) {
-      *why = "\"appliesTo\" must be a non-empty array of container, kubelet, file";
-      return false;
-    }
-    unsigned bits = 0;
-    for (const auto& v : a) {
-      const std::string s = v.is_string() ? v.get<std::string>() : "";
-      if (s == "container")
-        bits |= source_bit(SourceKind::kContainer);
-      else if (s == "kubelet")
-        bits |= source_bit(SourceKind::kKubelet);
-      else if (s == "file")
-        bits |= source_bit(SourceKind::kFile);
-      else {
-        *why = "\"appliesTo\" entries must be container, kubelet or file; got " + v.dump();
-        return false;
-      }
-    }
-    *out = bits;
-    return true;
-  }
+  if (doc.contains("appliesTo")) return parse_applies_to(doc["appliesTo"], out, why);
   if (!doc.contains("plugin")) return true;
   const std::string plugin = doc["plugin"].is_string() ? doc["plugin"].get<std::string>() : "";
   if (plugin == "journald") {
@@ -168,7 +170,8 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
     return;
   }
   static const std::set<std::string> kKnownRule = {
-      "type", "condition", "reason", "pattern", "severity", "patternGeneratedMessageSuffix"};
+      "type",     "condition", "reason",      "pattern",
+      "severity", "appliesTo", "matchQuoted", "patternGeneratedMessageSuffix"};
   for (size_t i = 0; i < rules.size(); ++i) {
     const auto& r = rules[i];
     std::string where = name + " rule " + std::to_string(i + 1);
@@ -213,7 +216,38 @@ void parse_rule_file(std::string_view text, const std::string& name, RuleSet& in
       into.errors.push_back(where + ": \"severity\" must be info, warning or error");
       continue;
     }
+    bool explicit_sources = doc.contains("appliesTo");
+    if (r.contains("appliesTo")) {
+      if (!parse_applies_to(r["appliesTo"], &rule.sources, &why)) {
+        into.errors.push_back(where + ": " + why);
+        continue;
+      }
+      explicit_sources = true;
+    }
+    rule.match_quoted = rule.type == RuleType::kTemporary;
+    if (r.contains("matchQuoted")) {
+      if (!r["matchQuoted"].is_boolean()) {
+        into.errors.push_back(where + ": \"matchQuoted\" must be true or false");
+        continue;
+      }
+      rule.match_quoted = r["matchQuoted"].get<bool>();
+    }
     if (rule.type == RuleType::kPermanent) {
+      // A node condition: pods write container lines, so those never set one.
+      if (rule.sources & source_bit(SourceKind::kContainer)) {
+        rule.sources &= kNodeSources;
+        if (explicit_sources) {
+          into.warnings.push_back(where +
+                                  ": a permanent rule sets a node condition and never applies "
+                                  "to container lines (pods write them)");
+        }
+      }
+      if (rule.sources == 0) {
+        into.errors.push_back(where +
+                              ": a permanent rule needs \"appliesTo\" kubelet or file (container "
+                              "lines never set node conditions)");
+        continue;
+      }
       if (!r.contains("condition") || !r["condition"].is_string() ||
           r["condition"].get<std::string>().empty()) {
         into.errors.push_back(where + ": a permanent rule needs \"condition\"");

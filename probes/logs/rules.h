@@ -17,8 +17,13 @@ namespace ng::probes::logs {
 //               "pattern": "PLEG is not healthy.*"},
 //              {"type": "temporary", "reason": "OOMKilling", "pattern": "System OOM.*"}]}
 // Temporary rules make events; permanent rules set their condition. nodeguard additions, all
-// optional: "appliesTo" (["container", "kubelet", "file"]) and "severity" on conditions and
-// rules ("info", "warning", "error").
+// optional: "appliesTo" (["container", "kubelet", "file"]) on the file and on a rule,
+// "severity" on conditions and rules ("info", "warning", "error"), and "matchQuoted" on a rule.
+//
+// Who may raise what: a permanent rule sets a node condition, so it never applies to container
+// lines (pods write them), whatever "appliesTo" says; and on kubelet lines it sees only
+// kubelet's own words, with text quoted from pods masked (quote_mask.h), unless it says
+// "matchQuoted": true. Temporary rules (events, carrying the pod) see whole lines by default.
 
 enum class RuleType { kTemporary, kPermanent };
 
@@ -26,6 +31,8 @@ inline constexpr unsigned source_bit(SourceKind k) {
   return 1u << static_cast<unsigned>(k);
 }
 inline constexpr unsigned kAllSources = 0b111;
+// Sources that may set a node condition: not containers.
+inline constexpr unsigned kNodeSources = 0b110;
 
 struct Rule {
   RuleType type = RuleType::kTemporary;
@@ -34,8 +41,10 @@ struct Rule {
   std::string pattern;
   core::Severity severity = core::Severity::kWarning;
   unsigned sources = kAllSources;  // bit per SourceKind
-  std::string monitor;             // the file's "source" ("kubelet-monitor")
-  std::string origin;              // "file.json rule 3" for messages
+  // false: kubelet lines are matched with pod-quoted text masked (mask_quoted()).
+  bool match_quoted = true;
+  std::string monitor;  // the file's "source" ("kubelet-monitor")
+  std::string origin;   // "file.json rule 3" for messages
 };
 
 struct ConditionDefault {

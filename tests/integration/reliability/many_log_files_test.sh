@@ -22,7 +22,8 @@ fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 # name I: sets F to file I's path (no subshell: this runs FILES times per round).
 name() { printf -v F '%s/pod-%05d_ns-%d_app-%064x.log' "$T/containers" "$1" $(($1 % 50)) "$1"; }
 for ((i = 1; i <= FILES; i++)); do name "$i"; echo "$F"; done | xargs touch
-write_config "  rotate_wait: 3s"
+write_config "  rotate_wait: 3s
+  max_files: $FILES"
 start_agent
 deadline=$((SECONDS + 120))
 until (($(metric nodeguard_log_files_tailed) >= FILES)); do

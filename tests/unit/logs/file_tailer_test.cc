@@ -293,5 +293,73 @@ TEST_F(TailerTest, PollingTicksAreEnough) {
   EXPECT_EQ(sink.lines, (std::vector<std::string>{"p0", "p1", "p2"}));
 }
 
+// kubelet links a container's log before the runtime creates the file: the link dangles. The
+// target is followed at once; its first line, and a rotation before the first look, are read.
+TEST_F(TailerTest, DanglingLinkIsFollowedFromItsFirstLineAcrossARotation) {
+  const std::string dir2 = dir / "pods/prod_api_uid2/srv";
+  std::filesystem::create_directories(dir2);
+  auto t = make(std::nullopt, /*from_head=*/false);
+  const std::string log2 = dir2 + "/0.log";
+  const std::string link2 = containers + "/api_prod_srv-" + std::string(64, 'b') + ".log";
+  std::filesystem::create_symlink(log2, link2);
+  watcher.hint(containers, basename(link2.c_str()));
+  settle();
+  EXPECT_TRUE(watcher.refs.count(dir2)) << "the target's directory is watched";
+  // The file appears, is written and rotated before the tailer hears of it.
+  append(log2, cri("first") + cri("second"));
+  std::filesystem::rename(log2, log2 + ".20240501-120000");
+  append(log2, cri("third"));
+  watcher.hint(dir2, "0.log");
+  settle();
+  std::vector<std::string> got = sink.lines;
+  EXPECT_EQ(got, (std::vector<std::string>{"first", "second", "third"}));
+  EXPECT_EQ(sink.pods.back(), "prod/api/srv");
+  append(log2, cri("fourth"));
+  watcher.hint(dir2, "0.log");
+  settle();
+  EXPECT_EQ(sink.lines.back(), "fourth");
+}
+
+// A dangling link whose target directory does not exist yet is looked at again every second.
+TEST_F(TailerTest, DanglingLinkIntoAMissingDirectoryIsRetriedQuickly) {
+  auto t = make();
+  const std::string dir3 = dir / "pods/prod_late_uid3/c";
+  const std::string link3 = containers + "/late_prod_c-" + std::string(64, 'c') + ".log";
+  std::filesystem::create_symlink(dir3 + "/0.log", link3);
+  watcher.hint(containers, basename(link3.c_str()));
+  settle();
+  std::filesystem::create_directories(dir3);
+  append(dir3 + "/0.log", cri("early"));
+  std::filesystem::rename(dir3 + "/0.log", dir3 + "/0.log.20240501-120000");
+  append(dir3 + "/0.log", cri("later"));
+  clock.advance(1100ms);  // housekeeping, well before the 10 s rescan
+  settle();
+  EXPECT_TRUE(watcher.refs.count(dir3));
+  EXPECT_EQ(sink.lines, (std::vector<std::string>{"early", "later"}));
+}
+
+// No more than max_open_files fds for logs: the rest wait (counted) and are opened once
+// another file closes.
+TEST_F(TailerTest, OpenFilesStayWithinTheLimit) {
+  for (int i = 0; i < 3; ++i) {
+    const std::string d = dir / ("pods/prod_p" + std::to_string(i) + "_u/c");
+    std::filesystem::create_directories(d);
+    append(d + "/0.log", cri("x" + std::to_string(i)));
+    std::filesystem::create_symlink(d + "/0.log", containers + "/p" + std::to_string(i) +
+                                                      "_prod_c-" + std::string(64, 'd') + ".log");
+  }
+  TailerOptions o;
+  o.container_dirs = {containers};
+  o.read_from_head = true;
+  o.max_open_files = 2;
+  FileTailer t(o, watcher, clock, loop, sink, metrics);
+  t.start(std::nullopt);
+  settle();
+  EXPECT_EQ(t.status().files_open, 2u);
+  EXPECT_EQ(t.status().waiting_paths, 2u);
+  EXPECT_GE(metrics.files_not_opened.Value(), 2);
+  EXPECT_EQ(sink.lines.size(), 2u);
+}
+
 }  // namespace
 }  // namespace ng::probes::logs

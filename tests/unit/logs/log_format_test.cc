@@ -312,5 +312,53 @@ TEST(LineDecoderTest, FinishFlushesUnterminatedTail) {
   EXPECT_EQ(c.lines[1], "two");
 }
 
+// The documented per-file cap (docs/operations.md, memory budget): whatever a pod writes, what
+// a followed file holds between reads stays within buffer_cap(max_line_bytes), which is one
+// max_line_bytes shared by the unterminated tail and both streams' partial lines, plus slack.
+TEST(LineDecoderTest, PerFileBuffersStayWithinTheDocumentedCap) {
+  constexpr size_t kMax = 64 * 1024;
+  const size_t cap = LineDecoder::buffer_cap(kMax);
+  EXPECT_LE(cap, kMax + 8 * 1024);
+  std::mt19937 rng(7);
+  const std::string ts = "2024-05-01T12:00:00.000000001Z ";
+  for (int round = 0; round < 20; ++round) {
+    LineDecoder dec(LineFormat::kAuto, kMax);
+    dec.reset(0);
+    // Both streams hold long partial lines, Docker JSON lines need unescaping, and every
+    // chunk ends inside a long unterminated line.
+    std::string text;
+    for (int i = 0; i < 40; ++i) {
+      const size_t n = 1000 + rng() % 40000;
+      switch (rng() % 4) {
+        case 0:
+          text += ts + "stdout P " + std::string(n, 'o') + "\n";
+          break;
+        case 1:
+          text += ts + "stderr P " + std::string(n, 'e') + "\n";
+          break;
+        case 2:
+          text += "{\"log\":\"" + std::string(n / 2, 'j') + "\\\"q\\\"" +
+                  "\\n\",\"stream\":\"stdout\"}\n";
+          break;
+        default:
+          text += ts + (rng() % 2 ? "stdout" : "stderr") + " F " + std::string(n, 'f') + "\n";
+      }
+    }
+    size_t lines = 0;
+    auto count = [&](const DecodedInfo& i, std::string_view m) {
+      ++lines;
+      EXPECT_LE(m.size(), kMax);
+      (void)i;
+    };
+    for (size_t at = 0; at < text.size();) {
+      const size_t step = 1 + rng() % (96 * 1024);
+      dec.feed(std::string_view(text).substr(at, step), count);
+      at += step;
+      ASSERT_LE(dec.buffered_bytes(), cap) << "round " << round << " at " << at;
+    }
+    EXPECT_GT(lines, 0u);
+  }
+}
+
 }  // namespace
 }  // namespace ng::probes::logs

@@ -99,12 +99,12 @@ TEST_F(PipelineTest, MatchesAreStagedUntilPublished) {
 
 TEST_F(PipelineTest, PermanentRuleSetsAndLaterClearsItsCondition) {
   p->init_conditions();
-  line("write: no space left");
+  line("write: no space left", SourceKind::kFile);
   p->publish(p->take_staged());
   EXPECT_TRUE(health.active("DiskFull"));
   EXPECT_EQ(health.conditions["DiskFull"].reason, "NoSpace");
   EXPECT_EQ(health.count_events("NoSpace"), 1u);
-  line("write: no space left again");
+  line("write: no space left again", SourceKind::kFile);
   p->publish(p->take_staged());
   EXPECT_EQ(health.count_events("NoSpace"), 1u);  // only the transition is an event
   clock.advance(11min);
@@ -151,6 +151,74 @@ TEST_F(PipelineTest, MetricsNeverCarryPods) {
       }
     }
   }
+}
+
+// Pods write container lines: however they imitate a node problem, no node condition is set.
+TEST_F(PipelineTest, ContainerLinesNeverSetNodeConditions) {
+  p->init_conditions();
+  line("write /var/lib/kubelet: no space left on device");
+  p->publish(p->take_staged());
+  EXPECT_FALSE(health.active("DiskFull"));
+  EXPECT_EQ(health.count_events("NoSpace"), 0u);
+}
+
+// Event budgets are per rule and pod: one pod flooding a rule does not silence the same rule
+// for another pod (nor for the node's own sources).
+TEST_F(PipelineTest, ANoisyPodDoesNotSuppressAnotherPodsEvents) {
+  for (int i = 0; i < 100; ++i) line("oops " + std::to_string(i));
+  p->publish(p->take_staged());
+  EXPECT_EQ(health.count_events("Oops"), 5u);
+  EXPECT_EQ(metrics.events_suppressed("Oops").Value(), 95);
+  PodRef quiet{"prod", "api", "uid2", "srv"};
+  LineMeta m;
+  m.kind = SourceKind::kContainer;
+  m.pod = &quiet;
+  m.path = &path;
+  p->on_line(m, "oops from api");
+  line("oops from web again");
+  p->publish(p->take_staged());
+  ASSERT_EQ(health.count_events("Oops"), 6u);
+  EXPECT_EQ(health.events.back().attributes.at("pod"), "api");
+  EXPECT_EQ(health.events.back().attributes.count("suppressed"), 0u);
+  // kubelet lines are charged to the pod they name (pod="ns/name").
+  LineMeta km;
+  km.kind = SourceKind::kKubelet;
+  km.path = &path;
+  p->on_line(km, R"("Probe failed" pod="prod/web" oops)");
+  p->on_line(km, R"("Probe failed" pod="prod/db" oops)");
+  p->publish(p->take_staged());
+  // prod/web spent its budget above (its container's lines); prod/db has its own.
+  ASSERT_EQ(health.count_events("Oops"), 7u);
+  EXPECT_NE(health.events.back().message.find("prod/db"), std::string::npos);
+}
+
+TEST(PipelineBudgetTest, TrackedPodsAreBoundedAndAStormAcrossPodsHitsTheRuleCeiling) {
+  RuleSet set;
+  parse_rule_file(R"({"rules":[{"type":"temporary","reason":"Oops","pattern":"oops"}]})", "t.json",
+                  set);
+  std::vector<std::string> errors;
+  auto m = RuleMatcher::compile(set.rules, &errors);
+  testing::FakeClock clock;
+  testing::RecordingHealthSink health;
+  prometheus::Registry registry;
+  LogMetrics metrics{registry};
+  PipelineOptions o;
+  o.max_event_budgets = 8;
+  o.rule_event_burst = 20;
+  LogPipeline p(std::move(set), std::move(m), metrics, health, clock, core::Logger::discard(), o);
+  std::string path = "/x";
+  std::vector<PodRef> pods;
+  for (int i = 0; i < 100; ++i) pods.push_back({"ns", "pod" + std::to_string(i), "u", "c"});
+  for (const auto& pod : pods) {
+    LineMeta meta;
+    meta.kind = SourceKind::kContainer;
+    meta.pod = &pod;
+    meta.path = &path;
+    p.on_line(meta, "oops");
+  }
+  p.publish(p.take_staged());
+  EXPECT_EQ(health.count_events("Oops"), 20u);  // the per-rule ceiling
+  EXPECT_LE(p.event_budgets(), 8u);
 }
 
 }  // namespace

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "probes/logs/logs_component.h"
 #include "probes/logs/matcher.h"
+#include "probes/logs/quote_mask.h"
 #include "tests/fakes/fake_files.h"
 
 namespace ng::probes::logs {
@@ -218,6 +221,127 @@ TEST(RulesTest, BuiltinRulesAllCompileAndCoverTheIssueList) {
           R"("Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=app pod=x\"")"),
       (V{"CrashLoopBackOff", "RepeatedCrashLoop"}));
   EXPECT_TRUE(reasons(SourceKind::kKubelet, "Successfully probed container").empty());
+}
+
+// Node conditions come from node sources: a permanent rule never applies to container lines,
+// whatever the file says (NPD never read container logs either); temporary rules keep theirs.
+TEST(RulesTest, PermanentRulesNeverApplyToContainerLines) {
+  RuleSet set;
+  parse_rule_file(R"({"conditions":[{"type":"DiskFull"}],"rules":[
+      {"type":"permanent","condition":"DiskFull","reason":"Full","pattern":"no space left"},
+      {"type":"temporary","reason":"Ev","pattern":"no space left"}]})",
+                  "plain.json", set);
+  EXPECT_EQ(set.rules[0].sources, kNodeSources);
+  EXPECT_EQ(set.rules[1].sources, kAllSources);
+  EXPECT_FALSE(set.rules[0].match_quoted);
+  EXPECT_TRUE(set.rules[1].match_quoted);
+  EXPECT_TRUE(set.warnings.empty());
+  // Asking for containers explicitly is answered with a warning; containers only: rejected.
+  parse_rule_file(R"({"appliesTo":["container","kubelet"],"conditions":[{"type":"X"}],"rules":[
+      {"type":"permanent","condition":"X","reason":"R1","pattern":"boom"}]})",
+                  "both.json", set);
+  ASSERT_EQ(set.warnings.size(), 1u);
+  EXPECT_NE(set.warnings[0].find("never applies to container lines"), std::string::npos);
+  parse_rule_file(R"({"conditions":[{"type":"X"}],"rules":[
+      {"type":"permanent","condition":"X","reason":"R2","appliesTo":["container"],
+       "pattern":"boom"}]})",
+                  "only.json", set);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_NE(set.errors[0].find("only.json rule 1 (R2)"), std::string::npos);
+  std::vector<std::string> errors;
+  auto m = RuleMatcher::compile(set.rules, &errors);
+  EXPECT_EQ(m.scan(SourceKind::kContainer, "write: no space left on device"),
+            (std::vector<unsigned>{1}));
+  EXPECT_EQ(m.scan(SourceKind::kFile, "write: no space left on device"),
+            (std::vector<unsigned>{0, 1}));
+}
+
+TEST(RulesTest, RuleLevelAppliesToAndMatchQuotedAreParsed) {
+  RuleSet set;
+  parse_rule_file(R"({"conditions":[{"type":"X"}],"rules":[
+      {"type":"temporary","reason":"A","appliesTo":["file"],"pattern":"a+b"},
+      {"type":"permanent","condition":"X","reason":"B","matchQuoted":true,"pattern":"c+d"},
+      {"type":"temporary","reason":"C","matchQuoted":"yes","pattern":"e+f"}]})",
+                  "r.json", set);
+  ASSERT_EQ(set.rules.size(), 2u);
+  EXPECT_EQ(set.rules[0].sources, source_bit(SourceKind::kFile));
+  EXPECT_TRUE(set.rules[1].match_quoted);
+  ASSERT_EQ(set.errors.size(), 1u);
+  EXPECT_NE(set.errors[0].find("matchQuoted"), std::string::npos);
+}
+
+// The shipped DiskFull rule on kubelet lines: a pod's command quoted in kubelet's error (or a
+// probe's output) does not set it; kubelet's own report of a full disk does.
+TEST(RulesTest, PodQuotedTextInKubeletLinesDoesNotSetNodeConditions) {
+  testing::FakeFiles files;
+  auto loaded = load_rules({}, files);
+  auto& m = loaded.matcher;
+  auto reasons = [&](std::string_view line) {
+    std::vector<std::string> out;
+    for (unsigned id : m.scan(SourceKind::kKubelet, line)) {
+      out.push_back(loaded.set.rules[id].reason);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(
+      reasons(
+          R"(E1205 07:00:00.000000 1234 remote_runtime.go:343] "StartContainer from runtime service failed" err="rpc error: code = Unknown desc = failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: \"no space left on device\": executable file not found in $PATH: unknown" containerID="abc")"),
+      V{});
+  EXPECT_EQ(
+      reasons(
+          R"(I1205 07:00:00.000000 1234 prober.go:107] "Probe failed" probeType="Liveness" pod="default/web" containerName="app" probeResult="failure" output="write /data: no space left on device")"),
+      V{});
+  EXPECT_EQ(
+      reasons(
+          R"(E1205 07:00:00.000000 1234 kuberuntime_manager.go:1256] "Unhandled Error" err="container &Container{Name:app,Command:[sh -c echo no space left on device],} start failed")"),
+      V{});
+  EXPECT_EQ(
+      reasons(
+          R"(E1205 07:00:00.000000 1234 pod_workers.go:1298] Error syncing pod web: failed to "StartContainer" for "app" with RunContainerError: "exec: \"no space left on device\": executable file not found in $PATH")"),
+      V{});
+  // kubelet's own words: structured (the error value) and plain.
+  EXPECT_EQ(
+      reasons(
+          R"(E1205 07:00:00.000000 1234 kubelet_pods.go:160] "Failed to write hosts file" err="write /var/lib/kubelet/pods/x/etc-hosts: no space left on device" pod="default/web")"),
+      V{"NoSpaceLeftOnDevice"});
+  EXPECT_EQ(reasons("E1205 07:00:00.000000 1234 kubelet.go:1400] mkdir /var/lib/kubelet/pods/x: "
+                    "no space left on device"),
+            V{"NoSpaceLeftOnDevice"});
+  // Temporary rules (events carrying the pod) still see the whole line.
+  EXPECT_EQ(
+      reasons(
+          R"("Error syncing pod, skipping" err="failed to \"StartContainer\" for \"app\" with CrashLoopBackOff: \"back-off 5m0s restarting failed container=app pod=x\"")"),
+      (V{"CrashLoopBackOff", "RepeatedCrashLoop"}));
+}
+
+TEST(QuoteMaskTest, MasksWhatPodsControlAndKeepsKubeletsWords) {
+  std::string buf;
+  auto mask = [&](std::string_view s) { return std::string(mask_quoted(s, buf)); };
+  EXPECT_EQ(mask("no quotes here"), "no quotes here");
+  EXPECT_EQ(mask(R"(I1 x.go:1] "Msg here" k="v" n=3 err="a: \"cmd\": b")"),
+            R"(I1 x.go:1] "Msg here" k="" n=3 err="a: \"\": b")");
+  EXPECT_EQ(mask(R"(plain "quoted" words "more \" text" end)"), R"(plain "" words "" end)");
+  EXPECT_EQ(mask(R"(x &Container{A:{B:c}} y)"), "x &Container{} y");
+  // Deeper levels sit inside the masked one; unterminated quotes mask to the end.
+  EXPECT_EQ(mask(R"("M" err="x \"y \\\"z\\\" w\" v")"), R"("M" err="x \"\" v")");
+  EXPECT_EQ(mask(R"("M" err="x \"open" k=1)"), R"("M" err="x \"\"" k=1)");
+  EXPECT_EQ(mask(R"(a "open)"), R"(a "")");
+  // A message that is followed by a non-key is not structured: every quote is masked.
+  EXPECT_EQ(mask(R"(E1 f.go:2] "cmd" is not found)"), R"(E1 f.go:2] "" is not found)");
+  for (std::string s : {"\"", "\\\"", "&Container{", "\"a\" b=\"", "] \"", "E1] \"x\" k=\"\\"}) {
+    mask(s);  // no crash, no read past the end (ASan)
+  }
+  // Random lines from the characters that matter: masking only removes bytes, adding at most
+  // the closing quotes or brace of what it cut short (the fuzzer checks the same).
+  std::mt19937 rng(17);
+  const std::vector<std::string> parts = {"\"", "\\", "\\\"", "&Container{", "{",           "}",
+                                          "a",  " ",  "err=", "k=",          "E1 f.go:2] ", "x"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string line;
+    for (int n = rng() % 24; n > 0; --n) line += parts[rng() % parts.size()];
+    ASSERT_LE(mask(line).size(), line.size() + 4) << line;
+  }
 }
 
 }  // namespace
