@@ -64,6 +64,7 @@ def probe(kind):
     port = ports.get(port, port)
     return [("PATH", h.get("path", "")), ("PORT", port or ""), ("TIMEOUT", p.get("timeoutSeconds", 1))]
 out = {"POD_GRACE": spec.get("terminationGracePeriodSeconds", 30),
+       "POD_METRICS_PORT": ports.get("metrics", ""),
        "POD_MEMORY_LIMIT": c.get("resources", {}).get("limits", {}).get("memory", "")}
 for kind, name in (("livenessProbe", "LIVENESS"), ("readinessProbe", "READINESS")):
     for k, v in probe(kind):

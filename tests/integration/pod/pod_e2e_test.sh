@@ -108,13 +108,125 @@ step "pod-b made after the agent started (its netns mount propagates), flush wit
 make_pod pod-b 8081 "$(printf 'b%.0s' {1..64})"
 ng_wait_until 10 answers 8081 pod-b || fail "hostPort 8081 does not answer"
 # Let the agent see pod-b's rules and cache entry before they go.
-ng_wait_until 30 bash -c "ngctl() { \"$NGCTL\" --socket $POD_ROOT/run/nodeguard/nodeguard.sock --timeout 5s \"\$@\"; }
-  ngctl rules -o json 2>/dev/null | grep -q CNI-DN" || true
 sleep 2
 flush_nat
 ng_wait_until 30 answers 8080 pod-a || fail "hostPort 8080 not back after a flush with the agent running"
 ng_wait_until 30 answers 8081 pod-b || fail "hostPort 8081 (pod made after start) not back after the flush"
 grep -q 'CNI cache entry unverified' "$POD_LOG" && fail "a live pod's cache entry was unverified"
+
+metric() { # NAME{labels} -> value (empty when absent)
+  ng_in "$NODE" curl -s --max-time 5 "http://$NODE_IP:$POD_METRICS_PORT/metrics" |
+    awk -v m="$1" '$1 == m { print $2 }'
+}
+metric_is() { [[ $(metric "$1") == "$2" ]]; }
+metric_at_least() { local v; v=$(metric "$1"); [[ -n $v ]] && ((${v%.*} >= $2)); }
+
+if [[ ${NG_POD_SKIP_FIREWALLD:-0} != 1 ]] && command -v firewalld >/dev/null; then
+  step "firewalld on the node's bus (the mounted /run/dbus): start and reload repaired"
+  BUS=$POD_ROOT/run/dbus/system_bus_socket
+  # The real system bus configuration and policy (firewalld's own included), on the node's path.
+  DBUS_PID=$(dbus-daemon --config-file=/usr/share/dbus-1/system.conf --address="unix:path=$BUS" \
+    --fork --print-pid --nopidfile) || fail "dbus-daemon"
+  ng_track_pid "$DBUS_PID"
+  ng_wait_until 10 test -S "$BUS" || fail "no bus socket at $BUS"
+  # firewalld in the node namespace with a private /run and /etc/firewalld (its runtime files
+  # are its own); the bus and the node's xtables lock are the node root's.
+  mkdir -p "$NG_TMP/fwetc"
+  cp -a /etc/firewalld/. "$NG_TMP/fwetc/"
+  nsenter --net="/run/netns/$NODE" unshare --mount --propagation private bash -c '
+    mount --bind "$1" /etc/firewalld && mount -t tmpfs -o mode=0755 ng-fw-run /run &&
+    touch /run/xtables.lock && mount --bind "$2" /run/xtables.lock &&
+    DBUS_SYSTEM_BUS_ADDRESS=unix:path=$3 exec firewalld --nofork --nopid --log-target console' \
+    fw "$NG_TMP/fwetc" "$POD_ROOT/run/xtables.lock" "$BUS" >"$NG_TMP/firewalld.log" 2>&1 &
+  ng_track_pid $!
+  fw() { ng_in "$NODE" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUS" firewall-cmd "$@"; }
+  fw_running() { [[ $(fw --state 2>/dev/null) == running ]]; }
+  ng_wait_until 90 fw_running ||
+    { tail -n 20 "$NG_TMP/firewalld.log" >&2; fail "firewalld did not start"; }
+  ng_wait_until 60 metric_is nodeguard_firewalld_bus_connected 1 ||
+    fail "the agent never connected to the bus through the mounted /run/dbus"
+  ng_wait_until 30 answers 8080 pod-a || fail "hostPort 8080 not back after firewalld started"
+  # firewall-cmd --reload, with a reply timeout for a busy 2-core machine (firewall-cmd's is 25 s).
+  ng_in "$NODE" env DBUS_SYSTEM_BUS_ADDRESS="unix:path=$BUS" dbus-send --system --print-reply \
+    --reply-timeout=120000 --dest=org.fedoraproject.FirewallD1 /org/fedoraproject/FirewallD1 \
+    org.fedoraproject.FirewallD1.reload >/dev/null || fail "firewalld reload"
+  ng_wait_until 30 grep -q '"msg":"firewalld event; netfilter check requested","trigger":"Reloaded"' "$POD_LOG" ||
+    fail "firewalld's Reloaded signal never reached the agent"
+  ng_wait_until 30 answers 8080 pod-a || fail "hostPort 8080 not back after firewalld's reload"
+  ng_wait_until 30 answers 8081 pod-b || fail "hostPort 8081 not back after firewalld's reload"
+fi
+
+if [[ ${NG_POD_SKIP_BIRD:-0} != 1 ]] && command -v bird >/dev/null && [[ -n $(metric 'nodeguard_bgp_sessions{state="Established"}') ]]; then
+  step "BIRD on the node's calico socket, peer on the client: session state"
+  bird_conf() { # LOCAL PEER
+    printf 'router id %s;
+protocol device {}
+protocol bgp Mesh_peer {
+  local %s as 64512;
+  neighbor %s as 64512;
+  ipv4 { import none; export none; };
+}
+' "$1" "$1" "$2"
+  }
+  bird_conf "$NODE_IP" "$CLIENT_IP" >"$NG_TMP/bird-node.conf"
+  bird_conf "$CLIENT_IP" "$NODE_IP" >"$NG_TMP/bird-peer.conf"
+  ng_in "$NODE" bird -c "$NG_TMP/bird-node.conf" -s "$POD_ROOT/var/run/calico/bird.ctl" -P "$NG_TMP/bird-node.pid" ||
+    fail "bird on the node"
+  ng_in "$CLIENT" bird -c "$NG_TMP/bird-peer.conf" -s "$NG_TMP/bird-peer.ctl" -P "$NG_TMP/bird-peer.pid" ||
+    fail "bird on the peer"
+  ng_on_exit "kill \$(cat $NG_TMP/bird-node.pid) \$(cat $NG_TMP/bird-peer.pid)"
+  ng_wait_until 90 metric_is 'nodeguard_bgp_sessions{state="Established"}' 1 ||
+    { ngctl peers >&2 || true; fail "the agent never read an Established session through /var/run/calico"; }
+  ngctl peers >"$NG_TMP/peers.txt" 2>&1 || fail "ngctl peers"
+  grep -q Established "$NG_TMP/peers.txt" || { cat "$NG_TMP/peers.txt" >&2; fail "ngctl peers shows no Established session"; }
+fi
+
+step "a container log line and a journal entry on the node"
+LOGS=$POD_ROOT/var/log
+# container_log N: a CRI log file under /var/log/pods and its /var/log/containers symlink (the
+# link holds the node's path, as the kubelet writes it).
+container_log() {
+  local n=$1 id dir
+  id=$(printf 'c%s' "$n" | sha256sum | cut -c1-64)
+  dir=default_app-${n}_uid-$n/app
+  mkdir -p "$LOGS/pods/$dir"
+  : >"$LOGS/pods/$dir/0.log"
+  ln -s "/var/log/pods/$dir/0.log" "$LOGS/containers/app-${n}_default_app-$id.log"
+  echo "$LOGS/pods/$dir/0.log"
+}
+f=$(container_log 0)
+sleep 1
+printf '%s stderr F write /data/x: no space left on device\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" >>"$f"
+ng_wait_until 30 grep -q '"msg":"log problem".*"reason":"ContainerNoSpaceLeftOnDevice"' "$POD_LOG" ||
+  fail "a container log line never became a log problem"
+REMOTE=/lib/systemd/systemd-journal-remote
+if [[ -x $REMOTE ]]; then
+  MID=$(cat "$POD_ROOT/etc/machine-id")
+  mkdir -p "$LOGS/journal/$MID"
+  USEC=$(date +%s%6N)
+  printf '__REALTIME_TIMESTAMP=%s\n__MONOTONIC_TIMESTAMP=%s\n_BOOT_ID=%s\n_MACHINE_ID=%s\n_SYSTEMD_UNIT=kubelet.service\nMESSAGE=%s\n\n' \
+    "$USEC" "$USEC" "$(tr -d - </proc/sys/kernel/random/boot_id)" "$MID" \
+    'E0501 kubelet.go:2331] "Skipping pod synchronization" err="PLEG is not healthy: pleg was last seen active 3m0.1s ago; threshold is 3m0s"' |
+    "$REMOTE" -o "$LOGS/journal/$MID/system.journal" - 2>/dev/null || fail "systemd-journal-remote"
+  ng_wait_until 30 grep -q '"msg":"log condition set","condition":"PLEGNotHealthy"' "$POD_LOG" ||
+    fail "a kubelet journal entry in the node's /var/log/journal never became a condition"
+fi
+
+step "RSS with 1,000 followed log files, against the pod's memory limit"
+for ((i = 1; i <= 1000; i++)); do
+  f=$(container_log "$i")
+  printf '%s stdout F hello %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$i" >>"$f"
+done
+ng_wait_until 60 metric_at_least nodeguard_log_files_tailed 1000 ||
+  fail "the agent does not follow 1,000 files: $(metric nodeguard_log_files_tailed)"
+rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$POD_PID/status")
+limit=$POD_MEMORY_LIMIT
+case $limit in *Mi) limit_kib=$((${limit%Mi} * 1024)) ;; *Gi) limit_kib=$((${limit%Gi} * 1048576)) ;; *) limit_kib=0 ;; esac
+ng_log "RSS ${rss_kib} KiB with $(metric nodeguard_log_files_tailed) files followed; limit $limit"
+((limit_kib == 0 || rss_kib < limit_kib)) || fail "RSS $rss_kib KiB is over the pod's limit $limit"
+echo "pod_e2e: rss_kib_1000_files=$rss_kib"
+ng_wait_until 30 pod_probe LIVENESS "$NODE" "$NODE_IP" || fail "liveness probe fails with 1,000 files"
+ng_wait_until 30 pod_probe READINESS "$NODE" "$NODE_IP" || fail "readiness probe fails with 1,000 files"
 
 step "SIGTERM: the pod deleted (pod stop with the grace period, kube down)"
 pod_down
