@@ -33,7 +33,7 @@ mkdir -p "$cache"
 mapfile -t deps < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/ //g' |
   grep -v '^$' | sort -u)
 # Bump when the recipe below changes, so a cached base made the old way is not reused.
-recipe=2
+recipe=3
 key=$(printf '%s\n' "bookworm" "recipe=$recipe" "${deps[@]}" | sha256sum | cut -c1-12)
 base=localhost/nodeguard-runtime-base:$key
 if ! podman image exists "$base"; then
@@ -41,8 +41,9 @@ if ! podman image exists "$base"; then
   if [[ ! -s $tarball ]]; then
     echo "pod-image: mmdebstrap of the runtime base (${#deps[@]} packages, about a minute)" >&2
     # Docs, manuals and translations never reach the image: smaller, and nothing reads them.
+    # usr-is-merged: else apt satisfies init-system-helpers with usrmerge, which brings perl.
     mmdebstrap --variant=minbase --quiet \
-      --include="$(IFS=,; echo "${deps[*]}")" \
+      --include="$(IFS=,; echo "${deps[*]}"),usr-is-merged" \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
       --dpkgopt='path-include=/usr/share/doc/*/copyright' \

@@ -113,9 +113,14 @@ pod_netns_bind() {
 
 # pod_yaml: the Pod and its ConfigMaps for podman (tests/integration/pod/pod_from_daemonset.py);
 # ConfigMap and volume names made unique (podman keeps them as named volumes).
+# Extra arguments (--drop-volume NAME, --selinux-type T) make the variants the test runs on
+# purpose; POD_NAME and POD_CTR follow the name given in POD_NAME.
 pod_yaml() {
+  local node=$1
+  shift
+  POD_CTR=$POD_NAME-nodeguard
   /usr/bin/python3 "$POD_SRC/tests/integration/pod/pod_from_daemonset.py" --image "$POD_IMAGE" \
-    --node-root "$POD_ROOT" --name "$POD_NAME" --node-name "$1" --unique "$NG_RUN_ID" \
+    --node-root "$POD_ROOT" --name "$POD_NAME" --node-name "$node" --unique "$POD_NAME" "$@" \
     --pod "$NG_TMP/pod.yaml" --configmaps "$NG_TMP/configmaps.yaml" <"$NG_TMP/render.yaml" \
     2>"$NG_TMP/pod-changes.txt" || { cat "$NG_TMP/pod-changes.txt"; ng_fail "pod_from_daemonset"; }
 }
@@ -124,7 +129,7 @@ pod_yaml() {
 pod_play() {
   local ns=$1
   ng_own_netns "$ns" || ng_fail "not this run's namespace: $ns"
-  ng_on_exit "pod_remove"
+  ng_on_exit "pod_remove $POD_NAME $POD_NAME-nodeguard-config"
   nsenter --net="/run/netns/$ns" podman kube play --log-driver k8s-file \
     --log-opt "path=$POD_LOG" --configmap "$NG_TMP/configmaps.yaml" "$NG_TMP/pod.yaml" \
     >"$NG_TMP/play.log" 2>&1 || { cat "$NG_TMP/play.log"; ng_fail "podman kube play"; }
@@ -160,9 +165,9 @@ pod_down() {
   podman kube down "$NG_TMP/pod.yaml" >>"$NG_TMP/down.log" 2>&1 || { cat "$NG_TMP/down.log"; ng_fail "kube down"; }
 }
 
-pod_remove() {
-  podman pod rm -f -t 0 "$POD_NAME"
-  podman volume rm -f "$(sed -n 's/^  name: //p' "$NG_TMP/configmaps.yaml" | head -n 1)"
+pod_remove() { # POD CONFIGMAP_VOLUME
+  podman pod rm -f -t 0 "$1"
+  podman volume rm -f "$2"
 }
 
 # pod_probe KIND (LIVENESS | READINESS) NS ADDR: the kubelet's httpGet probe of a hostNetwork pod:

@@ -72,6 +72,13 @@ make_pod() {
   mv "$CACHE/.$file" "$CACHE/results/$file"
   ng_bg "$ns" socat TCP-LISTEN:80,reuseaddr,fork SYSTEM:"echo $short" >/dev/null
 }
+metric() { # NAME{labels} -> value (empty when absent)
+  ng_in "$NODE" curl -s --max-time 5 "http://$NODE_IP:$POD_METRICS_PORT/metrics" |
+    awk -v m="$1" '$1 == m { print $2 }'
+}
+metric_is() { [[ $(metric "$1") == "$2" ]]; }
+condition_is() { metric_is "nodeguard_condition{status=\"true\",type=\"$1\"}" "$2"; }
+metric_at_least() { local v; v=$(metric "$1"); [[ -n $v ]] && ((${v%.*} >= $2)); }
 answers() { [[ $(ng_nf_connect "$CLIENT" "$NODE_IP" "$1") == "$2" ]]; }
 # What a firewalld reload does to the nat table: everything gone, in one transaction.
 flush_nat() { printf '*nat\nCOMMIT\n' | ng_in "$NODE" "iptables-$BACKEND-restore" -w; }
@@ -104,6 +111,9 @@ ngctl status >"$NG_TMP/status.txt" 2>&1 || { cat "$NG_TMP/status.txt"; fail "ngc
 [[ -S $POD_ROOT/run/nodeguard/nodeguard.sock ]] || fail "no socket in the node's /run/nodeguard"
 grep -q "$NODE" "$NG_TMP/status.txt" || { cat "$NG_TMP/status.txt"; fail "ngctl status does not name the node $NODE (NODE_NAME, --node-name)"; }
 
+ng_wait_until 20 condition_is NodePathMissing 0 ||
+  fail "NodePathMissing with the shipped mounts: $(grep 'node path missing' "$POD_LOG" | head -n 3)"
+
 step "pod-b made after the agent started (its netns mount propagates), flush with the agent running"
 make_pod pod-b 8081 "$(printf 'b%.0s' {1..64})"
 ng_wait_until 10 answers 8081 pod-b || fail "hostPort 8081 does not answer"
@@ -113,13 +123,6 @@ flush_nat
 ng_wait_until 30 answers 8080 pod-a || fail "hostPort 8080 not back after a flush with the agent running"
 ng_wait_until 30 answers 8081 pod-b || fail "hostPort 8081 (pod made after start) not back after the flush"
 grep -q 'CNI cache entry unverified' "$POD_LOG" && fail "a live pod's cache entry was unverified"
-
-metric() { # NAME{labels} -> value (empty when absent)
-  ng_in "$NODE" curl -s --max-time 5 "http://$NODE_IP:$POD_METRICS_PORT/metrics" |
-    awk -v m="$1" '$1 == m { print $2 }'
-}
-metric_is() { [[ $(metric "$1") == "$2" ]]; }
-metric_at_least() { local v; v=$(metric "$1"); [[ -n $v ]] && ((${v%.*} >= $2)); }
 
 if [[ ${NG_POD_SKIP_FIREWALLD:-0} != 1 ]] && command -v firewalld >/dev/null; then
   step "firewalld on the node's bus (the mounted /run/dbus): start and reload repaired"
@@ -213,10 +216,19 @@ if [[ -x $REMOTE ]]; then
 fi
 
 step "RSS with 1,000 followed log files, against the pod's memory limit"
-for ((i = 1; i <= 1000; i++)); do
-  f=$(container_log "$i")
-  printf '%s stdout F hello %s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$i" >>"$f"
-done
+# The same layout as container_log, in one process (a thousand forks take minutes on 2 busy cores).
+/usr/bin/python3 - "$LOGS" <<'PY'
+import hashlib, os, sys, time
+logs = sys.argv[1]
+ts = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+for n in range(1, 1001):
+    d = f"default_app-{n}_uid-{n}/app"
+    os.makedirs(f"{logs}/pods/{d}", exist_ok=True)
+    with open(f"{logs}/pods/{d}/0.log", "w") as f:
+        f.write(f"{ts} stdout F hello {n}\n")
+    cid = hashlib.sha256(f"c{n}".encode()).hexdigest()
+    os.symlink(f"/var/log/pods/{d}/0.log", f"{logs}/containers/app-{n}_default_app-{cid}.log")
+PY
 ng_wait_until 60 metric_at_least nodeguard_log_files_tailed 1000 ||
   fail "the agent does not follow 1,000 files: $(metric nodeguard_log_files_tailed)"
 rss_kib=$(awk '/^VmRSS/ { print $2 }' "/proc/$POD_PID/status")
@@ -235,5 +247,28 @@ ng_log "stop took ${POD_DOWN_SECONDS}s, agent exit code '${POD_EXIT}'"
 awk -v d="$POD_DOWN_SECONDS" -v g="$POD_GRACE" 'BEGIN { exit !(d < g) }' ||
   fail "stop took ${POD_DOWN_SECONDS}s, not within the ${POD_GRACE}s grace period"
 grep -q '"msg":"nodeguard stopped"' "$POD_LOG" || fail "no 'nodeguard stopped' in the agent log"
+step "a pod without the netns mount: NodePathMissing names it at start"
+POD_NAME=$NG_RUN_ID-nonetns
+POD_LOG=$NG_TMP/agent-nonetns.log
+pod_yaml "$NODE" --drop-volume netns 2>/dev/null
+pod_play "$NODE"
+pod_wait_running 60
+ng_wait_until 20 grep -q '"msg":"node path missing; mount it into the pod","path":"/var/run/netns"' "$POD_LOG" ||
+  fail "no 'node path missing' log line for /var/run/netns"
+ng_wait_until 20 condition_is NodePathMissing 1 || fail "condition NodePathMissing not set"
+pod_down
+
+step "SELinux type spc_t (docs/operations.md): accepted by the runtime"
+POD_NAME=$NG_RUN_ID-spc
+POD_LOG=$NG_TMP/agent-spc.log
+pod_yaml "$NODE" --selinux-type spc_t 2>/dev/null
+pod_play "$NODE"
+pod_wait_running 60
+label=$(podman inspect "$POD_CTR" --format '{{.ProcessLabel}} {{.HostConfig.SecurityOpt}}')
+ng_log "process label and security options: $label (SELinux $( [[ -e /sys/fs/selinux/enforce ]] && echo on || echo off) here)"
+[[ $label == *spc_t* ]] || fail "the spc_t type did not reach the container: $label"
+pod_down
+[[ $POD_EXIT == 0 ]] || fail "the spc_t pod's agent exit code: '$POD_EXIT'"
+
 step "PASS"
 echo "PASS: the shipped pod ($OVERLAY) in $((SECONDS - t_start)) s"

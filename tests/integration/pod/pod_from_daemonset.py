@@ -34,6 +34,10 @@ def main():
     ap.add_argument("--pod", required=True)
     ap.add_argument("--configmaps", required=True)
     ap.add_argument("--unique", default="", help="prefix for volume and ConfigMap names")
+    # Not for the shipped pod: variants the test runs on purpose.
+    ap.add_argument("--drop-volume", action="append", default=[],
+                    help="remove this volume and its mounts (a pod that lacks a mount)")
+    ap.add_argument("--selinux-type", default="", help="securityContext.seLinuxOptions.type")
     a = ap.parse_args()
 
     docs = [d for d in yaml.safe_load_all(sys.stdin) if d]
@@ -67,6 +71,16 @@ def main():
                                  lambda m: env.get(m.group(1), m.group(0)), x) for x in c[key]]
                 if c[key] != before:
                     changes.append(f"{c['name']}: $(VAR) in {key} expanded as the kubelet does")
+
+    for name in a.drop_volume:
+        spec["volumes"] = [v for v in spec.get("volumes", []) if v["name"] != name]
+        for c in spec["containers"]:
+            c["volumeMounts"] = [m for m in c.get("volumeMounts", []) if m["name"] != name]
+        changes.append(f"volume {name} removed (a pod without that mount)")
+    if a.selinux_type:
+        for c in spec["containers"]:
+            c.setdefault("securityContext", {})["seLinuxOptions"] = {"type": a.selinux_type}
+        changes.append(f"seLinuxOptions.type {a.selinux_type}")
 
     root = a.node_root.rstrip("/")
     for v in spec.get("volumes", []):
