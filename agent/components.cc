@@ -2,10 +2,13 @@
 
 #include <grpcpp/impl/service_type.h>
 
+#include <cstdlib>
+
 #include "agent/api/logs_service.h"
 #include "agent/api/netfilter_service.h"
 #include "agent/api/network_service.h"
 #include "agent/firewalld_node_facts.h"
+#include "agent/node_paths.h"
 #include "netfilter/cni/cni_component.h"
 #include "netfilter/firewalld/firewalld_watcher.h"
 #include "netfilter/firewalld/sd_bus_connection.h"
@@ -73,6 +76,11 @@ ComponentHandles register_components(ComponentRegistry& registry, ComponentConte
       probes::logs::LogsComponent::Deps{ctx.io, ctx.clock, ctx.loop, ctx.workers, ctx.metrics,
                                         ctx.health, ctx.env_errors, ctx.log.with_component("logs"),
                                         ctx.files, ctx.config.state_dir}));
+  // Last: says which node paths (hostPath mounts in the DaemonSet) the features above lack.
+  const char* bus = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+  registry.add(std::make_unique<NodePathsCheck>(required_node_paths(ctx.config, bus ? bus : ""),
+                                                ctx.files, ctx.health,
+                                                ctx.log.with_component("node_paths")));
   return handles;
 }
 

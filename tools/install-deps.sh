@@ -23,6 +23,10 @@ TEST_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   iproute2 iptables nftables firewalld dbus bird2 containernetworking-plugins socat
   curl jq openssl procps psmisc util-linux systemd gzip systemd-journal-remote time
+  # the pod stage (tests/integration/pod, tools/e2e-pod.sh): podman with runc (crun refuses the
+  # hybrid cgroup layout), catatonit for its pause image, mmdebstrap for the image's base.
+  # kubectl (kustomize) is not in Debian 12: the machine image provides it.
+  podman runc catatonit mmdebstrap python3-yaml
 )
 
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

@@ -1,33 +1,38 @@
 #!/usr/bin/env bash
 # Installs every dependency, builds, and runs the test suite. With no option it runs what CI
-# runs (.ci/run), three stages:
-#   1. RelWithDebInfo build in build/, every test not labelled slow (unit, integration,
+# runs (.ci/run), four stages:
+#   1. RelWithDebInfo build in build/, every test not labelled slow or pod (unit, integration,
 #      privileged ones in network namespaces when root);
-#   2. ASan+UBSan build in build-asan/, the same tests except the few that judge the product
-#      rather than the code (fault-injection timing, the lab, packaging and manifests);
-#   3. every libFuzzer target for NODEGUARD_FUZZ_SECONDS (default 60) each, build-fuzz/.
+#   2. pod: the container image from stage 1's .deb and the shipped DaemonSet's pod under
+#      podman, against real CNI pods, firewalld, BIRD and logs (ctest label pod; alone:
+#      tools/e2e-pod.sh);
+#   3. ASan+UBSan build in build-asan/, the same tests as stage 1 except the few that judge the
+#      product rather than the code (fault-injection timing, the lab, packaging and manifests);
+#   4. every libFuzzer target for NODEGUARD_FUZZ_SECONDS (default 60) each, build-fuzz/.
 # Options:
 #   tools/test.sh --quick              # stage 1 only (what a developer runs before a commit)
+#   tools/test.sh --pod                # stages 1 and 2
 #   tools/test.sh --sanitize=address   # ASan+UBSan build only, all its tests
-#   tools/test.sh --sanitize=thread    # TSan build in build-tsan/ (the stage-2 selection)
-#   tools/test.sh --fuzz-seconds N     # stage 3 with N seconds per target (0 skips it)
+#   tools/test.sh --sanitize=thread    # TSan build in build-tsan/ (the stage-3 selection)
+#   tools/test.sh --fuzz-seconds N     # stage 4 with N seconds per target (0 skips it)
 #   tools/test.sh -- -R netfilter      # extra arguments after -- go to every ctest run
 # Long runs: tools/fuzz.sh all 3600, tools/reliability.sh --slow, tools/soak.sh --minutes 60.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-stages=(default asan fuzz)
+stages=(default pod asan fuzz)
 fuzz_seconds=${NODEGUARD_FUZZ_SECONDS:-60}
 ctest_args=()
 while (($#)); do
   case $1 in
     --quick) stages=(default) ;;
+    --pod) stages=(default pod) ;;
     --sanitize=address) stages=(asan-all) ;;
     --sanitize=thread) stages=(tsan) ;;
     --fuzz-seconds) fuzz_seconds=$2; shift ;;
     --fuzz-seconds=*) fuzz_seconds=${1#*=} ;;
     --) shift; ctest_args=("$@"); break ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -59,13 +64,21 @@ run_stage() { # NAME PRESET [ctest args...]
   local t0=$SECONDS
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j "$(nproc)"
-  ctest --test-dir "$dir" --output-on-failure -j 2 -LE slow "$@" "${ctest_args[@]}" || status=1
+  ctest --test-dir "$dir" --output-on-failure -j 2 -LE 'slow|pod' "$@" "${ctest_args[@]}" || status=1
   echo "=== test.sh: stage $name took $((SECONDS - t0)) s" >&2
 }
 
 for s in "${stages[@]}"; do
   case $s in
     default) run_stage default default ;;
+    pod)
+      # One test, alone: it builds an image and runs a pod, and must not share the 2 cores
+      # with timing-sensitive tests.
+      echo "=== test.sh: stage pod (build)" >&2
+      t0=$SECONDS
+      ctest --test-dir build --output-on-failure -L pod "${ctest_args[@]}" || status=1
+      echo "=== test.sh: stage pod took $((SECONDS - t0)) s" >&2
+      ;;
     asan) run_stage asan asan -E "$not_under_sanitizer" ;;
     asan-all) run_stage asan asan ;;
     tsan) run_stage tsan tsan -E "$not_under_tsan" ;;
