@@ -80,7 +80,7 @@ class HttpServer::Connection : public std::enable_shared_from_this<Connection> {
                                                        std::size_t n) { self->on_head(ec, n); });
   }
 
-  // Closes and forgets the connection; counted under `reason` when not empty.
+  // Closes and forgets the connection, counted as shed for `reason`.
   void shed(const char* reason) {
     if (closed_) return;
     server_.shed_.Add({{"listener", listener_->name}, {"reason", reason}}).Increment();
