@@ -28,8 +28,9 @@ bool all_hex(std::string_view s) {
 }
 
 // portmap's per-container chain: "CNI-DN-" + 21 hex (28 characters, utils.FormatChainName).
+// The prefix is what counts: no other owner writes CNI-DN-* chains.
 bool is_dnat_chain(std::string_view name) {
-  return name.size() == 28 && starts_with(name, "CNI-DN-") && all_hex(name.substr(7));
+  return starts_with(name, "CNI-DN-") && name.size() > 7;
 }
 // bridge's ipMasq chain: "CNI-" + 24 hex.
 bool is_masq_chain(std::string_view name) {

@@ -15,8 +15,8 @@ namespace ng::netfilter {
 // real output (docs/architecture.md, "Foreign rules"):
 //
 //  * portmap (CNI-HOSTPORT-DNAT): `-m comment --comment "dnat name: \"<net>\" id: \"<id>\""`
-//    jumping to a CNI-DN-<21 hex> chain; CNI-HOSTPORT-SETMARK: the comment "CNI portfwd
-//    masquerade mark" with -j MARK; CNI-HOSTPORT-MASQ: `-m mark --mark M -j MASQUERADE`;
+//    jumping to a CNI-DN-* chain (<21 hex> from the plugin); CNI-HOSTPORT-SETMARK: the comment "CNI
+//    portfwd masquerade mark" with -j MARK; CNI-HOSTPORT-MASQ: `-m mark --mark M -j MASQUERADE`;
 //    CNI-DN-*: `... --dport N ... -j DNAT` or a jump to the set-mark chain; built-in jumps
 //    `-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT` and the "CNI portfwd requiring
 //    masquerade" jump to CNI-HOSTPORT-MASQ.

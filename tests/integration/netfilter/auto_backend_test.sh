@@ -20,6 +20,7 @@ ng_nf_restore "$node" legacy ipv4 <<'R'
 -A CNI-DN-0a1b2c3d4e5f60718293a -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.244.1.2:80
 COMMIT
 R
+# KUBE-* rules in kube-proxy's shapes (a comment on the DNAT): rules no owner explains are not restored.
 ng_nf_restore "$node" nft ipv4 <<'R'
 *mangle
 :KUBE-IPTABLES-HINT - [0:0]
@@ -29,7 +30,7 @@ COMMIT
 :KUBE-SVC-A - [0:0]
 -A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES
 -A KUBE-SERVICES -d 10.96.0.1/32 -p tcp -m tcp --dport 443 -j KUBE-SVC-A
--A KUBE-SVC-A -p tcp -j DNAT --to-destination 192.168.0.1:6443
+-A KUBE-SVC-A -p tcp -m comment --comment "default/kubernetes:https" -j DNAT --to-destination 192.168.0.1:6443
 COMMIT
 R
 want_legacy=$(ng_nf_save "$node" legacy ipv4 -t nat | ng_nf_guarded_lines)

@@ -43,10 +43,10 @@ TEST(RuleProvenance, HandWrittenDnatInTheHostportChainIsForeign) {
       explained("CNI-HOSTPORT-DNAT",
                 "-p tcp -m comment --comment \"dnat name: \\\"n\\\" id: \\\"c\\\"\" -m tcp "
                 "--dport 9999 -j DNAT --to-destination 10.0.0.9:80"));
-  // Nor a jump to a chain that is not a CNI-DN-<21 hex> chain.
+  // Nor a jump to a chain that is not a CNI-DN-* chain.
   EXPECT_FALSE(explained("CNI-HOSTPORT-DNAT",
                          "-p tcp -m comment --comment \"dnat name: \\\"n\\\" id: \\\"c\\\"\" -m "
-                         "multiport --dports 1 -j CNI-DN-nothex"));
+                         "multiport --dports 1 -j KUBE-SVC-X"));
 }
 
 TEST(RuleProvenance, PortmapFixedChainsAndContainerChains) {
