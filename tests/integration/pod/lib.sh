@@ -129,7 +129,7 @@ pod_yaml() {
 pod_play() {
   local ns=$1
   ng_own_netns "$ns" || ng_fail "not this run's namespace: $ns"
-  ng_on_exit "pod_remove $POD_NAME $POD_NAME-nodeguard-config"
+  ng_on_exit "pod_remove $POD_NAME"
   nsenter --net="/run/netns/$ns" podman kube play --log-driver k8s-file \
     --log-opt "path=$POD_LOG" --configmap "$NG_TMP/configmaps.yaml" "$NG_TMP/pod.yaml" \
     >"$NG_TMP/play.log" 2>&1 || { cat "$NG_TMP/play.log"; ng_fail "podman kube play"; }
@@ -165,9 +165,15 @@ pod_down() {
   podman kube down "$NG_TMP/pod.yaml" >>"$NG_TMP/down.log" 2>&1 || { cat "$NG_TMP/down.log"; ng_fail "kube down"; }
 }
 
-pod_remove() { # POD CONFIGMAP_VOLUME
+# pod_remove POD: the pod and the volumes podman made for it (ConfigMaps, emptyDirs), all named
+# POD-* (pod_from_daemonset.py --unique).
+pod_remove() {
+  local v
   podman pod rm -f -t 0 "$1"
-  podman volume rm -f "$2"
+  for v in $(podman volume ls -q); do
+    [[ $v == "$1"-* ]] && podman volume rm -f "$v"
+  done
+  return 0
 }
 
 # pod_probe KIND (LIVENESS | READINESS) NS ADDR: the kubelet's httpGet probe of a hostNetwork pod:
