@@ -9,6 +9,7 @@
 #   tools/e2e-pod.sh                          # calico-bgp overlay
 #   tools/e2e-pod.sh --overlay overlays/flannel
 #   tools/e2e-pod.sh --build-dir build        # use an existing build tree as it is
+#   NG_POD_SKIP_FIREWALLD=1 NG_POD_SKIP_BIRD=1 tools/e2e-pod.sh   # quicker: without those parts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 overlay=overlays/calico-bgp build_dir= 
@@ -16,7 +17,7 @@ while (($#)); do
   case $1 in
     --overlay) overlay=$2; shift ;;
     --build-dir) build_dir=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "e2e-pod: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

@@ -244,6 +244,14 @@ echo "pod_e2e: rss_kib_1000_files=$rss_kib"
 ng_wait_until 30 pod_probe LIVENESS "$NODE" "$NODE_IP" || fail "liveness probe fails with 1,000 files"
 ng_wait_until 30 pod_probe READINESS "$NODE" "$NODE_IP" || fail "readiness probe fails with 1,000 files"
 
+step "nothing written outside the mounts (a kubelet gives a read-only root no /run tmpfs)"
+# podman mounts a tmpfs on /run of a read-only container (with the image's empty /run/lock);
+# what is on it besides podman's own files and the mount points would be a write that fails
+# under a kubelet.
+extra=$(cd "/proc/$POD_PID/root/run" && find . -xdev -mindepth 1 |
+  grep -vxE '\./(\.containerenv|netns|nodeguard|dbus|xtables\.lock|log|log/journal|calico|secrets|lock)' || true)
+[[ -z $extra ]] || fail "the agent wrote to its /run outside the mounts: $extra"
+
 step "SIGTERM: the pod deleted (pod stop with the grace period, kube down)"
 pod_down
 ng_log "stop took ${POD_DOWN_SECONDS}s, agent exit code '${POD_EXIT}'"
