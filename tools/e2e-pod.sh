@@ -17,7 +17,7 @@ while (($#)); do
   case $1 in
     --overlay) overlay=$2; shift ;;
     --build-dir) build_dir=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "e2e-pod: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift

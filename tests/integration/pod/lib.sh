@@ -69,6 +69,10 @@ out = {"POD_GRACE": spec.get("terminationGracePeriodSeconds", 30),
 for kind, name in (("livenessProbe", "LIVENESS"), ("readinessProbe", "READINESS")):
     for k, v in probe(kind):
         out[f"POD_{name}_{k}"] = v
+cm = next((d for d in docs if d["kind"] == "ConfigMap"), {})
+agent = yaml.safe_load(cm.get("data", {}).get("nodeguard.yaml", "")) or {}
+for section in ("bgp", "firewalld", "logs"):
+    out[f"POD_{section.upper()}_ENABLED"] = int((agent.get(section) or {}).get("enabled", True))
 mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
 out["POD_HOSTPATHS"] = " ".join(
     f'{v["hostPath"]["path"]}={v["hostPath"].get("type", "")}={mounts.get(v["name"], "")}'

@@ -128,7 +128,7 @@ ng_wait_until 30 answers 8080 pod-a || fail "hostPort 8080 not back after a flus
 ng_wait_until 30 answers 8081 pod-b || fail "hostPort 8081 (pod made after start) not back after the flush"
 grep -q 'CNI cache entry unverified' "$POD_LOG" && fail "a live pod's cache entry was unverified"
 
-if [[ ${NG_POD_SKIP_FIREWALLD:-0} != 1 ]] && command -v firewalld >/dev/null; then
+if [[ ${NG_POD_SKIP_FIREWALLD:-0} != 1 && $POD_FIREWALLD_ENABLED == 1 ]] && command -v firewalld >/dev/null; then
   step "firewalld on the node's bus (the mounted /run/dbus): start and reload repaired"
   BUS=$POD_ROOT/run/dbus/system_bus_socket
   # The real system bus configuration and policy (firewalld's own included), on the node's path.
@@ -163,7 +163,7 @@ if [[ ${NG_POD_SKIP_FIREWALLD:-0} != 1 ]] && command -v firewalld >/dev/null; th
   ng_wait_until 30 answers 8081 pod-b || fail "hostPort 8081 not back after firewalld's reload"
 fi
 
-if [[ ${NG_POD_SKIP_BIRD:-0} != 1 ]] && command -v bird >/dev/null && [[ -n $(metric 'nodeguard_bgp_sessions{state="Established"}') ]]; then
+if [[ ${NG_POD_SKIP_BIRD:-0} != 1 && $POD_BGP_ENABLED == 1 ]] && command -v bird >/dev/null; then
   step "BIRD on the node's calico socket, peer on the client: session state"
   bird_conf() { # LOCAL PEER
     printf 'router id %s;
