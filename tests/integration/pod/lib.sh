@@ -8,8 +8,10 @@
 #   pod_image                         # the image from the build tree's .deb -> POD_IMAGE
 #   pod_render OVERLAY                # kubectl kustomize -> $NG_TMP/render.yaml, POD_* values
 #   pod_node_root                     # the node's directories under POD_ROOT
-#   pod_play NODE_NS                  # kube play; waits until the agent logs "nodeguard running"
-#   pod_down                          # kube down (SIGTERM), sets POD_DOWN_SECONDS, POD_EXIT
+#   pod_yaml NODE_NS [variant args]   # the Pod for podman (pod_from_daemonset.py)
+#   pod_play NODE_NS                  # kube play with host networking in NODE_NS
+#   pod_wait_running                  # until the agent logs "nodeguard running"
+#   pod_down                          # SIGTERM with the grace period, kube down; POD_EXIT
 POD_SRC=${NG_SOURCE_DIR:?}
 POD_ROOT=$NG_TMP/node
 POD_NAME=$NG_RUN_ID-agent
@@ -73,10 +75,6 @@ cm = next((d for d in docs if d["kind"] == "ConfigMap"), {})
 agent = yaml.safe_load(cm.get("data", {}).get("nodeguard.yaml", "")) or {}
 for section in ("bgp", "firewalld", "logs"):
     out[f"POD_{section.upper()}_ENABLED"] = int((agent.get(section) or {}).get("enabled", True))
-mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
-out["POD_HOSTPATHS"] = " ".join(
-    f'{v["hostPath"]["path"]}={v["hostPath"].get("type", "")}={mounts.get(v["name"], "")}'
-    for v in spec.get("volumes", []) if "hostPath" in v)
 for k, v in out.items():
     print(f"{k}={shlex.quote(str(v))}")
 PY
