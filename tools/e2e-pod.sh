@@ -9,6 +9,7 @@
 #   tools/e2e-pod.sh                          # calico-bgp overlay
 #   tools/e2e-pod.sh --overlay overlays/flannel
 #   tools/e2e-pod.sh --build-dir build        # use an existing build tree as it is
+#   NG_POD_SKIP_FIREWALLD=1 NG_POD_SKIP_BIRD=1 tools/e2e-pod.sh   # quicker: without those parts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 overlay=overlays/calico-bgp build_dir= 

@@ -33,7 +33,7 @@ mkdir -p "$cache"
 mapfile -t deps < <(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\|.*//; s/\(.*\)//; s/ //g' |
   grep -v '^$' | sort -u)
 # Bump when the recipe below changes, so a cached base made the old way is not reused.
-recipe=3
+recipe=4
 key=$(printf '%s\n' "bookworm" "recipe=$recipe" "${deps[@]}" | sha256sum | cut -c1-12)
 base=localhost/nodeguard-runtime-base:$key
 if ! podman image exists "$base"; then
@@ -41,20 +41,28 @@ if ! podman image exists "$base"; then
   if [[ ! -s $tarball ]]; then
     echo "pod-image: mmdebstrap of the runtime base (${#deps[@]} packages, about a minute)" >&2
     # Docs, manuals and translations never reach the image: smaller, and nothing reads them.
-    # usr-is-merged: else apt satisfies init-system-helpers with usrmerge, which brings perl.
+    # usrmerge (pulled in for the merged /usr) brings the whole of perl; the tree is merged
+    # already, so it and perl go again (perl-base, essential, stays): about 30 MB.
     mmdebstrap --variant=minbase --quiet \
       --include="$(IFS=,; echo "${deps[*]}"),usr-is-merged" \
+      --customize-hook='chroot "$1" dpkg --purge usrmerge libfile-find-rule-perl libnumber-compare-perl libtext-glob-perl perl perl-modules-5.36 libperl5.36 || true' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/doc/*' \
       --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
       --dpkgopt='path-include=/usr/share/doc/*/copyright' \
       --aptopt='APT::Install-Recommends "false"' \
-      --format=tar bookworm "$tarball.tmp" >&2
-    mv "$tarball.tmp" "$tarball"
+      --format=tar bookworm "$tarball.tmp.$$" >&2
+    mv "$tarball.tmp.$$" "$tarball"
+    # Only the current recipe and package list are worth keeping.
+    find "$cache" -maxdepth 1 -name 'runtime-base-*.tar' ! -name "runtime-base-$key.tar" -delete
   fi
   # An imported tarball has no PATH.
   podman import --quiet \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "$tarball" "$base" >/dev/null
+  # Older bases of this project (another package list or recipe); one in use stays.
+  for old in $(podman images --format '{{.Repository}}:{{.Tag}}' localhost/nodeguard-runtime-base); do
+    [[ $old == "$base" ]] || podman rmi "$old" >/dev/null 2>&1 || true
+  done
 fi
 
 ctx=$(mktemp -d /tmp/ng-image-XXXXXX)

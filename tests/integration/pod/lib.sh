@@ -8,8 +8,10 @@
 #   pod_image                         # the image from the build tree's .deb -> POD_IMAGE
 #   pod_render OVERLAY                # kubectl kustomize -> $NG_TMP/render.yaml, POD_* values
 #   pod_node_root                     # the node's directories under POD_ROOT
-#   pod_play NODE_NS                  # kube play; waits until the agent logs "nodeguard running"
-#   pod_down                          # kube down (SIGTERM), sets POD_DOWN_SECONDS, POD_EXIT
+#   pod_yaml NODE_NS [variant args]   # the Pod for podman (pod_from_daemonset.py)
+#   pod_play NODE_NS                  # kube play with host networking in NODE_NS
+#   pod_wait_running                  # until the agent logs "nodeguard running"
+#   pod_down                          # SIGTERM with the grace period, kube down; POD_EXIT
 POD_SRC=${NG_SOURCE_DIR:?}
 POD_ROOT=$NG_TMP/node
 POD_NAME=$NG_RUN_ID-agent
@@ -69,10 +71,10 @@ out = {"POD_GRACE": spec.get("terminationGracePeriodSeconds", 30),
 for kind, name in (("livenessProbe", "LIVENESS"), ("readinessProbe", "READINESS")):
     for k, v in probe(kind):
         out[f"POD_{name}_{k}"] = v
-mounts = {m["name"]: m["mountPath"] for m in c.get("volumeMounts", [])}
-out["POD_HOSTPATHS"] = " ".join(
-    f'{v["hostPath"]["path"]}={v["hostPath"].get("type", "")}={mounts.get(v["name"], "")}'
-    for v in spec.get("volumes", []) if "hostPath" in v)
+cm = next((d for d in docs if d["kind"] == "ConfigMap"), {})
+agent = yaml.safe_load(cm.get("data", {}).get("nodeguard.yaml", "")) or {}
+for section in ("bgp", "firewalld", "logs"):
+    out[f"POD_{section.upper()}_ENABLED"] = int((agent.get(section) or {}).get("enabled", True))
 for k, v in out.items():
     print(f"{k}={shlex.quote(str(v))}")
 PY
@@ -129,7 +131,7 @@ pod_yaml() {
 pod_play() {
   local ns=$1
   ng_own_netns "$ns" || ng_fail "not this run's namespace: $ns"
-  ng_on_exit "pod_remove $POD_NAME $POD_NAME-nodeguard-config"
+  ng_on_exit "pod_remove $POD_NAME"
   nsenter --net="/run/netns/$ns" podman kube play --log-driver k8s-file \
     --log-opt "path=$POD_LOG" --configmap "$NG_TMP/configmaps.yaml" "$NG_TMP/pod.yaml" \
     >"$NG_TMP/play.log" 2>&1 || { cat "$NG_TMP/play.log"; ng_fail "podman kube play"; }
@@ -165,9 +167,15 @@ pod_down() {
   podman kube down "$NG_TMP/pod.yaml" >>"$NG_TMP/down.log" 2>&1 || { cat "$NG_TMP/down.log"; ng_fail "kube down"; }
 }
 
-pod_remove() { # POD CONFIGMAP_VOLUME
+# pod_remove POD: the pod and the volumes podman made for it (ConfigMaps, emptyDirs), all named
+# POD-* (pod_from_daemonset.py --unique).
+pod_remove() {
+  local v
   podman pod rm -f -t 0 "$1"
-  podman volume rm -f "$2"
+  for v in $(podman volume ls -q); do
+    [[ $v == "$1"-* ]] && podman volume rm -f "$v"
+  done
+  return 0
 }
 
 # pod_probe KIND (LIVENESS | READINESS) NS ADDR: the kubelet's httpGet probe of a hostNetwork pod:

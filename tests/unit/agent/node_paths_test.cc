@@ -40,7 +40,7 @@ TEST(RequiredNodePaths, FollowsTheConfigAndTheBusAddress) {
 TEST(NodePathsCheck, MissingMountBecomesAConditionNamingIt) {
   testing::FakeFiles files;
   testing::RecordingHealthSink health;
-  files.make_dirs("/var/lib/cni");
+  (void)files.make_dirs("/var/lib/cni");
   NodePathsCheck check({{"/var/lib/cni", "cache"}, {"/var/run/netns", "verified sandboxes"}}, files,
                        health, core::Logger::discard());
   check.start();
@@ -54,7 +54,7 @@ TEST(NodePathsCheck, MissingMountBecomesAConditionNamingIt) {
 TEST(NodePathsCheck, AllPresentClearsTheCondition) {
   testing::FakeFiles files;
   testing::RecordingHealthSink health;
-  files.make_dirs("/var/run/netns");
+  (void)files.make_dirs("/var/run/netns");
   NodePathsCheck check({{"/var/run/netns", "verified sandboxes"}}, files, health,
                        core::Logger::discard());
   check.start();
