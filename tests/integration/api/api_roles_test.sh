@@ -101,6 +101,7 @@ try() {
   out=$("$@" 2>&1)
   local rc=$?
   set -e
+  echo "  ${*: -3} -> rc=$rc ${out:0:160}" >&2  # what each client got, for the test log
   echo "rc=$rc $out"
 }
 as_nobody() {
