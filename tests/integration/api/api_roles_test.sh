@@ -27,7 +27,7 @@ chmod 755 "$T"  # ngctl as uid 65534 runs from here
 check() { "$NODEGUARD" --state-dir "$T/state" --grpc-socket "" --metrics-listen "" "$@" \
   --check-config 2>&1; }
 set +e
-out=$(check --grpc-listen 127.0.0.1:9809 --tls-cert "$P/server.pem" --tls-key "$P/server.key")
+out=$(check --grpc-listen 127.0.0.1:9748 --tls-cert "$P/server.pem" --tls-key "$P/server.key")
 rc=$?
 set -e
 [[ $rc -ne 0 ]] || ng_fail "TLS listener without client CA accepted: $out"
@@ -35,7 +35,7 @@ for key in api.tls_client_ca grpc_listen --tls-client-ca; do
   [[ $out == *"$key"* ]] || ng_fail "no-client-CA error does not name $key: $out"
 done
 set +e
-out=$(check --grpc-listen 127.0.0.1:9809 --tls-cert "$P/server.pem" --tls-key "$P/server.key" \
+out=$(check --grpc-listen 127.0.0.1:9748 --tls-cert "$P/server.pem" --tls-key "$P/server.key" \
   --tls-client-ca "$P/ca.pem" --allowed-clients nodeguard-controller)
 rc=$?
 set -e
@@ -43,13 +43,13 @@ set -e
 [[ $out == *"allowed_clients"* && $out == *'"dns:nodeguard-controller"'* ]] ||
   ng_fail "untyped identity error does not name the key and the typed spelling: $out"
 set +e
-out=$(check --grpc-listen 127.0.0.1:9809 --tls-cert "$P/server.pem" --tls-key "$P/server.key" \
+out=$(check --grpc-listen 127.0.0.1:9748 --tls-cert "$P/server.pem" --tls-key "$P/server.key" \
   --tls-client-ca "$P/ca.pem" --allowed-log-clients "spiffe://cluster/ns/ops/sa/log-reader")
 rc=$?
 set -e
 [[ $rc -ne 0 && $out == *"allowed_log_clients"* && $out == *'"uri:spiffe://'* ]] ||
   ng_fail "untyped log identity: rc=$rc $out"
-check --grpc-listen 127.0.0.1:9809 --tls-cert "$P/server.pem" --tls-key "$P/server.key" \
+check --grpc-listen 127.0.0.1:9748 --tls-cert "$P/server.pem" --tls-key "$P/server.key" \
   --tls-client-ca "$P/ca.pem" --allowed-clients "dns:controller.example,cn:x" >/dev/null ||
   ng_fail "typed identities refused"
 
@@ -63,7 +63,7 @@ cat >"$T/nodeguard.yaml" <<YAML
 node_name: roles-node
 state_dir: $T/state
 grpc_socket: $T/run/nodeguard.sock
-grpc_listen: 127.0.0.1:9809
+grpc_listen: 127.0.0.1:9748
 metrics_listen: ""
 dry_run: true
 api:
@@ -90,7 +90,7 @@ ng_wait_until 20 ng_in "$node" "$NGCTL" --socket "$T/run/nodeguard.sock" status 
 tls() { # who (a pki stem, or "" for no certificate), then ngctl arguments
   local who=$1
   shift
-  local a=(--addr 127.0.0.1:9809 --tls-ca "$P/ca.pem" --tls-server-name agent.test)
+  local a=(--addr 127.0.0.1:9748 --tls-ca "$P/ca.pem" --tls-server-name agent.test)
   [[ -n $who ]] && a+=(--tls-cert "$P/$who.pem" --tls-key "$P/$who.key")
   ng_in "$node" "$NGCTL" "${a[@]}" "$@"
 }
@@ -101,6 +101,7 @@ try() {
   out=$("$@" 2>&1)
   local rc=$?
   set -e
+  echo "  ${*: -3} -> rc=$rc ${out:0:160}" >&2  # what each client got, for the test log
   echo "rc=$rc $out"
 }
 as_nobody() {

@@ -50,7 +50,7 @@ api:
   tls_cert: $pki/server.pem
   tls_key: $pki/server.key
   tls_client_ca: $pki/ca.pem
-  allowed_clients: [controller.example]
+  allowed_clients: ["dns:controller.example"]
 netfilter: {backend: $BACKEND, families: [$FAMILY], poll_interval: 50ms}
 firewalld: {enabled: false}
 bgp: {enabled: false}
