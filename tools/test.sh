@@ -8,7 +8,7 @@
 #      tools/e2e-pod.sh);
 #   3. ASan+UBSan build in build-asan/, the same tests as stage 1 except the few that judge the
 #      product rather than the code (fault-injection timing, the lab, packaging and manifests);
-#   4. every libFuzzer target for NODEGUARD_FUZZ_SECONDS (default 60) each, build-fuzz/.
+#   4. every libFuzzer target for NODEGUARD_FUZZ_SECONDS (default 30) each, build-fuzz/.
 # Options:
 #   tools/test.sh --quick              # stage 1 only (what a developer runs before a commit)
 #   tools/test.sh --pod                # stages 1 and 2
@@ -21,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 stages=(default pod asan fuzz)
-fuzz_seconds=${NODEGUARD_FUZZ_SECONDS:-60}
+fuzz_seconds=${NODEGUARD_FUZZ_SECONDS:-30}
 ctest_args=()
 while (($#)); do
   case $1 in

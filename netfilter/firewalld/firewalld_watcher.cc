@@ -264,11 +264,16 @@ void FirewalldWatcher::on_signal(const BusSignal& s, std::uint64_t gen) {
 
 void FirewalldWatcher::ignore(const BusSignal& s, std::string_view reason) {
   metrics_.ignored_signal(reason);
-  const std::vector<core::LogField> fields{{"sender", s.sender.empty() ? "none" : s.sender},
+  // string_views on both branches: a ternary of "none" and a std::string makes a temporary
+  // string that a LogField (a view) would outlive.
+  auto or_none = [](const std::string& v) -> std::string_view {
+    return v.empty() ? std::string_view("none") : std::string_view(v);
+  };
+  const std::vector<core::LogField> fields{{"sender", or_none(s.sender)},
                                            {"member", s.member},
                                            {"interface", s.interface},
                                            {"reason", reason},
-                                           {"firewalld_owner", owner_.empty() ? "none" : owner_}};
+                                           {"firewalld_owner", or_none(owner_)}};
   if (ignored_logged_) {
     d_.log.log(core::LogLevel::kDebug, "firewalld watcher: signal not from firewalld ignored",
                fields);

@@ -42,7 +42,7 @@ ng_log "firewalld running ($BACKEND backend, $TOOLS iptables tools)"
 pod_ip=$(ng_nf_pod "$node" "$pod" "$TOOLS" ipv4 c0ffee0123456789 $HOSTPORT 10.244.1.0/24)
 ng_bg "$pod" socat TCP4-LISTEN:80,fork,reuseaddr SYSTEM:"echo hello-from-pod" >/dev/null
 answers() { [[ $(ng_nf_connect "$client" "$NODE_IP" $HOSTPORT) == hello-from-pod ]]; }
-ng_wait_until 15 answers || ng_fail "hostPort does not answer before the test (pod $pod_ip)"
+ng_wait_until 45 answers || ng_fail "hostPort does not answer before the test (pod $pod_ip)"
 
 save() { ng_in "$node" "iptables-$TOOLS-save" "$@"; }
 guarded() { save -t nat | ng_nf_guarded_lines; save -t filter | ng_nf_guarded_lines; }
@@ -94,17 +94,17 @@ fail() {
   save -t nat >&2 || true
   ng_fail "$*"
 }
-ng_wait_until 20 grep -q '"msg":"netfilter guard running"' "$log" || fail "agent did not start"
-ng_wait_until 20 grep -q '"msg":"firewalld watcher connected to the system bus".*"firewalld":"running"' "$log" ||
+ng_wait_until 60 grep -q '"msg":"netfilter guard running"' "$log" || fail "agent did not start"
+ng_wait_until 60 grep -q '"msg":"firewalld watcher connected to the system bus".*"firewalld":"running"' "$log" ||
   fail "the agent did not find firewalld on the private bus"
-ng_wait_until 10 bash -c "ip netns exec $node iptables-$TOOLS-save -t nat | grep -q NODEGUARD-CANARY" ||
+ng_wait_until 30 bash -c "ip netns exec $node iptables-$TOOLS-save -t nat | grep -q NODEGUARD-CANARY" ||
   fail "no canary"
-ng_wait_until 10 grep -q '"msg":"firewalld policy read"' "$log" || fail "firewalld's policy was not read"
+ng_wait_until 30 grep -q '"msg":"firewalld policy read"' "$log" || fail "firewalld's policy was not read"
 
 probe_log=$NG_TMP/probes.txt
 ip netns exec "$client" "$PROBER" --target $NODE_IP:$HOSTPORT --interval-ms 10 --timeout-ms 100 >"$probe_log" &
 ng_track_pid $!
-ng_wait_until 5 grep -q ' ok ' "$probe_log" || fail "the prober sees no answers"
+ng_wait_until 15 grep -q ' ok ' "$probe_log" || fail "the prober sees no answers"
 
 # outage SINCE_NS: how long probes started after SINCE_NS failed, and when they answered again.
 outage() {
@@ -122,15 +122,15 @@ restored() { [[ $(guarded) == "$want" ]] && answers; }
 fw_same() { [[ $(firewalld_rules) == "$fw_before" ]]; }
 expect_restored() {
   local what=$1 since=$2
-  ng_wait_until 15 restored || {
+  ng_wait_until 45 restored || {
     diff <(echo "$want") <(guarded) >&2 || true
     fail "$what: guarded rules not restored identical or hostPort silent"
   }
   # The prober saw the hostPort answer after the event.
-  ng_wait_until 5 awk -v s="$since" '$1 >= s && $2 == "ok" {f=1} END {exit !f}' "$probe_log" ||
+  ng_wait_until 15 awk -v s="$since" '$1 >= s && $2 == "ok" {f=1} END {exit !f}' "$probe_log" ||
     fail "$what: no probe answered after it"
   # firewalld's rules: as firewalld made them before, nodeguard changed none of them.
-  ng_wait_until 10 fw_same || {
+  ng_wait_until 30 fw_same || {
     diff <(echo "$fw_before") <(firewalld_rules) >&2 || true
     fail "$what: firewalld's own rules differ from before"
   }
@@ -140,7 +140,7 @@ expect_restored() {
 # 1. firewall-cmd --reload.
 t0=$(date +%s%N)
 ng_fw_cmd "$node" --reload >/dev/null || fail "firewall-cmd --reload"
-ng_wait_until 10 grep -q '"msg":"firewalld event; netfilter check requested".*"trigger":"Reloaded"' "$log" ||
+ng_wait_until 30 grep -q '"msg":"firewalld event; netfilter check requested".*"trigger":"Reloaded"' "$log" ||
   fail "nodeguard did not log the Reloaded trigger"
 expect_restored "firewall-cmd --reload" "$t0"
 grep -q '"msg":"repair applied"' "$log" || fail "no repair logged (was the reload a flush?)"
@@ -161,13 +161,13 @@ jq -e '.conditions[] | select(.type == "FirewalldBlocksKubelet" and .status == "
 # 2. A restart: firewalld stops (CleanupOnExit flushes everything) and starts again.
 t1=$(date +%s%N)
 ng_fw_stop
-ng_wait_until 10 grep -q '"trigger":"NameOwnerChanged","event":"stopped"' "$log" ||
+ng_wait_until 30 grep -q '"trigger":"NameOwnerChanged","event":"stopped"' "$log" ||
   fail "nodeguard did not log firewalld stopping"
 ng_fw_start "$node"
-ng_wait_until 10 grep -q '"trigger":"NameOwnerChanged","event":"started"' "$log" ||
+ng_wait_until 30 grep -q '"trigger":"NameOwnerChanged","event":"started"' "$log" ||
   fail "nodeguard did not log firewalld starting"
 expect_restored "firewalld restart" "$t1"
-ng_wait_until 10 grep -q '"msg":"firewalld answers after its start; netfilter check requested"' "$log" ||
+ng_wait_until 30 grep -q '"msg":"firewalld answers after its start; netfilter check requested"' "$log" ||
   fail "no check once firewalld answered"
 
 # 3. Without nodeguard: the same reload breaks the hostPort for good.

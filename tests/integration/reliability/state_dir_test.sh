@@ -3,8 +3,8 @@
 # reports it. The agent runs in a private mount namespace (unshare --mount) where its state dir
 # is a tiny tmpfs filled to the last byte, or a read-only bind mount; the host's mounts are
 # never touched.
-#   1. full (ENOSPC): starts, guards, repairs flushes from memory, logs problems from container
-#      logs; environment error kind resource_limit counted; netfilter and logs degraded with
+#   1. full (ENOSPC): starts, guards, repairs flushes from memory, logs problems from kubelet's
+#      log (a node condition: container lines never set one); environment error kind resource_limit counted; netfilter and logs degraded with
 #      the reason; space freed -> snapshots written again, netfilter running again.
 #   2. read-only (EROFS) over snapshots written earlier: loads them, repairs a flush from them,
 #      a legitimate change cannot be persisted: kind permission counted; still guarding.
@@ -23,7 +23,7 @@ cat >"$NG_TMP/rules.json" <<'JSON'
 JSON
 rel_config "{backend: $BACKEND, families: [ipv4]}" "logs:
   container_dirs: [$NG_TMP/containers]
-  kubelet: \"\"
+  kubelet: $NG_TMP/kubelet.log
   rules: [$NG_TMP/rules.json]
   checkpoint_interval: 200ms"
 component() { # NAME -> "state|message" from ngctl status
@@ -35,11 +35,10 @@ component() { # NAME -> "state|message" from ngctl status
 component_is() { [[ $(component "$1") == $2 ]]; }
 metric_at_least() { (($(rel_metric "$1") >= $2)); }
 env_errors() { rel_metric "nodeguard_environment_errors_total{component=\"$1\",kind=\"$2\"}"; }
-problem() { # LINE: a container writes LINE
-  local f=$NG_TMP/containers/web_default_app-$(printf '%064d' 1).log
-  echo "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ) stdout F $1" >>"$f"
+problem() { # LINE: kubelet logs LINE (klog format)
+  echo "E$(date -u +%m%d\ %H:%M:%S.%6N) 1234 kubelet.go:1400] $1" >>"$NG_TMP/kubelet.log"
 }
-problems() { rel_metric 'nodeguard_log_problems_total{reason="DiskBurning",source="container"}'; }
+: >"$NG_TMP/kubelet.log"
 
 # 1. Full: a 1 MiB tmpfs, filled (room for every snapshot, with its netlink encodings, once
 #    freed: 64 KiB was not, once nft snapshots carried them).
@@ -56,10 +55,9 @@ ng_wait_until 10 component_is netfilter 'degraded*' ||
 rel_flush
 ng_wait_until 10 rel_restored || { rel_explain; rel_fail "flush not repaired with a full state dir"; }
 ng_wait_until 10 rel_answers || rel_fail "hostPort does not answer (full state dir)"
-touch "$NG_TMP/containers/web_default_app-$(printf '%064d' 1).log"
-sleep 1  # the new file is found (inotify) before it is written to
+sleep 1  # the file is followed before it is written to
 problem "the disk on fire, again"
-ng_wait_until 10 metric_at_least 'nodeguard_log_problems_total{reason="DiskBurning",source="container"}' 1 ||
+ng_wait_until 10 metric_at_least 'nodeguard_log_problems_total{reason="DiskBurning",source="kubelet"}' 1 ||
   rel_fail "log problem not counted with a full state dir"
 [[ $(rel_condition DiskOnFire) == 1 ]] || rel_fail "DiskOnFire not raised with a full state dir"
 ng_wait_until 10 component_is logs 'degraded*' || rel_fail "logs not degraded: $(component logs)"
