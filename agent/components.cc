@@ -23,7 +23,7 @@
 
 namespace ng::agent {
 
-ComponentHandles register_components(ComponentRegistry& registry, ComponentContext& ctx) {
+ComponentHandles register_components(core::ComponentRegistry& registry, ComponentContext& ctx) {
   ComponentHandles handles;
   // The netfilter guard first: later components (firewalld watcher, CNI cache) feed it.
   handles.netfilter = &registry.add(netfilter::make_guard(

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "agent/runtime/component_context.h"
-#include "agent/runtime/component_registry.h"
+#include "core/component_registry.h"
 
 namespace grpc {
 class Service;
@@ -43,7 +43,7 @@ struct ComponentHandles {
 
 // The one place that decides which components run, in which order (start order; stop is the
 // reverse). Components read their config section from ctx.config.
-ComponentHandles register_components(ComponentRegistry& registry, ComponentContext& ctx);
+ComponentHandles register_components(core::ComponentRegistry& registry, ComponentContext& ctx);
 
 // The gRPC services over those components, besides nodeguard.v1.Agent.
 std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHandles& handles,

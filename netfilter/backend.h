@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -69,6 +70,16 @@ class Backend {
   // copying no rules (legacy: IPT_SO_GET_INFO size, entry count and hook offsets; nft: the
   // ruleset generation id, which covers every table). kNotFound when the table is not there.
   virtual core::Result<std::uint64_t> change_token(Family family, const std::string& table) = 0;
+};
+
+// Push notifications of table changes (nft: NFNLGRP_NFTABLES netlink, netfilter/nft). Without
+// one, or when it fails to start, nft tables are polled through their change token like legacy.
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  virtual core::Status start(std::function<void(Family, const std::string&)> on_change,
+                             std::function<void(bool certain)> on_lost) = 0;
+  virtual void stop() = 0;
 };
 
 }  // namespace ng::netfilter

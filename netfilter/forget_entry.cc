@@ -2,18 +2,13 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
 #include "netfilter/save_codec.h"
 
 namespace ng::netfilter {
 
 namespace {
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using core::trim;
 }  // namespace
 
 std::string rule_spec_argument(std::string_view chain, std::string_view rule) {

@@ -174,16 +174,6 @@ struct RepairOutcome {
   std::shared_ptr<const Table> pruned_from, pruned_to;
 };
 
-// Push notifications of table changes (nft: NFNLGRP_NFTABLES netlink, netfilter/nft). Without
-// one, or when it fails to start, nft tables are polled through their change token like legacy.
-class ChangeSource {
- public:
-  virtual ~ChangeSource() = default;
-  virtual core::Status start(std::function<void(Family, const std::string&)> on_change,
-                             std::function<void(bool certain)> on_lost) = 0;
-  virtual void stop() = 0;
-};
-
 // The netfilter guard: keeps a last-known-good snapshot of the guarded chains of every watched
 // table, notices drift (nft: netlink notifications fed through notify_changed(); legacy: a poll
 // of a cheap change token; both: a periodic verify and request_check()), tells a flush from a

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <unordered_set>
 
+#include "core/strings.h"
+
 namespace ng::netfilter {
 
 namespace {
@@ -21,11 +23,7 @@ bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r';
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
+using core::trim;
 
 // "[123:456]" at the start of s; returns its length or 0.
 size_t counters_prefix(std::string_view s) {

@@ -9,14 +9,14 @@
 namespace ng::agent {
 namespace {
 
-void fill_component(const NamedStatus& s, nodeguard::v1::ComponentStatus& c) {
+void fill_component(const core::NamedStatus& s, nodeguard::v1::ComponentStatus& c) {
   c.set_name(s.name);
   c.set_state(std::string(core::to_string(s.status.state)));
   c.set_message(s.status.message);
   for (const auto& [k, v] : s.status.details) (*c.mutable_details())[k] = v;
 }
 
-std::vector<core::ComponentStatus> plain(const std::vector<NamedStatus>& named) {
+std::vector<core::ComponentStatus> plain(const std::vector<core::NamedStatus>& named) {
   std::vector<core::ComponentStatus> out;
   for (const auto& s : named) out.push_back(s.status);
   return out;
@@ -25,7 +25,7 @@ std::vector<core::ComponentStatus> plain(const std::vector<NamedStatus>& named) 
 }  // namespace
 
 AgentService::AgentService(core::Executor& loop, core::Clock& clock, const AgentIdentity& identity,
-                           const ComponentRegistry& components, HealthModel& health,
+                           const core::ComponentRegistry& components, HealthModel& health,
                            prometheus::Registry& metrics, WatchEventsReactor::Options watch_options)
     : loop_(loop),
       clock_(clock),

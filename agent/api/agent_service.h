@@ -7,8 +7,8 @@
 
 #include "agent/api/watch_events_reactor.h"
 #include "agent/health/health_model.h"
-#include "agent/runtime/component_registry.h"
 #include "core/clock.h"
+#include "core/component_registry.h"
 #include "core/executor.h"
 #include "nodeguard/v1/agent.grpc.pb.h"
 
@@ -25,7 +25,7 @@ struct AgentIdentity {
 class AgentService final : public nodeguard::v1::Agent::CallbackService {
  public:
   AgentService(core::Executor& loop, core::Clock& clock, const AgentIdentity& identity,
-               const ComponentRegistry& components, HealthModel& health,
+               const core::ComponentRegistry& components, HealthModel& health,
                prometheus::Registry& metrics, WatchEventsReactor::Options watch_options = {});
 
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* ctx,
@@ -46,7 +46,7 @@ class AgentService final : public nodeguard::v1::Agent::CallbackService {
   core::Executor& loop_;
   core::Clock& clock_;
   const AgentIdentity& identity_;
-  const ComponentRegistry& components_;
+  const core::ComponentRegistry& components_;
   HealthModel& health_;
   WatchEventsReactor::Options watch_options_;
   prometheus::Counter& watchers_cut_;

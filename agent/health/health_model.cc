@@ -100,7 +100,7 @@ std::vector<RecordedEvent> HealthModel::recent_events(size_t n) const {
 }
 
 std::vector<std::string> HealthModel::verdict_reasons(
-    const std::vector<NamedStatus>& components) const {
+    const std::vector<core::NamedStatus>& components) const {
   std::vector<std::string> errors, warnings;
   for (const auto& [type, c] : conditions_) {
     if (!c.active || c.severity == core::Severity::kInfo) continue;

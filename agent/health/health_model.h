@@ -12,9 +12,9 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "agent/runtime/component_registry.h"
 #include "core/clock.h"
 #include "core/component.h"
+#include "core/component_registry.h"
 #include "core/health_sink.h"
 
 namespace ng::agent {
@@ -72,7 +72,7 @@ class HealthModel final : public core::HealthSink {
   // Healthy otherwise. Info-severity conditions never change the verdict.
   Verdict verdict(const std::vector<core::ComponentStatus>& components) const;
   // One line per thing that pulls the verdict below Healthy, worst first; empty when Healthy.
-  std::vector<std::string> verdict_reasons(const std::vector<NamedStatus>& components) const;
+  std::vector<std::string> verdict_reasons(const std::vector<core::NamedStatus>& components) const;
 
   int subscribe(Listener listener);
   void unsubscribe(int id);

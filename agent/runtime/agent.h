@@ -19,9 +19,9 @@
 #include "agent/health/health_model.h"
 #include "agent/metrics/metrics_server.h"
 #include "agent/metrics/process_collector.h"
-#include "agent/runtime/component_registry.h"
 #include "agent/runtime/shutdown_watchdog.h"
 #include "core/asio_clock.h"
+#include "core/component_registry.h"
 #include "core/env_error_reporter.h"
 #include "core/executor.h"
 #include "core/files.h"
@@ -64,7 +64,7 @@ class Agent {
   std::shared_ptr<BuildInfoCollector> build_info_;
   HealthModel health_;
   core::EnvErrorReporter env_errors_;
-  ComponentRegistry components_;
+  core::ComponentRegistry components_;
   ComponentContext ctx_;
   ComponentHandles handles_;
   AgentIdentity identity_;

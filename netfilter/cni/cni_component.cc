@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "core/strings.h"
+
 namespace ng::netfilter::cni {
 
 namespace {
@@ -18,13 +20,7 @@ constexpr std::int64_t kRecentNs = 1'000'000'000;
 constexpr Family kFamilies[] = {Family::kIPv4, Family::kIPv6};
 
 std::string join(const std::vector<std::string>& v, size_t max = 10) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < max; ++i) {
-    if (i) out += ", ";
-    out += v[i];
-  }
-  if (v.size() > max) out += ", ... (" + std::to_string(v.size() - max) + " more)";
-  return out;
+  return core::join(v, ", ", max);
 }
 
 std::int64_t wall_ns(core::WallTime t) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "core/strings.h"
+
 namespace ng::netfilter::firewalld {
 
 namespace {
@@ -27,14 +29,9 @@ constexpr CheckInfo kChecks[] = {
     {Check::kPolicyDrop, "policy_drop", "IptablesPolicyDrop"},
 };
 
-std::string join(const std::vector<std::string>& v, std::string_view sep, size_t max = 12) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < max; ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  if (v.size() > max) out += std::string(sep) + "and " + std::to_string(v.size() - max) + " more";
-  return out;
+// A condition message names at most 12 items.
+std::string join(const std::vector<std::string>& v, std::string_view sep) {
+  return core::join(v, sep, 12);
 }
 
 void add_unique(std::vector<std::string>& v, const std::string& s) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/strings.h"
+
 namespace ng::netfilter::firewalld {
 
 namespace {
@@ -23,14 +25,7 @@ constexpr char kOwnerRule[] =
 // sender is compared with the current owner instead.
 constexpr char kFirewalldRule[] = "type='signal',path='/org/fedoraproject/FirewallD1'";
 
-std::string join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  return out;
-}
+using core::join;
 
 std::string reply_error(const BusReply& r) {
   return r.error_name + (r.error_message.empty() ? "" : ": " + r.error_message);

@@ -10,7 +10,7 @@
 
 #include "core/log.h"
 #include "core/result.h"
-#include "netfilter/guard.h"
+#include "netfilter/backend.h"
 #include "netfilter/nft/nft_listen_gate.h"
 #include "netfilter/rule_model.h"
 

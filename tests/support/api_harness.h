@@ -9,8 +9,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "agent/health/health_model.h"
-#include "agent/runtime/component_registry.h"
 #include "core/asio_clock.h"
+#include "core/component_registry.h"
 #include "core/executor.h"
 #include "core/log.h"
 #include "core/loop_call.h"
@@ -52,7 +52,7 @@ struct ApiLoop {
   core::IoContextExecutor loop{io};
   prometheus::Registry metrics;
   agent::HealthModel health;
-  agent::ComponentRegistry components{core::Logger::discard()};
+  core::ComponentRegistry components{core::Logger::discard()};
   std::thread thread;
 };
 

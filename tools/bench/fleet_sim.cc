@@ -45,7 +45,7 @@ int main(int argc, char** argv) {
   core::IoContextExecutor loop(io);
   prometheus::Registry metrics;
   agent::HealthModel health(clock, metrics, 1024);
-  agent::ComponentRegistry components(core::Logger::discard());
+  core::ComponentRegistry components(core::Logger::discard());
   agent::AgentIdentity identity{"simulated-node", true, clock.wall_now(), clock.now()};
   agent::CallGate gate(config.api, clock, metrics);
   agent::AgentService service(loop, clock, identity, components, health, metrics);

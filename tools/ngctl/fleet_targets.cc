@@ -6,18 +6,12 @@
 #include <algorithm>
 #include <set>
 
+#include "core/strings.h"
+
 namespace ng::ngctl {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using ng::core::trim;
 
 bool split(std::string_view s, std::string_view* host, std::string_view* port) {
   if (!s.empty() && s.front() == '[') {

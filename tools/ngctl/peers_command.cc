@@ -5,6 +5,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/strings.h"
 #include "tools/ngctl/command.h"
 #include "tools/ngctl/network_client.h"
 #include "tools/ngctl/output.h"
@@ -13,9 +14,7 @@ namespace ng::ngctl {
 namespace {
 
 std::string join(const google::protobuf::RepeatedPtrField<std::string>& v, const char* sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : sep) + s;
-  return out;
+  return ng::core::join(std::vector<std::string>(v.begin(), v.end()), sep);
 }
 
 int list_peers(const ClientOptions& opts) {

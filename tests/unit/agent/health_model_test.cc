@@ -121,7 +121,7 @@ TEST_F(HealthModelTest, VerdictReasonsListErrorsBeforeWarnings) {
   model_.set_condition({"Warn", true, "W", "warn message", core::Severity::kWarning});
   model_.set_condition({"Info", true, "I", "", core::Severity::kInfo});
   model_.set_condition({"Err", true, "E", "", core::Severity::kError});
-  std::vector<NamedStatus> comps = {
+  std::vector<core::NamedStatus> comps = {
       {"bgp", {core::ComponentState::kDegraded, "BIRD socket missing", {}}},
       {"logs", {core::ComponentState::kRunning, "", {}}},
       {"routes", {core::ComponentState::kFailed, "", {}}}};

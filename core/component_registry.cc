@@ -1,6 +1,6 @@
-#include "agent/runtime/component_registry.h"
+#include "core/component_registry.h"
 
-namespace ng::agent {
+namespace ng::core {
 
 void ComponentRegistry::start_all() {
   for (; started_ < components_.size(); ++started_) {
@@ -35,4 +35,4 @@ bool ComponentRegistry::all_started() const {
   return true;
 }
 
-}  // namespace ng::agent
+}  // namespace ng::core

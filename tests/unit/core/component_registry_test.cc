@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "agent/runtime/component_registry.h"
+#include "core/component_registry.h"
 
-namespace ng::agent {
+namespace ng::core {
 namespace {
 
 class ScriptedComponent final : public core::Component {
@@ -30,7 +30,7 @@ class ScriptedComponent final : public core::Component {
 
 TEST(ComponentRegistry, StartsInOrderStopsInReverse) {
   std::vector<std::string> journal;
-  ComponentRegistry reg(core::Logger::discard());
+  core::ComponentRegistry reg(core::Logger::discard());
   reg.add(std::make_unique<ScriptedComponent>("netfilter", journal));
   reg.add(std::make_unique<ScriptedComponent>("firewalld", journal));
   reg.add(std::make_unique<ScriptedComponent>("logs", journal));
@@ -46,7 +46,7 @@ TEST(ComponentRegistry, StartsInOrderStopsInReverse) {
 
 TEST(ComponentRegistry, ReadinessCountsDegradedAndDisabledButNotFailed) {
   std::vector<std::string> journal;
-  ComponentRegistry reg(core::Logger::discard());
+  core::ComponentRegistry reg(core::Logger::discard());
   reg.add(std::make_unique<ScriptedComponent>("a", journal, core::ComponentState::kDegraded));
   reg.add(std::make_unique<ScriptedComponent>("b", journal, core::ComponentState::kDisabled));
   reg.start_all();
@@ -62,4 +62,4 @@ TEST(ComponentRegistry, ReadinessCountsDegradedAndDisabledButNotFailed) {
 }
 
 }  // namespace
-}  // namespace ng::agent
+}  // namespace ng::core

@@ -7,18 +7,18 @@
 #include "core/component.h"
 #include "core/log.h"
 
-namespace ng::agent {
+namespace ng::core {
 
 struct NamedStatus {
   std::string name;
-  core::ComponentStatus status;
+  ComponentStatus status;
 };
 
 // Owns the components; starts them in registration order and stops them in reverse, so a
 // component may rely on the ones registered before it. Loop thread only.
 class ComponentRegistry {
  public:
-  explicit ComponentRegistry(core::Logger log) : log_(std::move(log)) {}
+  explicit ComponentRegistry(Logger log) : log_(std::move(log)) {}
 
   template <class C>
   C& add(std::unique_ptr<C> component) {
@@ -35,9 +35,9 @@ class ComponentRegistry {
   size_t size() const { return components_.size(); }
 
  private:
-  core::Logger log_;
-  std::vector<std::unique_ptr<core::Component>> components_;
+  Logger log_;
+  std::vector<std::unique_ptr<Component>> components_;
   size_t started_ = 0;
 };
 
-}  // namespace ng::agent
+}  // namespace ng::core
