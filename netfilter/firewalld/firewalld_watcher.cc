@@ -6,6 +6,8 @@
 
 namespace ng::netfilter::firewalld {
 
+using namespace std::chrono_literals;
+
 namespace {
 
 constexpr char kComponent[] = "firewalld";

@@ -25,8 +25,6 @@
 
 namespace ng::netfilter::firewalld {
 
-using namespace std::chrono_literals;
-
 // What the watcher needs from the netfilter guard: an immediate check, and its view (hostPorts
 // in the guarded CNI chains, built-in policies left at DROP). Production: of(Guard&).
 struct NetfilterLink {
@@ -36,13 +34,15 @@ struct NetfilterLink {
 };
 
 struct WatcherOptions {
-  core::Duration retry_initial = 1s;
-  core::Duration call_timeout = 5s;
+  core::Duration retry_initial = std::chrono::seconds(1);
+  core::Duration call_timeout = std::chrono::seconds(5);
   // After a (re)start firewalld answers only once it has rebuilt its rules: the first call waits
   // this long.
-  core::Duration ready_timeout = 90s;
-  core::Duration signal_debounce = 200ms;  // zone-change signals come in bursts
-  core::Duration rejudge_interval = 10s;   // node needs (hostPorts, BGP sessions) change too
+  core::Duration ready_timeout = std::chrono::seconds(90);
+  core::Duration signal_debounce =
+      std::chrono::milliseconds(200);  // zone-change signals come in bursts
+  core::Duration rejudge_interval =
+      std::chrono::seconds(10);  // node needs (hostPorts, BGP sessions) change too
 };
 
 // The firewalld component. On the system bus it subscribes to firewalld's signals and to
