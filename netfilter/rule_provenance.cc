@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "netfilter/chain_names.h"
+
 namespace ng::netfilter {
 
 namespace {
@@ -30,7 +32,7 @@ bool all_hex(std::string_view s) {
 // portmap's per-container chain: "CNI-DN-" + 21 hex (28 characters, utils.FormatChainName).
 // The prefix is what counts: no other owner writes CNI-DN-* chains.
 bool is_dnat_chain(std::string_view name) {
-  return starts_with(name, "CNI-DN-") && name.size() > 7;
+  return starts_with(name, kDnatChainPrefix) && name.size() > sizeof(kDnatChainPrefix) - 1;
 }
 // bridge's ipMasq chain: "CNI-" + 24 hex.
 bool is_masq_chain(std::string_view name) {
@@ -80,16 +82,16 @@ bool kube_rule(std::string_view chain, const Rule& r) {
 }
 
 Provenance user_chain_rule(std::string_view chain, const Rule& r) {
-  if (chain == "CNI-HOSTPORT-DNAT") {
+  if (chain == kHostportDnat) {
     if (!is_dnat_chain(r.target)) return unexplained(kPortmap, "no jump to a CNI-DN-* chain");
     return by_cni_comment(r, kPortmap, true, "no \"dnat name: ... id: ...\" comment");
   }
-  if (chain == "CNI-HOSTPORT-SETMARK") {
+  if (chain == kHostportSetmark) {
     if (r.target == "MARK" && r.comment == "CNI portfwd masquerade mark")
       return explained(kPortmap);
     return unexplained(kPortmap, "not portmap's masquerade mark");
   }
-  if (chain == "CNI-HOSTPORT-MASQ") {
+  if (chain == kHostportMasq) {
     if (r.target == "MASQUERADE" && starts_with(r.spec, "-m mark --mark ")) {
       return explained(kPortmap);
     }
@@ -117,11 +119,11 @@ Provenance user_chain_rule(std::string_view chain, const Rule& r) {
 // A built-in chain's jump into a guarded chain.
 Provenance builtin_jump(const Rule& r) {
   const std::string_view t = r.target;
-  if (t == "CNI-HOSTPORT-DNAT") {
+  if (t == kHostportDnat) {
     if (r.spec == "-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT") return explained(kPortmap);
     return unexplained(kPortmap, "not portmap's -m addrtype --dst-type LOCAL jump");
   }
-  if (t == "CNI-HOSTPORT-MASQ") {
+  if (t == kHostportMasq) {
     if (r.comment == "CNI portfwd requiring masquerade") return explained(kPortmap);
     return unexplained(kPortmap, "no \"CNI portfwd requiring masquerade\" comment");
   }

@@ -12,7 +12,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr char kComponent[] = "cni";
-constexpr char kNat[] = "nat";
+constexpr const char* kNat = kNatTable;
 // Every entry is re-read if its stamp moved, and every namespace checked, at least this often.
 constexpr core::Duration kFullScan = 10s;
 // A directory changed this recently may change again within the same mtime tick: look again.
@@ -29,7 +29,8 @@ std::int64_t wall_ns(core::WallTime t) {
 
 bool has_portmap_chain(const Table& t) {
   for (const auto& c : t.chains) {
-    if (c.name == kHostportDnat || c.name == kHostportMasq || c.name.rfind("CNI-DN-", 0) == 0) {
+    if (c.name == kHostportDnat || c.name == kHostportMasq ||
+        c.name.rfind(kDnatChainPrefix, 0) == 0) {
       return true;
     }
   }

@@ -40,7 +40,7 @@ HostportAudit audit_hostports(const std::vector<PortmapInvocation>& adds, Family
       ++out.expected_rules;
       if (have[r.spec]-- > 0) continue;
       ++out.missing_rules;
-      if (ec.chain.name.rfind("CNI-DN-", 0) == 0) {
+      if (ec.chain.name.rfind(kDnatChainPrefix, 0) == 0) {
         ++missing_by_chain[ec.chain.name];
       } else if (ec.chain.name == kHostportDnat) {
         ++missing_by_chain[r.target];

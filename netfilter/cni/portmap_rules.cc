@@ -93,7 +93,7 @@ std::string dnat_chain_name(const std::string& network, const std::string& conta
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha512(), nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "CNI-DN-";
+  std::string out = kDnatChainPrefix;
   for (unsigned int i = 0; i < len && out.size() < kChainNameLength; ++i) {
     out += kHex[md[i] >> 4];
     out += kHex[md[i] & 15];

@@ -3,16 +3,12 @@
 #include <string>
 #include <vector>
 
+#include "netfilter/chain_names.h"
 #include "netfilter/cni/portmap_conf.h"
 #include "netfilter/drift.h"
 #include "netfilter/rule_model.h"
 
 namespace ng::netfilter::cni {
-
-// portmap's chain names (plugins/meta/portmap): never changed across releases.
-inline constexpr char kHostportDnat[] = "CNI-HOSTPORT-DNAT";
-inline constexpr char kHostportSetmark[] = "CNI-HOSTPORT-SETMARK";
-inline constexpr char kHostportMasq[] = "CNI-HOSTPORT-MASQ";
 
 // "CNI-DN-" + hex(sha512(network + containerID)), cut to 28 characters (portmap's
 // utils.MustFormatChainNameWithPrefix).

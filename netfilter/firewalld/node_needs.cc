@@ -8,6 +8,7 @@
 #include <map>
 
 #include "core/ip_prefix.h"
+#include "netfilter/chain_names.h"
 #include "netfilter/save_codec.h"
 
 namespace ng::netfilter::firewalld {
@@ -38,7 +39,7 @@ bool negated_before(const std::vector<std::string>& args, std::string_view flag)
 }
 
 bool is_portmap_chain(const std::string& chain) {
-  return chain == "CNI-HOSTPORT-DNAT" || starts_with(chain, "CNI-DN-");
+  return chain == kHostportDnat || starts_with(chain, kDnatChainPrefix);
 }
 
 bool global_address(const sockaddr* sa) {
@@ -75,7 +76,7 @@ std::vector<NodeInterface> system_interfaces() {
 std::vector<PortSpec> host_ports_from(const GuardView& view) {
   std::vector<PortSpec> out;
   for (const auto& t : view.tables) {
-    if (t.key.table != "nat" || !t.snapshot) continue;
+    if (t.key.table != kNatTable || !t.snapshot) continue;
     for (const auto& chain : t.snapshot->chains) {
       if (!is_portmap_chain(chain.name)) continue;
       for (const auto& rule : chain.rules) {
@@ -116,7 +117,7 @@ std::vector<std::string> pod_cidrs_from(const GuardView& view) {
   static const auto kMulticast6 = core::IpPrefix::parse("ff00::/8");
   std::vector<std::string> out;
   for (const auto& t : view.tables) {
-    if (t.key.table != "nat" || !t.snapshot) continue;
+    if (t.key.table != kNatTable || !t.snapshot) continue;
     for (const auto& chain : t.snapshot->chains) {
       if (!starts_with(chain.name, "CNI-") || is_portmap_chain(chain.name) ||
           starts_with(chain.name, "CNI-HOSTPORT-")) {
