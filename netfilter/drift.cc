@@ -162,45 +162,84 @@ void list_foreign(const Table& E, const GuardPolicy& policy, const AssessOptions
   }
 }
 
-}  // namespace
+// What assess() works with: L (the snapshot plus what other components expect), the current
+// table, and the decisions taken phase by phase.
+struct Assessor {
+  Assessor(const Table& current, const Table& snapshot, const GuardPolicy& policy,
+           const AssessOptions& opts)
+      : current(current),
+        snapshot(snapshot),
+        policy(policy),
+        opts(opts),
+        tname(current.name.empty() ? snapshot.name : current.name),
+        CI(current) {}
 
-Assessment assess(const Table& current, const Table& snapshot,
-                  const std::vector<ExpectedChain>& contributed, const GuardPolicy& policy,
-                  const AssessOptions& opts) {
-  Assessment a;
-  const std::string& tname = current.name.empty() ? snapshot.name : current.name;
-  // L: the snapshot plus what other components expect. Copied only when a contribution is
-  // not in it already (at 10,000 rules the copy costs milliseconds on the way to a repair).
+  const Table& current;
+  const Table& snapshot;
+  const GuardPolicy& policy;
+  const AssessOptions& opts;
+  const std::string& tname;
+  // L is the snapshot itself unless a contribution or the table name needs a copy (`own`).
   std::optional<Table> own;
   const Table* Lp = &snapshot;
-  auto mut = [&]() -> Table& {
+  std::set<std::pair<std::string, std::string>> required_rules;
+  std::set<std::string> required_chains;
+  ChainIndex CI;
+  // Reference counts of guarded chains, in the current table and in L.
+  std::unordered_map<std::string_view, int> refs_cur, refs_l;
+  std::string flush_why;
+  std::set<std::string> restore_chain;
+  std::map<std::string, std::vector<bool>> restore_rule;
+
+  const Table& L() const { return *Lp; }
+  Table& mut() {
     if (!own) {
       own = snapshot;
       own->name = tname;
       Lp = &*own;
     }
     return *own;
-  };
-  if (snapshot.name != tname) mut();
-  std::set<std::pair<std::string, std::string>> required_rules;
-  std::set<std::string> required_chains;
+  }
+  bool guarded_user(const Chain& c) const {
+    return !c.builtin() && c.name != GuardPolicy::kCanary && policy.is_guarded_chain(tname, c.name);
+  }
+  bool is_jump(const Rule& r) const { return policy.is_guarded_jump(tname, r); }
+  // Not owed: no owner explains it (built-in chains: only guarded jumps are asked about).
+  bool foreign(const Chain& c, const Rule& r) const {
+    if (c.builtin() ? !is_jump(r) : !policy.is_guarded_chain(tname, c.name)) return false;
+    return is_foreign_rule(c.name, c.builtin(), r, opts) && !required_rules.count({c.name, r.spec});
+  }
+  std::vector<bool>& flags(const Chain& lc) {
+    auto& f = restore_rule[lc.name];
+    if (f.size() != lc.rules.size()) f.assign(lc.rules.size(), false);
+    return f;
+  }
+  bool will_exist(const std::string& name) const {
+    return CI.find(name) != nullptr || restore_chain.count(name) > 0;
+  }
+};
+
+// L: the snapshot plus what other components expect. Copied only when a contribution is not in
+// it already (at 10,000 rules the copy costs milliseconds on the way to a repair).
+void add_contributions(Assessor& s, const std::vector<ExpectedChain>& contributed) {
+  if (s.snapshot.name != s.tname) s.mut();
   for (const auto& ec : contributed) {
     const Chain& pc = ec.chain;
-    const Chain* l = Lp->find(pc.name);
+    const Chain* l = s.Lp->find(pc.name);
     const bool builtin = pc.builtin();
-    if (!builtin) required_chains.insert(pc.name);
+    if (!builtin) s.required_chains.insert(pc.name);
     if (!l && builtin) {
       // No snapshot of this built-in chain (a first look): the chain as it is now anchors the
       // contributed jumps, so they land before or after the rules already there.
-      const Chain* cur = current.find(pc.name);
+      const Chain* cur = s.current.find(pc.name);
       Chain b;
       b.name = pc.name;
       b.policy = "ACCEPT";
-      mut().chains.push_back(cur ? *cur : b);
-      l = &Lp->chains.back();
+      s.mut().chains.push_back(cur ? *cur : b);
+      l = &s.Lp->chains.back();
     }
     if (!l) {
-      mut().chains.push_back(pc);
+      s.mut().chains.push_back(pc);
     } else {
       SpecCount have = count_specs(l->rules);
       std::vector<Rule> missing;
@@ -208,7 +247,7 @@ Assessment assess(const Table& current, const Table& snapshot,
         if (have[r.spec]-- <= 0) missing.push_back(r);
       }
       if (!missing.empty()) {
-        Chain* ml = mut().find(pc.name);
+        Chain* ml = s.mut().find(pc.name);
         if (builtin && !ec.append) {
           ml->rules.insert(ml->rules.begin(), missing.begin(), missing.end());
         } else {
@@ -216,207 +255,205 @@ Assessment assess(const Table& current, const Table& snapshot,
         }
       }
     }
-    for (const auto& r : pc.rules) required_rules.emplace(pc.name, r.spec);
+    for (const auto& r : pc.rules) s.required_rules.emplace(pc.name, r.spec);
   }
-  const Table& L = *Lp;
+}
 
-  ChainIndex CI(current);
-  a.canary_present = CI.find(GuardPolicy::kCanary) != nullptr;
-  auto guarded_user = [&](const Chain& c) {
-    return !c.builtin() && c.name != GuardPolicy::kCanary && policy.is_guarded_chain(tname, c.name);
-  };
-  auto is_jump = [&](const Rule& r) { return policy.is_guarded_jump(tname, r); };
-  // Not owed: no owner explains it (built-in chains: only guarded jumps are asked about).
-  auto foreign = [&](const Chain& c, const Rule& r) {
-    if (c.builtin() ? !is_jump(r) : !policy.is_guarded_chain(tname, c.name)) return false;
-    return is_foreign_rule(c.name, c.builtin(), r, opts) && !required_rules.count({c.name, r.spec});
-  };
-
-  // Reference counts of guarded chains, in the current table and in L.
-  std::unordered_map<std::string_view, int> refs_cur, refs_l;
-  for (const auto& c : current.chains) {
+void count_references(Assessor& s) {
+  for (const auto& c : s.current.chains) {
     for (const auto& r : c.rules) {
-      if (!r.target.empty()) ++refs_cur[r.target];
+      if (!r.target.empty()) ++s.refs_cur[r.target];
     }
   }
-  for (const auto& c : L.chains) {
+  for (const auto& c : s.L().chains) {
     for (const auto& r : c.rules) {
-      if (!r.target.empty()) ++refs_l[r.target];
+      if (!r.target.empty()) ++s.refs_l[r.target];
     }
   }
+}
 
-  // Flush shape.
+// Flush shape: the canary gone, or most guarded chains gone or emptied with no jump left.
+void detect_flush(Assessor& s, Assessment& a) {
   size_t jumps = 0, jumps_left = 0, chains_with_rules = 0, chains_gone = 0;
   bool emptied_present = false;
-  for (const auto& lc : L.chains) {
+  for (const auto& lc : s.L().chains) {
     if (lc.builtin()) {
-      const Chain* cc = CI.find(lc.name);
+      const Chain* cc = s.CI.find(lc.name);
       SpecCount have = cc ? count_specs(cc->rules) : SpecCount{};
       for (const auto& r : lc.rules) {
-        if (!is_jump(r)) continue;
+        if (!s.is_jump(r)) continue;
         ++jumps;
         if (have[r.spec]-- > 0) ++jumps_left;
       }
-    } else if (guarded_user(lc) && !lc.rules.empty()) {
+    } else if (s.guarded_user(lc) && !lc.rules.empty()) {
       ++chains_with_rules;
-      const Chain* cc = CI.find(lc.name);
+      const Chain* cc = s.CI.find(lc.name);
       if (!cc || cc->rules.empty()) ++chains_gone;
       if (cc && cc->rules.empty()) emptied_present = true;
     }
   }
-  std::string flush_why;
-  if (opts.canary_expected && !a.canary_present) {
+  if (s.opts.canary_expected && !a.canary_present) {
     a.flush = true;
-    flush_why = "canary chain " + std::string(GuardPolicy::kCanary) + " gone";
+    s.flush_why = "canary chain " + std::string(GuardPolicy::kCanary) + " gone";
   } else if (chains_with_rules >= 3 && 2 * chains_gone >= chains_with_rules &&
              (jumps > 0 ? jumps_left == 0 : emptied_present)) {
     a.flush = true;
-    flush_why = std::to_string(chains_gone) + " of " + std::to_string(chains_with_rules) +
-                " guarded chains gone or emptied and no jump from the built-in chains left";
+    s.flush_why = std::to_string(chains_gone) + " of " + std::to_string(chains_with_rules) +
+                  " guarded chains gone or emptied and no jump from the built-in chains left";
   }
+}
 
-  std::set<std::string> restore_chain;
-  std::map<std::string, std::vector<bool>> restore_rule;
-  auto flags = [&](const Chain& lc) -> std::vector<bool>& {
-    auto& f = restore_rule[lc.name];
-    if (f.size() != lc.rules.size()) f.assign(lc.rules.size(), false);
-    return f;
-  };
-  auto will_exist = [&](const std::string& name) {
-    return CI.find(name) != nullptr || restore_chain.count(name) > 0;
-  };
-
-  if (a.flush) {
-    for (const auto& lc : L.chains) {
-      if (!guarded_user(lc)) continue;
-      const Chain* cc = CI.find(lc.name);
-      if (!cc || (cc->rules.empty() && !lc.rules.empty())) {
-        restore_chain.insert(lc.name);
-      } else if (policy.is_write_once(lc.name) || required_chains.count(lc.name)) {
-        auto& f = flags(lc);
-        for (size_t i = 0; i < f.size(); ++i) f[i] = !foreign(lc, lc.rules[i]);
-      }
+// After a flush: every guarded chain gone or emptied comes back whole; in the others, the rules
+// of write-once and required chains.
+void mark_flushed(Assessor& s) {
+  for (const auto& lc : s.L().chains) {
+    if (!s.guarded_user(lc)) continue;
+    const Chain* cc = s.CI.find(lc.name);
+    if (!cc || (cc->rules.empty() && !lc.rules.empty())) {
+      s.restore_chain.insert(lc.name);
+    } else if (s.policy.is_write_once(lc.name) || s.required_chains.count(lc.name)) {
+      auto& f = s.flags(lc);
+      for (size_t i = 0; i < f.size(); ++i) f[i] = !s.foreign(lc, lc.rules[i]);
     }
+  }
+}
+
+// A guarded chain gone without a flush: restored when required, or when it is an entry chain
+// gone while chains it jumped to are still there; otherwise its owner removed it.
+void mark_chain_gone(Assessor& s, Assessment& a, const Chain& lc) {
+  // Owners tear down from the leaves up: an entry chain (jumped to from a built-in chain)
+  // gone while chains it jumped to are still there was not removed by its owner.
+  bool entry = false;
+  for (const auto& bc : s.L().chains) {
+    if (!bc.builtin()) continue;
+    for (const auto& r : bc.rules) entry = entry || r.target == lc.name;
+  }
+  bool children_left = false;
+  for (const auto& r : lc.rules) {
+    children_left = children_left || (!r.target.empty() && r.target != lc.name &&
+                                      s.policy.is_guarded_chain(s.tname, r.target) &&
+                                      s.CI.find(r.target) != nullptr);
+  }
+  if (s.required_chains.count(lc.name) || (entry && children_left)) {
+    s.restore_chain.insert(lc.name);
   } else {
-    for (const auto& lc : L.chains) {
-      if (!guarded_user(lc)) continue;
-      const Chain* cc = CI.find(lc.name);
-      if (!cc) {
-        // Owners tear down from the leaves up: an entry chain (jumped to from a built-in chain)
-        // gone while chains it jumped to are still there was not removed by its owner.
-        bool entry = false;
-        for (const auto& bc : L.chains) {
-          if (!bc.builtin()) continue;
-          for (const auto& r : bc.rules) entry = entry || r.target == lc.name;
-        }
-        bool children_left = false;
-        for (const auto& r : lc.rules) {
-          children_left = children_left || (!r.target.empty() && r.target != lc.name &&
-                                            policy.is_guarded_chain(tname, r.target) &&
-                                            CI.find(r.target) != nullptr);
-        }
-        if (required_chains.count(lc.name) || (entry && children_left)) {
-          restore_chain.insert(lc.name);
-        } else {
-          a.accepted.push_back("chain " + lc.name + " removed with every jump into it");
-        }
-        continue;
-      }
-      SpecCount have = count_specs(cc->rules);
-      auto& f = flags(lc);
-      size_t accepted_removals = 0, foreign_removals = 0;
-      for (size_t i = 0; i < lc.rules.size(); ++i) {
-        const Rule& r = lc.rules[i];
-        if (have[r.spec]-- > 0) continue;
-        if (foreign(lc, r)) {
-          ++foreign_removals;
-          continue;
-        }
-        const bool target_guarded = !r.target.empty() && policy.is_guarded_chain(tname, r.target);
-        const bool target_gone = target_guarded && !CI.find(r.target);
-        const bool orphaned = target_guarded && !target_gone && policy.is_write_once(r.target) &&
-                              refs_cur[r.target] == 0 && refs_l[r.target] > 0;
-        if (required_rules.count({lc.name, r.spec})) {
-          f[i] = true;
-        } else if (target_gone) {
-          ++accepted_removals;
-        } else if (policy.is_write_once(lc.name) || orphaned) {
-          f[i] = true;
-        } else {
-          ++accepted_removals;
-        }
-      }
-      if (accepted_removals > 0) {
-        a.accepted.push_back(std::to_string(accepted_removals) + " rule(s) removed from " +
-                             lc.name + " by its owner");
-      }
-      if (foreign_removals > 0) {
-        a.accepted.push_back(std::to_string(foreign_removals) + " foreign rule(s) removed from " +
-                             lc.name + " (no owner explains them: not restored)");
-      }
+    a.accepted.push_back("chain " + lc.name + " removed with every jump into it");
+  }
+}
+
+// Rules gone from a guarded chain that is still there: restored when required, in write-once
+// chains and when they orphan a write-once chain; otherwise removed by their owner.
+void mark_rules_gone(Assessor& s, Assessment& a, const Chain& lc, const Chain& cc) {
+  SpecCount have = count_specs(cc.rules);
+  auto& f = s.flags(lc);
+  size_t accepted_removals = 0, foreign_removals = 0;
+  for (size_t i = 0; i < lc.rules.size(); ++i) {
+    const Rule& r = lc.rules[i];
+    if (have[r.spec]-- > 0) continue;
+    if (s.foreign(lc, r)) {
+      ++foreign_removals;
+      continue;
+    }
+    const bool target_guarded = !r.target.empty() && s.policy.is_guarded_chain(s.tname, r.target);
+    const bool target_gone = target_guarded && !s.CI.find(r.target);
+    const bool orphaned = target_guarded && !target_gone && s.policy.is_write_once(r.target) &&
+                          s.refs_cur[r.target] == 0 && s.refs_l[r.target] > 0;
+    if (s.required_rules.count({lc.name, r.spec})) {
+      f[i] = true;
+    } else if (target_gone) {
+      ++accepted_removals;
+    } else if (s.policy.is_write_once(lc.name) || orphaned) {
+      f[i] = true;
+    } else {
+      ++accepted_removals;
     }
   }
+  if (accepted_removals > 0) {
+    a.accepted.push_back(std::to_string(accepted_removals) + " rule(s) removed from " + lc.name +
+                         " by its owner");
+  }
+  if (foreign_removals > 0) {
+    a.accepted.push_back(std::to_string(foreign_removals) + " foreign rule(s) removed from " +
+                         lc.name + " (no owner explains them: not restored)");
+  }
+}
 
-  // Closure: a restored chain needs the guarded chains it jumps to and the jumps into it.
+void mark_changes(Assessor& s, Assessment& a) {
+  for (const auto& lc : s.L().chains) {
+    if (!s.guarded_user(lc)) continue;
+    if (const Chain* cc = s.CI.find(lc.name)) {
+      mark_rules_gone(s, a, lc, *cc);
+    } else {
+      mark_chain_gone(s, a, lc);
+    }
+  }
+}
+
+// Closure: a restored chain needs the guarded chains it jumps to and the jumps into it.
+void close_restored(Assessor& s) {
+  const Table& L = s.L();
   for (bool changed = true; changed;) {
     changed = false;
     for (const auto& lc : L.chains) {
-      if (!restore_chain.count(lc.name)) continue;
+      if (!s.restore_chain.count(lc.name)) continue;
       for (const auto& r : lc.rules) {
-        if (!r.target.empty() && policy.is_guarded_chain(tname, r.target) &&
-            !will_exist(r.target) && L.find(r.target) && !foreign(lc, r)) {
-          restore_chain.insert(r.target);
+        if (!r.target.empty() && s.policy.is_guarded_chain(s.tname, r.target) &&
+            !s.will_exist(r.target) && L.find(r.target) && !s.foreign(lc, r)) {
+          s.restore_chain.insert(r.target);
           changed = true;
         }
       }
     }
     for (const auto& lc : L.chains) {
-      if (restore_chain.count(lc.name)) continue;
+      if (s.restore_chain.count(lc.name)) continue;
       for (size_t i = 0; i < lc.rules.size(); ++i) {
         const Rule& r = lc.rules[i];
-        if (r.target.empty() || !restore_chain.count(r.target) || foreign(lc, r)) continue;
-        if (lc.builtin() || CI.find(lc.name)) {
-          auto& f = flags(lc);
+        if (r.target.empty() || !s.restore_chain.count(r.target) || s.foreign(lc, r)) continue;
+        if (lc.builtin() || s.CI.find(lc.name)) {
+          auto& f = s.flags(lc);
           if (!f[i]) {
             f[i] = true;
             changed = true;
           }
-        } else if (guarded_user(lc)) {
-          restore_chain.insert(lc.name);
+        } else if (s.guarded_user(lc)) {
+          s.restore_chain.insert(lc.name);
           changed = true;
         }
       }
     }
   }
-  // Jumps from built-in chains: keep them all present and in order while their target lives.
-  for (const auto& lc : L.chains) {
+}
+
+// Jumps from built-in chains: keep them all present and in order while their target lives.
+void keep_jumps(Assessor& s, Assessment& a) {
+  for (const auto& lc : s.L().chains) {
     if (!lc.builtin()) continue;
-    auto& f = flags(lc);
-    const Chain* cc = CI.find(lc.name);
+    auto& f = s.flags(lc);
+    const Chain* cc = s.CI.find(lc.name);
     SpecCount have = cc ? count_specs(cc->rules) : SpecCount{};
     for (size_t i = 0; i < lc.rules.size(); ++i) {
       const Rule& r = lc.rules[i];
-      if (!is_jump(r)) continue;
+      if (!s.is_jump(r)) continue;
       const bool present = have[r.spec]-- > 0;
-      if (foreign(lc, r)) {
+      if (s.foreign(lc, r)) {
         if (!present && !a.flush) {
           a.accepted.push_back("foreign jump " + lc.name + " -> " + r.target + " removed");
         }
-      } else if (present || will_exist(r.target)) {
+      } else if (present || s.will_exist(r.target)) {
         f[i] = true;
       } else if (!a.flush) {
         a.accepted.push_back("jump " + lc.name + " -> " + r.target + " removed with its chain");
       }
     }
   }
+}
 
-  // The expected table: current, guarded projection, with the drift undone.
-  Table E = policy.project(current);
-  E.name = tname;
-  for (const auto& lc : L.chains) {
-    if (!restore_chain.count(lc.name)) continue;
+// Chains to restore go into the expected table whole, less their foreign rules.
+void restore_chains(const Assessor& s, Assessment& a, Table& E) {
+  for (const auto& lc : s.L().chains) {
+    if (!s.restore_chain.count(lc.name)) continue;
     Chain restored = lc;
-    std::erase_if(restored.rules, [&](const Rule& r) { return foreign(lc, r); });
+    std::erase_if(restored.rules, [&](const Rule& r) { return s.foreign(lc, r); });
     for (auto& r : restored.rules) r.counters.clear();
     restored.counters.clear();
     if (Chain* e = E.find(lc.name)) {
@@ -426,10 +463,14 @@ Assessment assess(const Table& current, const Table& snapshot,
     }
     if (!a.flush) a.drift.push_back({DriftKind::kChainMissing, lc.name, "", ""});
   }
-  for (const auto& lc : L.chains) {
-    if (restore_chain.count(lc.name)) continue;
-    auto it = restore_rule.find(lc.name);
-    if (it == restore_rule.end()) continue;
+}
+
+// Rules to restore are merged into the chains as they are, in the snapshot's order.
+void restore_rules(const Assessor& s, Assessment& a, Table& E) {
+  for (const auto& lc : s.L().chains) {
+    if (s.restore_chain.count(lc.name)) continue;
+    auto it = s.restore_rule.find(lc.name);
+    if (it == s.restore_rule.end()) continue;
     const auto& f = it->second;
     if (std::find(f.begin(), f.end(), true) == f.end()) continue;
     Chain* e = E.find(lc.name);
@@ -442,7 +483,7 @@ Assessment assess(const Table& current, const Table& snapshot,
       e = &E.chains.back();
     }
     const bool builtin = lc.builtin();
-    auto ours = [&](const Rule& r) { return (!builtin || is_jump(r)) && !foreign(lc, r); };
+    auto ours = [&](const Rule& r) { return (!builtin || s.is_jump(r)) && !s.foreign(lc, r); };
     std::vector<std::string> moved;
     std::vector<Rule> merged = merge_rules(e->rules, lc.rules, f, ours, &moved);
     SpecCount before = count_specs(e->rules);  // views into e->rules: replace it only after use
@@ -460,17 +501,20 @@ Assessment assess(const Table& current, const Table& snapshot,
     }
     e->rules = std::move(merged);
   }
-  // Policies of built-in chains: DROP where the snapshot had ACCEPT is told, and repaired only
-  // when configured; the snapshot keeps the good policy so the report stays until it is fixed.
+}
+
+// Policies of built-in chains: DROP where the snapshot had ACCEPT is told, and repaired only
+// when configured; the snapshot keeps the good policy so the report stays until it is fixed.
+void keep_policies(const Assessor& s, Assessment& a, Table& E) {
   for (auto& e : E.chains) {
     if (!e.builtin()) continue;
-    const Chain* lc = L.find(e.name);
-    const Chain* cc = CI.find(e.name);
+    const Chain* lc = s.L().find(e.name);
+    const Chain* cc = s.CI.find(e.name);
     if (!lc || !cc || !lc->builtin()) continue;
     if (lc->policy == "ACCEPT" && cc->policy == "DROP") {
       DriftFinding f{DriftKind::kPolicyChanged, e.name, "",
                      "policy " + lc->policy + " -> " + cc->policy};
-      if (opts.restore_policies) {
+      if (s.opts.restore_policies) {
         a.drift.push_back(f);
       } else {
         a.reports.push_back(f);
@@ -478,22 +522,57 @@ Assessment assess(const Table& current, const Table& snapshot,
       e.policy = lc->policy;
     }
   }
-  // Our canary goes wherever there is something to guard.
-  if (opts.want_canary && !E.has(GuardPolicy::kCanary) &&
-      (policy.guarded_chain_count(E) > 0 || policy.guarded_rule_count(E) > 0)) {
+}
+
+// Our canary goes wherever there is something to guard.
+void add_canary(const Assessor& s, Table& E) {
+  if (s.opts.want_canary && !E.has(GuardPolicy::kCanary) &&
+      (s.policy.guarded_chain_count(E) > 0 || s.policy.guarded_rule_count(E) > 0)) {
     Chain canary;
     canary.name = std::string(GuardPolicy::kCanary);
     E.chains.push_back(std::move(canary));
   }
-  list_foreign(E, policy, opts, a);
+}
+
+// A flush is one finding ahead of the rest; the signature (fight detection) leaves it out.
+void sign(const Assessor& s, Assessment& a) {
   if (a.flush) {
-    DriftFinding f{DriftKind::kFlush, "", "", flush_why};
+    DriftFinding f{DriftKind::kFlush, "", "", s.flush_why};
     a.drift.insert(a.drift.begin(), f);
   }
   for (const auto& f : a.drift) {
     if (f.kind == DriftKind::kFlush) continue;
     a.signature += std::string(to_string(f.kind)) + " " + f.chain + " " + f.rule + "\n";
   }
+}
+
+}  // namespace
+
+Assessment assess(const Table& current, const Table& snapshot,
+                  const std::vector<ExpectedChain>& contributed, const GuardPolicy& policy,
+                  const AssessOptions& opts) {
+  Assessment a;
+  Assessor s(current, snapshot, policy, opts);
+  add_contributions(s, contributed);
+  a.canary_present = s.CI.find(GuardPolicy::kCanary) != nullptr;
+  count_references(s);
+  detect_flush(s, a);
+  if (a.flush) {
+    mark_flushed(s);
+  } else {
+    mark_changes(s, a);
+  }
+  close_restored(s);
+  keep_jumps(s, a);
+  // The expected table: current, guarded projection, with the drift undone.
+  Table E = policy.project(current);
+  E.name = s.tname;
+  restore_chains(s, a, E);
+  restore_rules(s, a, E);
+  keep_policies(s, a, E);
+  add_canary(s, E);
+  list_foreign(E, policy, opts, a);
+  sign(s, a);
   a.expected = std::move(E);
   return a;
 }

@@ -174,6 +174,8 @@ struct RepairOutcome {
   std::shared_ptr<const Table> pruned_from, pruned_to;
 };
 
+struct RepairJob;  // guard_repair_job.h
+
 // The netfilter guard: keeps a last-known-good snapshot of the guarded chains of every watched
 // table, notices drift (nft: netlink notifications fed through notify_changed(); legacy: a poll
 // of a cheap change token; both: a periodic verify and request_check()), tells a flush from a
@@ -257,23 +259,45 @@ class Guard final : public core::Component {
                     core::MonoTime detected_at, std::string trigger, bool setup,
                     std::optional<Assessment> assessed = std::nullopt,
                     const CheckBasis* basis = nullptr);
+  // Steps of on_checked (guard.cc).
+  void take_read(Watch& w, const Table& read, const Assessment& A,
+                 std::optional<std::uint64_t> token, const CheckBasis& basis);
+  void first_snapshot(Watch& w, const Table& read, const Assessment& A);
+  void follow_table(Watch& w, const Assessment& A);
+  void on_drift(Watch& w, Table read, Assessment& A, std::optional<std::uint64_t> token,
+                std::string trigger, core::MonoTime detected_at, const CheckBasis& basis);
+  bool in_grace(Watch& w, const Assessment& A, core::MonoTime& detected_at);
+  void report_drift(Watch& w, const Assessment& A, const std::string& trigger);
+  // Fight backoff (guard_fight.cc): true when the repair waits.
+  bool hold_off(Watch& w, const Assessment& A);
+  // Repairs, loop side (guard_repair.cc; the worker side is guard_repair_job.cc).
+  RepairJob make_repair_job(const Watch& w, bool dry_run) const;
   void on_repaired(Watch& w, RepairOutcome outcome, core::MonoTime detected_at, std::string trigger,
                    bool setup);
+  void repair_failed(Watch& w, const RepairOutcome& o, bool setup);
+  void canary_created(Watch& w, const Assessment& A);
+  void would_repair(Watch& w, const RepairOutcome& o);
+  void repair_applied(Watch& w, const RepairOutcome& o, core::MonoTime detected_at,
+                      const std::string& trigger);
+  void tell_repaired(const Watch& w, const RepairOutcome& o, core::MonoTime detected_at,
+                     const std::string& trigger);
+  void operator_repaired(Watch& w, const RepairOutcome& o, const std::vector<std::string>& changes,
+                         bool dry, core::MonoTime detected_at, const std::string& reason);
   void finish(Watch& w);
   void accept_snapshot(Watch& w, Table expected, bool canary_present);
-  void persist(Watch& w);
+  void persist(Watch& w);  // guard_persist.cc
   void poll();
   void verify_all();
   void arm_poll();
   bool polled(const TableKey& k) const;
   void arm_verify();
-  void update_conditions();
+  void update_conditions();  // guard_status.cc, with table_view()
   std::vector<ExpectedChain> contributions(const TableKey& k) const;
   TableView table_view(const Watch& w) const;
   AssessOptions assess_options(const Watch& w) const;
   void report_error(Watch& w, const core::EnvError& e, std::string_view what);
   void report_env_error(const core::EnvError& e);
-  // Snapshot trust (guard_trust.cc and the end of guard.cc).
+  // Snapshot trust (guard_trust.cc).
   void apply_pruned(Watch& w, const std::shared_ptr<const Table>& from,
                     const std::shared_ptr<const Table>& to, const std::vector<PrunedEntry>& pruned);
   void report_pruned(const TableKey& k, const std::vector<PrunedEntry>& pruned);

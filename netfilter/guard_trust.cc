@@ -1,8 +1,8 @@
 // The guard's side of snapshot trust (snapshot_trust.h): the CNI cache's vouchers, the bounded
-// wait for them at start, and the report of dead pods' entries dropped from a snapshot.
+// wait for them at start, dead pods' entries dropped from a snapshot, and the snapshot's age.
 #include <algorithm>
 
-#include "netfilter/guard.h"
+#include "netfilter/guard_internal.h"
 
 namespace ng::netfilter {
 
@@ -67,6 +67,38 @@ void Guard::report_pruned(const TableKey& k, const std::vector<PrunedEntry>& pru
        {"chains", chain_list},
        {"containers", list},
        {"rules", std::to_string(rules)}}});
+}
+
+// Dead pods' entries dropped from a snapshot on a worker: the watch takes the pruned snapshot
+// unless it moved on meanwhile (the next check prunes again), and says so once.
+void Guard::apply_pruned(Watch& w, const std::shared_ptr<const Table>& from,
+                         const std::shared_ptr<const Table>& to,
+                         const std::vector<PrunedEntry>& pruned) {
+  if (!to || w.snapshot != from) return;
+  w.snapshot = to;
+  w.guarded_rules = policy_->guarded_rule_count(*to);
+  w.guarded_chains = policy_->guarded_chain_count(*to);
+  metrics_.guarded(w.key.backend, w.key.family, w.key.table, w.guarded_rules, w.guarded_chains);
+  report_pruned(w.key, pruned);
+  persist(w);
+}
+
+// Start-up checks held for the CNI cache's first answer go now.
+void Guard::release_held(std::string_view why) {
+  if (!holding_) return;
+  holding_ = false;
+  if (hold_timer_) hold_timer_->cancel();
+  d_.log.info("netfilter guard uses its snapshots", {{"why", why}});
+  const auto now = d_.clock.now();
+  for (auto& [k, w] : watches_) start_check(*w, "start", now);
+}
+
+// A check found the table as the snapshot says: its age restarts; the file is rewritten now
+// and then so that a restart after a quiet week does not find it old.
+void Guard::confirm_snapshot(Watch& w) {
+  const auto now = d_.clock.wall_now();
+  w.snapshot_taken = now;
+  if (!w.persisted_taken || now - *w.persisted_taken >= trust_.refresh()) persist(w);
 }
 
 }  // namespace ng::netfilter
