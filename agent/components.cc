@@ -39,7 +39,7 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
                                                    ctx.metrics,
                                                    ctx.log.with_component("firewalld")}));
   // The CNI cache feeds the guard the hostPort rules of live pods (the guard must exist first).
-  registry.add(std::make_unique<netfilter::cni::CniComponent>(
+  handles.cni = &registry.add(std::make_unique<netfilter::cni::CniComponent>(
       ctx.config.cni, ctx.config.netfilter.enabled ? handles.netfilter : nullptr,
       std::make_shared<netfilter::cni::PosixCacheStore>(ctx.config.cni.cache_dir + "/results"),
       std::make_shared<netfilter::cni::PosixSandboxProbe>(),
@@ -51,14 +51,15 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
       ctx.config.routes,
       std::make_unique<probes::routes::NetlinkRouteSource>(ctx.io, ctx.log.with_component("routes"),
                                                            &ctx.metrics),
-      ctx.clock, ctx.loop, ctx.metrics, ctx.health, ctx.env_errors,
-      ctx.log.with_component("routes")));
+      probes::routes::RouteChecker::Deps{ctx.clock, ctx.loop, ctx.health, ctx.env_errors,
+                                         ctx.metrics, ctx.log.with_component("routes")}));
   handles.bgp = &registry.add(std::make_unique<probes::bgp::BgpMonitor>(
       ctx.config.bgp,
       [&io = ctx.io, &clock = ctx.clock](const std::string& path) {
         return std::make_unique<probes::bgp::AsioBirdConnection>(io, clock, path);
       },
-      ctx.clock, ctx.metrics, ctx.health, ctx.env_errors, ctx.log.with_component("bgp")));
+      probes::bgp::BgpMonitor::Deps{ctx.clock, ctx.health, ctx.env_errors, ctx.metrics,
+                                    ctx.log.with_component("bgp")}));
   if (ctx.config.routes.enabled) {
     handles.bgp->set_peers_listener(
         [routes = handles.routes](auto peers) { routes->set_bird_peers(std::move(peers)); });
@@ -69,8 +70,9 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
   });
   handles.probes = &registry.add(std::make_unique<probes::connectivity::Prober>(
       ctx.config.probes,
-      std::make_unique<probes::connectivity::AsioProbeTransport>(ctx.io, ctx.clock), ctx.clock,
-      ctx.metrics, ctx.health, ctx.env_errors, ctx.log.with_component("probes")));
+      std::make_unique<probes::connectivity::AsioProbeTransport>(ctx.io, ctx.clock),
+      probes::connectivity::Prober::Deps{ctx.clock, ctx.health, ctx.env_errors, ctx.metrics,
+                                         ctx.log.with_component("probes")}));
   handles.logs = &registry.add(std::make_unique<probes::logs::LogsComponent>(
       ctx.config.logs,
       probes::logs::LogsComponent::Deps{ctx.io, ctx.clock, ctx.loop, ctx.workers, ctx.metrics,

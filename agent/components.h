@@ -25,6 +25,9 @@ class Guard;
 namespace ng::netfilter::firewalld {
 class FirewalldWatcher;
 }
+namespace ng::netfilter::cni {
+class CniComponent;
+}
 namespace ng::probes::logs {
 class LogsComponent;
 }
@@ -39,6 +42,7 @@ struct ComponentHandles {
   netfilter::Guard* netfilter = nullptr;  // the iptables guard (request_check, repair, view)
   netfilter::firewalld::FirewalldWatcher* firewalld = nullptr;  // reload watcher, conflicts
   probes::logs::LogsComponent* logs = nullptr;
+  netfilter::cni::CniComponent* cni = nullptr;  // the CNI cache (hostPort rules of live pods)
 };
 
 // The one place that decides which components run, in which order (start order; stop is the

@@ -32,32 +32,30 @@ std::string describe(const BgpSession& s) {
 
 }  // namespace
 
-BgpMonitor::BgpMonitor(const BgpConfig& config, BirdConnectionFactory factory, core::Clock& clock,
-                       prometheus::Registry& metrics, core::HealthSink& health,
-                       core::EnvErrorReporter& env_errors, core::Logger log)
+BgpMonitor::BgpMonitor(const BgpConfig& config, BirdConnectionFactory factory, Deps deps)
     : config_(config),
       factory_(std::move(factory)),
-      clock_(clock),
-      health_(health),
-      env_errors_(env_errors),
-      log_(std::move(log)),
-      timer_(clock.make_timer()),
+      clock_(deps.clock),
+      health_(deps.health),
+      env_errors_(deps.env_errors),
+      log_(std::move(deps.log)),
+      timer_(deps.clock.make_timer()),
       sessions_gauge_(prometheus::BuildGauge()
                           .Name("nodeguard_bgp_sessions")
                           .Help("BGP sessions BIRD reports, by BGP state (Established, Active, "
                                 "Connect, Idle, OpenSent, OpenConfirm, Passive, Close, Down, "
                                 "Other)")
-                          .Register(metrics)),
+                          .Register(deps.metrics)),
       skipped_lines_(prometheus::BuildCounter()
                          .Name("nodeguard_bird_reply_lines_skipped_total")
                          .Help("Lines of BIRD control-socket replies that did not parse and were "
                                "skipped")
-                         .Register(metrics)
+                         .Register(deps.metrics)
                          .Add({})),
       polls_(prometheus::BuildCounter()
                  .Name("nodeguard_bird_polls_total")
                  .Help("Queries to BIRD control sockets, by result (ok, error)")
-                 .Register(metrics)) {
+                 .Register(deps.metrics)) {
   for (const char* s : kStates) sessions_gauge_.Add({{"state", s}}).Set(0);
 }
 

@@ -52,9 +52,15 @@ class BgpMonitor final : public core::Component {
  public:
   using PeersListener = std::function<void(std::vector<routes::Peer>)>;
 
-  BgpMonitor(const BgpConfig& config, BirdConnectionFactory factory, core::Clock& clock,
-             prometheus::Registry& metrics, core::HealthSink& health,
-             core::EnvErrorReporter& env_errors, core::Logger log);
+  struct Deps {
+    core::Clock& clock;
+    core::HealthSink& health;
+    core::EnvErrorReporter& env_errors;
+    prometheus::Registry& metrics;
+    core::Logger log;
+  };
+
+  BgpMonitor(const BgpConfig& config, BirdConnectionFactory factory, Deps deps);
   ~BgpMonitor() override;
 
   std::string_view name() const override { return "bgp"; }

@@ -32,31 +32,29 @@ double seconds(core::Duration d) {
 
 }  // namespace
 
-Prober::Prober(const ProbesConfig& config, std::unique_ptr<ProbeTransport> transport,
-               core::Clock& clock, prometheus::Registry& metrics, core::HealthSink& health,
-               core::EnvErrorReporter& env_errors, core::Logger log)
+Prober::Prober(const ProbesConfig& config, std::unique_ptr<ProbeTransport> transport, Deps deps)
     : config_(config),
       transport_(std::move(transport)),
-      clock_(clock),
-      health_(health),
-      env_errors_(env_errors),
-      log_(std::move(log)),
-      timer_(clock.make_timer()),
+      clock_(deps.clock),
+      health_(deps.health),
+      env_errors_(deps.env_errors),
+      log_(std::move(deps.log)),
+      timer_(deps.clock.make_timer()),
       duration_(prometheus::BuildHistogram()
                     .Name("nodeguard_probe_duration_seconds")
                     .Help("Latency of successful connectivity probes (TCP connect or ICMP echo), "
                           "by target name, kind and protocol")
-                    .Register(metrics)),
+                    .Register(deps.metrics)),
       failures_(prometheus::BuildCounter()
                     .Name("nodeguard_probe_failures_total")
                     .Help("Failed connectivity probes by target, kind, protocol and reason "
                           "(timeout, refused, unreachable, resolve, permission, error)")
-                    .Register(metrics)),
+                    .Register(deps.metrics)),
       attempts_(prometheus::BuildCounter()
                     .Name("nodeguard_probes_total")
                     .Help("Connectivity probes run, by target, kind and protocol (loss = "
                           "failures / probes)")
-                    .Register(metrics)) {}
+                    .Register(deps.metrics)) {}
 
 Prober::~Prober() {
   stop();

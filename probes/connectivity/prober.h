@@ -42,9 +42,15 @@ struct TargetState {
 // PeerUnreachable, PodUnreachable once a target failed failure_threshold times in a row.
 class Prober final : public core::Component {
  public:
-  Prober(const ProbesConfig& config, std::unique_ptr<ProbeTransport> transport, core::Clock& clock,
-         prometheus::Registry& metrics, core::HealthSink& health,
-         core::EnvErrorReporter& env_errors, core::Logger log);
+  struct Deps {
+    core::Clock& clock;
+    core::HealthSink& health;
+    core::EnvErrorReporter& env_errors;
+    prometheus::Registry& metrics;
+    core::Logger log;
+  };
+
+  Prober(const ProbesConfig& config, std::unique_ptr<ProbeTransport> transport, Deps deps);
   ~Prober() override;
 
   std::string_view name() const override { return "probes"; }

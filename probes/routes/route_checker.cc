@@ -16,27 +16,25 @@ std::string describe_block(const RouteVerdict& v) {
 }  // namespace
 
 RouteChecker::RouteChecker(const RoutesConfig& config, std::unique_ptr<RouteSource> source,
-                           core::Clock& clock, core::Executor& loop, prometheus::Registry& metrics,
-                           core::HealthSink& health, core::EnvErrorReporter& env_errors,
-                           core::Logger log)
+                           Deps deps)
     : config_(config),
       source_(std::move(source)),
-      clock_(clock),
-      loop_(loop),
-      health_(health),
-      env_errors_(env_errors),
-      log_(std::move(log)),
-      recheck_(clock.make_timer()),
+      clock_(deps.clock),
+      loop_(deps.loop),
+      health_(deps.health),
+      env_errors_(deps.env_errors),
+      log_(std::move(deps.log)),
+      recheck_(deps.clock.make_timer()),
       verdict_gauge_(prometheus::BuildGauge()
                          .Name("nodeguard_route_verdicts")
                          .Help("Pod blocks (peers' and this node's own) by route verdict kind; "
                                "every kind but Healthy is a problem")
-                         .Register(metrics)),
+                         .Register(deps.metrics)),
       peers_gauge_(prometheus::BuildGauge()
                        .Name("nodeguard_expected_peers")
                        .Help("Expected peers by the source that named them (bird, config, "
                              "controller)")
-                       .Register(metrics)) {
+                       .Register(deps.metrics)) {
   for (auto k : all_verdict_kinds()) verdict_gauge_.Add({{"kind", std::string(to_string(k))}});
   options_.table = static_cast<std::uint32_t>(config_.table);
   options_.ipip_device = config_.ipip_device;

@@ -29,9 +29,16 @@ namespace ng::probes::routes {
 // PodRouteMissing, ...), whose message says what is wrong and the fix. Loop thread only.
 class RouteChecker final : public core::Component {
  public:
-  RouteChecker(const RoutesConfig& config, std::unique_ptr<RouteSource> source, core::Clock& clock,
-               core::Executor& loop, prometheus::Registry& metrics, core::HealthSink& health,
-               core::EnvErrorReporter& env_errors, core::Logger log);
+  struct Deps {
+    core::Clock& clock;
+    core::Executor& loop;
+    core::HealthSink& health;
+    core::EnvErrorReporter& env_errors;
+    prometheus::Registry& metrics;
+    core::Logger log;
+  };
+
+  RouteChecker(const RoutesConfig& config, std::unique_ptr<RouteSource> source, Deps deps);
   ~RouteChecker() override;
 
   std::string_view name() const override { return "routes"; }

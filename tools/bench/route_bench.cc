@@ -198,9 +198,9 @@ int bench_event_to_verdict(int blocks, int changes) {
   }
   config.peers.push_back({"far", "10.99.0.2", {block.to_string()}, "", "ipip-crosssubnet"});
   config.recheck_interval = std::chrono::hours(1);
-  RouteChecker checker(config,
-                       std::make_unique<NetlinkRouteSource>(io, ng::core::Logger::discard()), clock,
-                       loop, registry, sink, env, ng::core::Logger::discard());
+  RouteChecker checker(
+      config, std::make_unique<NetlinkRouteSource>(io, ng::core::Logger::discard()),
+      RouteChecker::Deps{clock, loop, sink, env, registry, ng::core::Logger::discard()});
   std::mutex mu;
   std::condition_variable cv;
   VerdictKind want = VerdictKind::kHealthy;

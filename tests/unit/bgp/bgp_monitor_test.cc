@@ -30,7 +30,7 @@ class BgpMonitorTest : public ::testing::Test {
         [this](const std::string& path) {
           return std::make_unique<testing::FakeBirdConnection>(birds_.at(path));
         },
-        clock_, registry_, health_, env_errors_, core::Logger::discard());
+        BgpMonitor::Deps{clock_, health_, env_errors_, registry_, core::Logger::discard()});
     monitor_->set_peers_listener([this](std::vector<routes::Peer> p) { peers_ = std::move(p); });
   }
   void up() {

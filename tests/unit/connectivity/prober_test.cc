@@ -17,8 +17,9 @@ class ProberTest : public ::testing::Test {
   void make() {
     auto t = std::make_unique<testing::FakeProbeTransport>();
     transport_ = t.get();
-    prober_ = std::make_unique<Prober>(config_, std::move(t), clock_, registry_, health_,
-                                       env_errors_, core::Logger::discard());
+    prober_ = std::make_unique<Prober>(
+        config_, std::move(t),
+        Prober::Deps{clock_, health_, env_errors_, registry_, core::Logger::discard()});
   }
   double counter(const std::string& name, const std::map<std::string, std::string>& labels) {
     return std::max(0.0, testing::metric_value(registry_, name, labels));

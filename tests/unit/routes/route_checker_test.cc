@@ -21,8 +21,10 @@ class RouteCheckerTest : public ::testing::Test {
   void SetUp() override {
     auto src = std::make_unique<testing::FakeRouteSource>();
     source_ = src.get();
-    checker_ = std::make_unique<RouteChecker>(config_, std::move(src), clock_, loop_, registry_,
-                                              health_, env_errors_, core::Logger::discard());
+    checker_ =
+        std::make_unique<RouteChecker>(config_, std::move(src),
+                                       RouteChecker::Deps{clock_, loop_, health_, env_errors_,
+                                                          registry_, core::Logger::discard()});
   }
   double gauge(const std::string& name, const std::string& label, const std::string& value) {
     return testing::metric_value(registry_, name, {{label, value}});
@@ -124,8 +126,9 @@ TEST_F(RouteCheckerTest, SourceErrorsDegradeAndRecover) {
   EXPECT_EQ(checker_->status().state, core::ComponentState::kRunning);
   RoutesConfig off;  // the checker keeps a reference: the config outlives it
   off.enabled = false;
-  RouteChecker disabled_checker(off, std::make_unique<testing::FakeRouteSource>(), clock_, loop_,
-                                registry_, health_, env_errors_, core::Logger::discard());
+  RouteChecker disabled_checker(
+      off, std::make_unique<testing::FakeRouteSource>(),
+      RouteChecker::Deps{clock_, loop_, health_, env_errors_, registry_, core::Logger::discard()});
   EXPECT_EQ(disabled_checker.status().state, core::ComponentState::kDisabled);
 }
 
