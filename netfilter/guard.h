@@ -30,20 +30,18 @@
 
 namespace ng::netfilter {
 
-using namespace std::chrono_literals;
-
 struct GuardOptions {
   bool enabled = true;                // false: the component reports disabled and does nothing
   std::string backend_mode = "auto";  // auto | legacy | nft
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   GuardPolicy policy;
-  core::Duration poll_interval = 100ms;  // legacy change check
-  core::Duration verify_interval = 60s;  // full read without a change signal
-  core::Duration retry_interval = 5s;    // after a failed read or commit
+  core::Duration poll_interval = std::chrono::milliseconds(100);  // legacy change check
+  core::Duration verify_interval = std::chrono::seconds(60);  // full read without a change signal
+  core::Duration retry_interval = std::chrono::seconds(5);    // after a failed read or commit
   // A partial change (not a flush) must persist this long before it is repaired: the CNI
   // plugins tear a pod down in steps (flush its chain, delete the jump, delete the chain) that
   // look like drift halfway. Flushes are repaired at once.
-  core::Duration drift_grace = 1s;
+  core::Duration drift_grace = std::chrono::seconds(1);
   std::chrono::milliseconds lock_timeout{5000};
   std::string lock_path;  // empty: XTABLES_LOCKFILE or /run/xtables.lock
   bool restore_policies = false;
@@ -53,14 +51,14 @@ struct GuardOptions {
   // Fight detection: the same non-flush drift back within fight_window of our repair, more than
   // fight_threshold times in a row, backs off exponentially and raises NetfilterFight.
   int fight_threshold = 3;
-  core::Duration fight_window = 30s;
-  core::Duration backoff_initial = 1s;
-  core::Duration backoff_max = 5min;
+  core::Duration fight_window = std::chrono::seconds(30);
+  core::Duration backoff_initial = std::chrono::seconds(1);
+  core::Duration backoff_max = std::chrono::minutes(5);
   // Trust in snapshots (snapshot_trust.h): older than this, a snapshot's CNI pod entries are
   // restored only for pods the CNI cache vouches for; a snapshot loaded from disk waits at most
   // pod_vouchers_wait for the CNI cache's first look before it is used.
-  core::Duration snapshot_max_age = 15min;
-  core::Duration pod_vouchers_wait = 5s;
+  core::Duration snapshot_max_age = std::chrono::minutes(15);
+  core::Duration pod_vouchers_wait = std::chrono::seconds(5);
 };
 
 // The guard of one (backend, family, table).

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/strings.h"
 #include "netfilter/guard.h"
 #include "netfilter/guard_fight.h"
 
@@ -19,14 +20,9 @@ namespace guard_detail {
 
 inline constexpr char kComponent[] = "netfilter";
 
+// Log lines and events name at most 20 chains or kinds.
 inline std::string join(const std::vector<std::string>& v, std::string_view sep, size_t max = 20) {
-  std::string out;
-  for (size_t i = 0; i < v.size() && i < max; ++i) {
-    if (i) out += sep;
-    out += v[i];
-  }
-  if (v.size() > max) out += std::string(sep) + "... (" + std::to_string(v.size() - max) + " more)";
-  return out;
+  return core::join(v, sep, max);
 }
 
 inline std::vector<std::string> kinds_of(const std::vector<DriftFinding>& drift) {
