@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "agent/config/config_flags.h"
 #include "agent/config/config_loader.h"
+#include "agent/config/config_reference.h"
 #include "core/files.h"
 
 namespace ng::agent {

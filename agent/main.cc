@@ -2,7 +2,8 @@
 #include <iostream>
 
 #include "agent/cli.h"
-#include "agent/config/config_loader.h"
+#include "agent/config/config_printer.h"
+#include "agent/config/config_reference.h"
 #include "agent/runtime/agent.h"
 #include "agent/version.h"
 #include "core/log.h"

@@ -7,14 +7,10 @@
 #include <set>
 #include <sstream>
 
-#include "core/json_writer.h"
+#include "agent/config/config_detail.h"
 
 namespace ng::agent {
-namespace {
-
-using core::Check;
-using core::ConfigBinder;
-using core::Millis;
+namespace config_detail {
 
 std::string join_path(const std::string& prefix, std::string_view key) {
   return prefix.empty() ? std::string(key) : prefix + "." + std::string(key);
@@ -26,6 +22,16 @@ std::string flag_for(const std::string& path) {
   std::replace(f.begin(), f.end(), '_', '-');
   return f;
 }
+
+}  // namespace config_detail
+
+namespace {
+
+using config_detail::join_path;
+using config_detail::Origin;
+using core::Check;
+using core::ConfigBinder;
+using core::Millis;
 
 size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -57,13 +63,6 @@ std::string node_kind(const YAML::Node& n) {
   }
 }
 
-// Where a value came from, for error messages.
-class Origin {
- public:
-  virtual ~Origin() = default;
-  virtual std::string where(const std::string& path, const YAML::Node& node) const = 0;
-};
-
 class FileOrigin final : public Origin {
  public:
   explicit FileOrigin(std::string source) : source_(std::move(source)) {}
@@ -75,22 +74,6 @@ class FileOrigin final : public Origin {
 
  private:
   std::string source_;
-};
-
-class FlagOrigin final : public Origin {
- public:
-  explicit FlagOrigin(std::vector<std::string> keys) : keys_(std::move(keys)) {}
-  std::string where(const std::string& path, const YAML::Node&) const override {
-    // A value inside a list or map flag reports the flag that carried it.
-    const std::string* best = nullptr;
-    for (const auto& k : keys_) {
-      if (path.compare(0, k.size(), k) == 0 && (!best || k.size() > best->size())) best = &k;
-    }
-    return "flag --" + flag_for(best ? *best : path);
-  }
-
- private:
-  std::vector<std::string> keys_;
 };
 
 // Reads one YAML mapping into the bound fields.
@@ -338,8 +321,10 @@ class YamlReader final : public ConfigBinder {
   std::set<std::string> seen_all_;  // every key bound here, for suggestions
 };
 
-std::vector<ConfigError> read_node(AgentConfig& config, const YAML::Node& root,
-                                   const Origin& origin) {
+}  // namespace
+
+std::vector<ConfigError> config_detail::read_node(AgentConfig& config, const YAML::Node& root,
+                                                  const Origin& origin) {
   std::vector<ConfigError> errors;
   if (root.IsNull() || !root.IsDefined()) return errors;
   if (!root.IsMap()) {
@@ -356,183 +341,6 @@ std::vector<ConfigError> read_node(AgentConfig& config, const YAML::Node& root,
   return errors;
 }
 
-// ---- rendering -------------------------------------------------------------------------
-
-std::string yaml_quote(const std::string& s) {
-  std::string out;
-  core::append_json_string(out, s);  // a JSON string is a valid YAML double-quoted scalar
-  return out;
-}
-
-std::string yaml_list(const std::vector<std::string>& v) {
-  std::string out = "[";
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out += ", ";
-    out += yaml_quote(v[i]);
-  }
-  return out + "]";
-}
-
-std::string number_text(double v) {
-  std::ostringstream ss;
-  ss << v;
-  return ss.str();
-}
-
-// Renders the bound fields as block YAML, optionally with doc comments.
-class YamlWriter final : public ConfigBinder {
- public:
-  YamlWriter(std::string& out, int indent, bool docs) : out_(out), indent_(indent), docs_(docs) {}
-
-  // For list elements: the first key gets "- " in front.
-  void set_first_prefix(std::string p) { first_prefix_ = std::move(p); }
-
-  void section(std::string_view key, std::string_view doc,
-               const std::function<void(ConfigBinder&)>& body) override {
-    if (docs_) blank();
-    comment(doc);
-    line(std::string(key) + ":");
-    YamlWriter sub(out_, indent_ + 2, docs_);
-    body(sub);
-  }
-  void field(std::string_view key, bool& v, std::string_view doc) override {
-    emit(key, doc, v ? "true" : "false");
-  }
-  void field(std::string_view key, std::int64_t& v, std::string_view doc,
-             const Check<std::int64_t>&) override {
-    emit(key, doc, std::to_string(v));
-  }
-  void field(std::string_view key, double& v, std::string_view doc, const Check<double>&) override {
-    emit(key, doc, number_text(v));
-  }
-  void field(std::string_view key, std::string& v, std::string_view doc,
-             const Check<std::string>&) override {
-    emit(key, doc, yaml_quote(v));
-  }
-  void field(std::string_view key, Millis& v, std::string_view doc, const Check<Millis>&) override {
-    emit(key, doc, core::format_duration(v));
-  }
-  void field(std::string_view key, std::vector<std::string>& v, std::string_view doc,
-             const Check<std::string>&) override {
-    emit(key, doc, yaml_list(v));
-  }
-  void field(std::string_view key, std::map<std::string, std::vector<std::string>>& v,
-             std::string_view doc, const Check<std::string>&) override {
-    if (v.empty()) return emit(key, doc, "{}");
-    comment(doc);
-    line(std::string(key) + ":");
-    for (const auto& [k, items] : v) {
-      out_ += std::string(indent_ + 2, ' ') + k + ": " + yaml_list(items) + "\n";
-    }
-  }
-  void objects(std::string_view key, std::string_view doc, core::ObjectList& list) override {
-    if (list.size() == 0) return emit(key, doc, "[]");
-    comment(doc);
-    line(std::string(key) + ":");
-    for (size_t i = 0; i < list.size(); ++i) {
-      YamlWriter sub(out_, indent_ + 4, false);
-      sub.set_first_prefix("- ");
-      sub.outer_indent_ = indent_ + 2;
-      list.bind_element(i, sub);
-    }
-  }
-
- private:
-  void blank() {
-    if (!out_.empty() && indent_ == 0) out_ += "\n";
-  }
-  void comment(std::string_view doc) {
-    if (!docs_ || doc.empty()) return;
-    // Wrap at ~96 columns.
-    std::string pad(indent_, ' ');
-    std::istringstream words{std::string(doc)};
-    std::string word, cur;
-    while (words >> word) {
-      if (!cur.empty() && pad.size() + 2 + cur.size() + 1 + word.size() > 96) {
-        out_ += pad + "# " + cur + "\n";
-        cur.clear();
-      }
-      cur += (cur.empty() ? "" : " ") + word;
-    }
-    if (!cur.empty()) out_ += pad + "# " + cur + "\n";
-  }
-  void line(const std::string& text) {
-    if (!first_prefix_.empty()) {
-      out_ += std::string(outer_indent_, ' ') + first_prefix_ + text + "\n";
-      first_prefix_.clear();
-    } else {
-      out_ += std::string(indent_, ' ') + text + "\n";
-    }
-  }
-  void emit(std::string_view key, std::string_view doc, const std::string& value) {
-    comment(doc);
-    line(std::string(key) + ": " + value);
-  }
-
-  std::string& out_;
-  int indent_;
-  bool docs_;
-  std::string first_prefix_;
-  int outer_indent_ = 0;
-};
-
-// Collects one KeyInfo per key (sections recurse; object lists are one key).
-class KeyCollector final : public ConfigBinder {
- public:
-  KeyCollector(std::vector<KeyInfo>& out, std::string prefix)
-      : out_(out), prefix_(std::move(prefix)) {}
-
-  void section(std::string_view key, std::string_view,
-               const std::function<void(ConfigBinder&)>& body) override {
-    KeyCollector sub(out_, join_path(prefix_, key));
-    body(sub);
-  }
-  void field(std::string_view key, bool& v, std::string_view doc) override {
-    add(key, doc, "bool", v ? "true" : "false");
-  }
-  void field(std::string_view key, std::int64_t& v, std::string_view doc,
-             const Check<std::int64_t>&) override {
-    add(key, doc, "int", std::to_string(v));
-  }
-  void field(std::string_view key, double& v, std::string_view doc, const Check<double>&) override {
-    add(key, doc, "number", number_text(v));
-  }
-  void field(std::string_view key, std::string& v, std::string_view doc,
-             const Check<std::string>&) override {
-    add(key, doc, "string", yaml_quote(v));
-  }
-  void field(std::string_view key, Millis& v, std::string_view doc, const Check<Millis>&) override {
-    add(key, doc, "duration", core::format_duration(v));
-  }
-  void field(std::string_view key, std::vector<std::string>& v, std::string_view doc,
-             const Check<std::string>&) override {
-    add(key, doc, "list", yaml_list(v));
-  }
-  void field(std::string_view key, std::map<std::string, std::vector<std::string>>& v,
-             std::string_view doc, const Check<std::string>&) override {
-    std::string s = "{";
-    bool first = true;
-    for (const auto& [k, items] : v) {
-      s += (first ? "" : ", ") + k + ": " + yaml_list(items);
-      first = false;
-    }
-    add(key, doc, "map", s + "}");
-  }
-  void objects(std::string_view key, std::string_view doc, core::ObjectList& list) override {
-    add(key, doc, "objects", list.size() == 0 ? "[]" : "(" + std::to_string(list.size()) + ")");
-  }
-
- private:
-  void add(std::string_view key, std::string_view doc, std::string type, std::string def) {
-    const std::string path = join_path(prefix_, key);
-    out_.push_back({path, flag_for(path), std::string(doc), std::move(type), std::move(def), {}});
-  }
-  std::vector<KeyInfo>& out_;
-  std::string prefix_;
-};
-
-}  // namespace
-
 std::string ConfigError::to_string() const {
   return where + ": " + key + ": " + reason;
 }
@@ -545,38 +353,7 @@ std::vector<ConfigError> apply_yaml(AgentConfig& config, std::string_view yaml_t
   } catch (const YAML::ParserException& e) {
     return {{"(syntax)", source + " line " + std::to_string(e.mark.line + 1), e.msg}};
   }
-  return read_node(config, root, FileOrigin(source));
-}
-
-std::vector<ConfigError> apply_overrides(
-    AgentConfig& config, const std::vector<std::pair<std::string, std::string>>& overrides) {
-  std::vector<ConfigError> errors;
-  YAML::Node root(YAML::NodeType::Map);
-  for (const auto& [path, value] : overrides) {
-    YAML::Node parsed;
-    try {
-      parsed = YAML::Load(value);
-    } catch (const YAML::ParserException& e) {
-      errors.push_back({path, "flag --" + flag_for(path), "not valid YAML: " + e.msg});
-      continue;
-    }
-    if (!parsed.IsDefined() || parsed.IsNull()) parsed = YAML::Node(std::string(""));
-    // Walk/create the nested mapping for the dotted path.
-    std::vector<std::string> parts;
-    std::stringstream ss(path);
-    std::string part;
-    while (std::getline(ss, part, '.')) parts.push_back(part);
-    YAML::Node cur = root;
-    for (size_t i = 0; i + 1 < parts.size(); ++i) {
-      if (!cur[parts[i]].IsMap()) cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
-      cur.reset(cur[parts[i]]);
-    }
-    cur[parts.back()] = parsed;
-  }
-  if (!errors.empty()) return errors;
-  std::vector<std::string> keys;
-  for (const auto& kv : overrides) keys.push_back(kv.first);
-  return read_node(config, root, FlagOrigin(std::move(keys)));
+  return config_detail::read_node(config, root, FileOrigin(source));
 }
 
 std::vector<ConfigError> validate(const AgentConfig& c) {
@@ -612,55 +389,6 @@ std::vector<ConfigError> validate(const AgentConfig& c) {
                       "api.tls_client_ca, or leave grpc_listen empty"});
   }
   return errors;
-}
-
-std::vector<KeyInfo> describe_keys() {
-  AgentConfig defaults;
-  std::vector<KeyInfo> keys;
-  KeyCollector collector(keys, "");
-  bind_config(collector, defaults);
-  for (const auto& [path, alias] : flag_aliases()) {
-    for (auto& k : keys) {
-      if (k.path == path) k.aliases.push_back(alias);
-    }
-  }
-  return keys;
-}
-
-std::string render_yaml(const AgentConfig& config, bool with_docs) {
-  std::string out;
-  if (with_docs) {
-    out +=
-        "# nodeguard configuration. Every key can also be set by a flag: the dotted path with\n"
-        "# dashes, e.g. netfilter.poll_interval -> --netfilter-poll-interval 50ms.\n"
-        "# Precedence: built-in defaults < this file < flags. See docs/configuration.md.\n\n";
-  }
-  AgentConfig copy = config;
-  YamlWriter writer(out, 0, with_docs);
-  bind_config(writer, copy);
-  return out;
-}
-
-std::string render_reference_markdown() {
-  std::string out = "| key | flag | type | default | meaning |\n|---|---|---|---|---|\n";
-  for (const auto& k : describe_keys()) {
-    std::string def = k.default_value;
-    std::string doc = k.doc;
-    for (auto* s : {&def, &doc}) {
-      std::string esc;
-      for (char c : *s) {
-        if (c == '|')
-          esc += "\\|";
-        else
-          esc += c;
-      }
-      *s = esc;
-    }
-    std::string flags = "`--" + k.flag + "`";
-    for (const auto& a : k.aliases) flags += ", `--" + a + "`";
-    out += "| `" + k.path + "` | " + flags + " | " + k.type + " | `" + def + "` | " + doc + " |\n";
-  }
-  return out;
 }
 
 }  // namespace ng::agent

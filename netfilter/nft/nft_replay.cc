@@ -194,123 +194,155 @@ void remember_defs(NftTableDefs& defs, const NftKernelTable& kernel) {
   }
 }
 
-NftBatchPlan plan_nft_batch(const TablePlan& plan, const NftKernelTable& kernel,
-                            const NftTableDefs& defs) {
-  using Op = NftBatchOp;
-  NftBatchPlan out;
-  auto decline = [&](std::string why) {
-    out.ops.clear();
-    out.declined = std::move(why);
-    return out;
-  };
+namespace {
+
+using Op = NftBatchOp;
+
+// Why the plan has a rule to write without a kernel encoding, or "".
+std::string missing_encoding(const TablePlan& plan) {
   for (const auto& c : plan.chains) {
     for (const auto& r : c.rules) {
-      if (!nft_blob_attrs(r.blob))
-        return decline("no kernel encoding of -A " + c.name + " " + r.spec);
+      if (!nft_blob_attrs(r.blob)) return "no kernel encoding of -A " + c.name + " " + r.spec;
     }
   }
   for (const auto& e : plan.edits) {
     if (e.op == BuiltinEdit::Op::kInsert && !nft_blob_attrs(e.rule.blob)) {
-      return decline("no kernel encoding of -A " + e.chain + " " + e.rule.spec);
+      return "no kernel encoding of -A " + e.chain + " " + e.rule.spec;
     }
   }
-  auto push = [&](Op::Kind kind, std::string chain, std::string what) -> Op& {
-    Op op;
-    op.kind = kind;
-    op.chain = std::move(chain);
-    op.what = std::move(what);
-    out.ops.push_back(std::move(op));
-    return out.ops.back();
-  };
+  return "";
+}
 
-  if (!kernel.exists) {
-    if (!defs.table_known) {
-      return decline("table " + plan.table + " is not in the kernel and was never read there");
-    }
-    push(Op::Kind::kNewTable, "", "create table " + plan.table).attrs = defs.table_def;
-  }
-  for (const auto& c : plan.chains) {
-    const NftKernelChain* kc = kernel.find(c.name);
-    if (kc && kc->base) return decline(c.name + " is a base chain in the kernel");
-    if (!kc) push(Op::Kind::kNewChain, c.name, "create chain " + c.name);
-  }
-  for (const auto& c : plan.chains) {
-    if (kernel.find(c.name)) push(Op::Kind::kFlushChain, c.name, "flush chain " + c.name);
-  }
-
-  // Built-in chains the plan edits or sets a policy on, in the order it first touches them.
+// Built-in chains the plan edits or sets a policy on, in the order it first touches them.
+std::vector<std::string> touched_builtins(const TablePlan& plan) {
   std::vector<std::string> builtins;
   auto touch = [&](const std::string& n) {
     if (std::find(builtins.begin(), builtins.end(), n) == builtins.end()) builtins.push_back(n);
   };
   for (const auto& e : plan.edits) touch(e.chain);
   for (const auto& p : plan.policies) touch(p.chain);
-  for (const auto& name : builtins) {
+  return builtins;
+}
+
+// A built-in chain's rules as read, with the plan's inserts in their places.
+struct Entry {
+  const NftKernelRule* existing = nullptr;
+  const BuiltinEdit* insert = nullptr;
+};
+
+// Appends the batch's messages for plan_nft_batch, step by step; each step returns why the plan
+// cannot be written this way, or "".
+class BatchBuilder {
+ public:
+  BatchBuilder(const TablePlan& plan, const NftKernelTable& kernel, const NftTableDefs& defs,
+               std::vector<Op>& ops)
+      : plan_(plan), kernel_(kernel), defs_(defs), ops_(ops) {}
+
+  std::string create_table() {
+    if (kernel_.exists) return "";
+    if (!defs_.table_known) {
+      return "table " + plan_.table + " is not in the kernel and was never read there";
+    }
+    push(Op::Kind::kNewTable, "", "create table " + plan_.table).attrs = defs_.table_def;
+    return "";
+  }
+
+  // Creates the guarded chains the kernel lacks and flushes the others.
+  std::string create_and_flush_chains() {
+    for (const auto& c : plan_.chains) {
+      const NftKernelChain* kc = kernel_.find(c.name);
+      if (kc && kc->base) return c.name + " is a base chain in the kernel";
+      if (!kc) push(Op::Kind::kNewChain, c.name, "create chain " + c.name);
+    }
+    for (const auto& c : plan_.chains) {
+      if (kernel_.find(c.name)) push(Op::Kind::kFlushChain, c.name, "flush chain " + c.name);
+    }
+    return "";
+  }
+
+  // Creates missing built-in chains and sets the plan's policies.
+  std::string set_up_builtin(const std::string& name) {
     int policy = -1;
-    for (const auto& p : plan.policies) {
+    for (const auto& p : plan_.policies) {
       if (p.chain != name) continue;
       if (p.policy == "ACCEPT") {
         policy = NGNFT_VERDICT_ACCEPT;
       } else if (p.policy == "DROP") {
         policy = NGNFT_VERDICT_DROP;
       } else {
-        return decline("policy " + p.policy + " of " + name);
+        return "policy " + p.policy + " of " + name;
       }
     }
-    const NftKernelChain* kc = kernel.find(name);
+    const NftKernelChain* kc = kernel_.find(name);
     if (!kc) {
-      auto it = defs.base_chains.find(name);
-      if (it == defs.base_chains.end()) {
-        return decline("built-in chain " + name + " is not in the kernel and was never read there");
+      auto it = defs_.base_chains.find(name);
+      if (it == defs_.base_chains.end()) {
+        return "built-in chain " + name + " is not in the kernel and was never read there";
       }
       // Created the way iptables-nft-restore would: policy ACCEPT unless the plan says.
       Op& op = push(Op::Kind::kNewChain, name, "create built-in chain " + name);
       op.attrs = it->second;
       op.policy = policy >= 0 ? policy : NGNFT_VERDICT_ACCEPT;
     } else if (!kc->base) {
-      return decline(name + " is not a base chain in the kernel");
+      return name + " is not a base chain in the kernel";
     } else if (policy >= 0) {
       push(Op::Kind::kNewChain, name, "policy " + name).policy = policy;
     }
+    return "";
   }
 
-  for (const auto& c : plan.chains) {
-    for (const auto& r : c.rules) {
-      push(Op::Kind::kNewRule, c.name, "-A " + c.name + " " + r.spec).attrs =
-          std::string(*nft_blob_attrs(r.blob));
+  void fill_guarded_chains() {
+    for (const auto& c : plan_.chains) {
+      for (const auto& r : c.rules) {
+        push(Op::Kind::kNewRule, c.name, "-A " + c.name + " " + r.spec).attrs =
+            std::string(*nft_blob_attrs(r.blob));
+      }
     }
   }
 
-  // Positional edits of built-in chains, replayed on the chain as read: deletes by handle,
+  // Positional edits of a built-in chain, replayed on the chain as read: deletes by handle,
   // inserts next to the nearest rule that stays (after it, or at the head of the chain).
-  for (const auto& name : builtins) {
-    struct Entry {
-      const NftKernelRule* existing = nullptr;
-      const BuiltinEdit* insert = nullptr;
-    };
-    const NftKernelChain* kc = kernel.find(name);
+  std::string edit_builtin(const std::string& name) {
+    const NftKernelChain* kc = kernel_.find(name);
     bool edited = false;
-    for (const auto& e : plan.edits) edited = edited || e.chain == name;
-    if (!edited) continue;
+    for (const auto& e : plan_.edits) edited = edited || e.chain == name;
+    if (!edited) return "";
     if (kc && !kc->aligned) {
-      return decline("built-in chain " + name + " did not line up with iptables-nft-save");
+      return "built-in chain " + name + " did not line up with iptables-nft-save";
     }
     std::vector<Entry> list;
     if (kc) {
       for (const auto& r : kc->rules) list.push_back({&r, nullptr});
     }
-    for (const auto& e : plan.edits) {
+    std::string why = apply_edits(name, list);
+    if (why.empty()) push_inserts(name, list);
+    return why;
+  }
+
+ private:
+  Op& push(Op::Kind kind, std::string chain, std::string what) {
+    Op op;
+    op.kind = kind;
+    op.chain = std::move(chain);
+    op.what = std::move(what);
+    ops_.push_back(std::move(op));
+    return ops_.back();
+  }
+
+  // Pushes the deletes of `name` and places its inserts in `list`.
+  std::string apply_edits(const std::string& name, std::vector<Entry>& list) {
+    for (const auto& e : plan_.edits) {
       if (e.chain != name) continue;
-      if (e.position == 0) return decline("edit of " + name + " at position 0");
+      if (e.position == 0) return "edit of " + name + " at position 0";
       if (e.op == BuiltinEdit::Op::kDelete) {
         const size_t at = e.position - 1;
         if (at >= list.size() || !list[at].existing) {
-          return decline("delete " + name + " " + std::to_string(e.position) + ": no such rule");
+          return "delete " + name + " " + std::to_string(e.position) + ": no such rule";
         }
         auto want = nft_blob_attrs(e.rule.blob);
         if (want && *want != list[at].existing->attrs) {
-          return decline("delete " + name + " " + std::to_string(e.position) +
-                         ": the kernel holds another rule there");
+          return "delete " + name + " " + std::to_string(e.position) +
+                 ": the kernel holds another rule there";
         }
         Op& op = push(Op::Kind::kDeleteRule, name,
                       "delete " + name + " " + std::to_string(e.position) + ": " + e.rule.spec);
@@ -319,11 +351,16 @@ NftBatchPlan plan_nft_batch(const TablePlan& plan, const NftKernelTable& kernel,
       } else {
         const size_t at = e.append ? list.size() : e.position - 1;
         if (at > list.size()) {
-          return decline("insert " + name + " " + std::to_string(e.position) + ": past the end");
+          return "insert " + name + " " + std::to_string(e.position) + ": past the end";
         }
         list.insert(list.begin() + static_cast<std::ptrdiff_t>(at), Entry{nullptr, &e});
       }
     }
+    return "";
+  }
+
+  // Pushes each run of inserts in `list` after the rule before it (or at the head).
+  void push_inserts(const std::string& name, const std::vector<Entry>& list) {
     for (size_t i = 0; i < list.size();) {
       if (list[i].existing) {
         ++i;
@@ -344,7 +381,42 @@ NftBatchPlan plan_nft_batch(const TablePlan& plan, const NftKernelTable& kernel,
       i = j;
     }
   }
-  if (out.ops.empty()) return decline("nothing to write");
+
+  const TablePlan& plan_;
+  const NftKernelTable& kernel_;
+  const NftTableDefs& defs_;
+  std::vector<Op>& ops_;
+};
+
+// Runs the batch's steps in order; the first that declines ends it.
+std::string build_batch(BatchBuilder& b, const std::vector<std::string>& builtins) {
+  std::string why = b.create_table();
+  if (why.empty()) why = b.create_and_flush_chains();
+  for (const auto& name : builtins) {
+    if (why.empty()) why = b.set_up_builtin(name);
+  }
+  if (why.empty()) b.fill_guarded_chains();
+  for (const auto& name : builtins) {
+    if (why.empty()) why = b.edit_builtin(name);
+  }
+  return why;
+}
+
+}  // namespace
+
+NftBatchPlan plan_nft_batch(const TablePlan& plan, const NftKernelTable& kernel,
+                            const NftTableDefs& defs) {
+  NftBatchPlan out;
+  std::string why = missing_encoding(plan);
+  if (why.empty()) {
+    BatchBuilder builder(plan, kernel, defs, out.ops);
+    why = build_batch(builder, touched_builtins(plan));
+  }
+  if (why.empty() && out.ops.empty()) why = "nothing to write";
+  if (!why.empty()) {
+    out.ops.clear();
+    out.declined = std::move(why);
+  }
   return out;
 }
 

@@ -162,215 +162,272 @@ class Classifier {
     }
   }
 
-  RouteVerdict classify_block(const Peer& p, const IpPrefix& block) const {
+  // One peer block being classified: the verdict so far and the words its problems need.
+  struct BlockCheck {
+    const Peer& p;
+    const IpPrefix& block;
+    const Address* subnet;  // the uplink subnet the peer is in, or null
     RouteVerdict v;
-    v.peer = p.name;
-    v.peer_ip = p.node_ip;
-    v.block = block;
-    v.encapsulation = p.encapsulation;
-    const Address* subnet = subnet_of(p.node_ip);
-    v.same_subnet = subnet != nullptr;
-    // Only problems need these words; healthy blocks (the common case) skip building them.
     std::string who_text;
-    auto who = [&]() -> const std::string& {
+
+    // Only problems need these words; healthy blocks (the common case) skip building them.
+    const std::string& who() {
       if (who_text.empty()) {
         const std::string ip = p.node_ip.to_string();
         who_text = p.name == ip ? p.name : p.name + " (" + ip + ")";
       }
       return who_text;
-    };
-    auto enc = [&] { return std::string(to_string(p.encapsulation)); };
+    }
+    std::string enc() const { return std::string(to_string(p.encapsulation)); }
+    RouteVerdict done() { return std::move(v); }
+    RouteVerdict verdict(VerdictKind kind, std::string reason, std::string fix) {
+      v.kind = kind;
+      v.reason = std::move(reason);
+      v.fix = std::move(fix);
+      return done();
+    }
+  };
+
+  // The route's one next hop and its device.
+  struct Hop {
+    const NextHop& nh;
+    const Link* dev;
+    std::string dev_name;
+  };
+
+  RouteVerdict classify_block(const Peer& p, const IpPrefix& block) const {
+    BlockCheck c{p, block, subnet_of(p.node_ip), {}, {}};
+    c.v.peer = p.name;
+    c.v.peer_ip = p.node_ip;
+    c.v.block = block;
+    c.v.encapsulation = p.encapsulation;
+    c.v.same_subnet = c.subnet != nullptr;
 
     auto it = by_dst_.find(block);
-    if (it == by_dst_.end() || it->second.empty()) {
-      v.kind = VerdictKind::kPodRouteMissing;
-      v.reason = "no route for " + block.to_string() + " of " + who() + " in table " +
-                 std::to_string(o_.table) + "; pod traffic to it follows the default route";
-      v.fix = expects_vxlan(p.encapsulation)
-                  ? "Felix programs VXLAN routes: check that calico-node runs on this node and "
-                    "knows the peer's VTEP (calicoctl get node " +
-                        p.name + " -o yaml: ipv4VXLANTunnelAddr)"
-                  : "check the BGP session to " + who() +
-                        " (ngctl peers) and that BIRD exports its routes to the kernel";
-      return v;
-    }
+    if (it == by_dst_.end() || it->second.empty()) return route_missing(c);
     const auto& found = it->second;
     for (size_t i = 0; i < found.size(); ++i) {
-      if (i) v.route += "; ";
-      v.route += t_.describe(*found.at(i));
+      if (i) c.v.route += "; ";
+      c.v.route += t_.describe(*found.at(i));
     }
-    if (found.size() > 1) {
-      v.kind = VerdictKind::kPodRouteDuplicate;
-      v.reason = std::to_string(found.size()) + " routes for " + block.to_string() + " of " +
-                 who() + ": the first by metric wins and the others hide a disagreement";
-      v.fix =
-          "two route programmers disagree (BIRD and Felix, or a leftover static route): "
-          "delete the stale one (ip route del " +
-          block.to_string() + " <its next hop and metric>)";
-      return v;
-    }
+    if (found.size() > 1) return duplicate_routes(c, found.size());
     const Route& r = *found.front();
-    if (r.drops()) {
-      v.kind = VerdictKind::kPodRouteBlackhole;
-      v.reason = std::string(to_string(r.type)) + " route for " + block.to_string() +
-                 ", a block this node does not own (" + who() +
-                 " owns it): its pods are "
-                 "unreachable from here";
-      v.fix =
-          "a stale block affinity or a leftover route: check IPAM blocks (calicoctl ipam "
-          "check; calicoctl ipam show --show-blocks) and remove the route (ip route del " +
-          block.to_string() + ")";
-      return v;
-    }
-    if (r.nexthops.size() != 1) {
-      v.kind =
-          r.nexthops.empty() ? VerdictKind::kPodRouteWrongNextHop : VerdictKind::kPodRouteDuplicate;
-      v.reason = r.nexthops.empty() ? "route for " + block.to_string() + " has no next hop"
-                                    : "route for " + block.to_string() + " spreads over " +
-                                          std::to_string(r.nexthops.size()) +
-                                          " next hops; a pod block lives on one node";
-      v.fix = "replace the route with one via " + who();
-      return v;
-    }
+    if (r.drops()) return foreign_blackhole(c, r);
+    if (r.nexthops.size() != 1) return not_one_next_hop(c, r);
     const NextHop& nh = r.nexthops.front();
     const Link* dev = t_.link(nh.ifindex);
-    const std::string dev_name = dev ? dev->name : t_.link_name(nh.ifindex);
-    if (!dev || !dev->usable()) {
-      v.kind = VerdictKind::kPodRouteLinkDown;
-      v.reason = "the next hop device " + dev_name + (dev ? " is down" : " does not exist");
-      v.fix = is_ipip_link(dev) || is_vxlan_link(dev) || dev_name == o_.ipip_device
-                  ? "calico-node creates and brings up " + dev_name + ": check it runs"
-                  : "bring the link up (ip link set " + dev_name + " up) or fix its cable/NIC";
-      return v;
-    }
-    const bool via_ipip = is_ipip_link(dev);
-    const bool via_vxlan = is_vxlan_link(dev);
-    const bool tunneled = via_ipip || via_vxlan;
-    const bool want_tunnel =
-        expects_tunnel_always(p.encapsulation) || (is_cross_subnet(p.encapsulation) && !subnet);
-    const bool want_direct =
-        p.encapsulation == Encapsulation::kNone || (is_cross_subnet(p.encapsulation) && subnet);
+    const Hop hop{nh, dev, dev ? dev->name : t_.link_name(nh.ifindex)};
+    if (!dev || !dev->usable()) return link_down(c, hop);
+    if (is_ipip_link(dev) || is_vxlan_link(dev)) return tunneled_route(c, hop);
+    return plain_route(c, hop);
+  }
 
-    if (tunneled) {
-      if (want_direct && is_cross_subnet(p.encapsulation)) {
-        v.kind = VerdictKind::kPodRouteEncapsulatedSameSubnet;
-        v.reason = who() + " is in this node's subnet (" + subnet->network().to_string() +
-                   ") but traffic to it is encapsulated over " + dev_name +
-                   (host_prefix_ ? ": the node address is registered as a host prefix"
-                                 : ": CrossSubnet judged the peer remote");
-        v.fix = host_prefix_ ? "register the node addresses with their subnet prefix, not /32"
-                             : "check both nodes' registered addresses and prefixes (calicoctl "
-                               "get node -o wide)";
-        return v;
-      }
-      if (want_direct || (expects_ipip(p.encapsulation) && via_vxlan) ||
-          (expects_vxlan(p.encapsulation) && via_ipip)) {
-        v.kind = VerdictKind::kPodRouteEncapsulationMismatch;
-        v.reason = "route to " + who() + " goes over " + dev_name + " but the pool says " + enc();
-        v.fix =
-            "make the IP pool's ipipMode/vxlanMode and the expected encapsulation agree, "
-            "then let calico-node reprogram the routes";
-        return v;
-      }
-      std::optional<IpAddress> want_gw = p.node_ip;
-      if (via_vxlan) want_gw = p.tunnel_address;  // unknown VTEP: any gateway is accepted
-      if (!nh.gateway || (want_gw && *nh.gateway != *want_gw)) {
-        v.kind = VerdictKind::kPodRouteWrongNextHop;
-        v.reason = "route over " + dev_name + " goes via " +
-                   (nh.gateway ? nh.gateway->to_string() : std::string("no gateway")) +
-                   ", expected " +
-                   (via_vxlan ? "the peer's VTEP " + want_gw->to_string()
-                              : "the peer's node address " + p.node_ip.to_string());
-        v.fix = via_vxlan ? "the VTEP address changed: check calicoctl get node " + p.name +
-                                " (ipv4VXLANTunnelAddr) and restart calico-node here"
-                          : "BIRD learned a wrong next hop: check the peer's BGP address";
-        return v;
-      }
-      if (!nh.onlink) {
-        v.kind = VerdictKind::kPodRouteNotOnlink;
-        v.reason = "tunnel route over " + dev_name + " without onlink: the kernel resolves " +
-                   nh.gateway->to_string() + " through other routes";
-        v.fix = "Calico programs tunnel routes with onlink; recreate it (ip route replace " +
-                block.to_string() + " via " + nh.gateway->to_string() + " dev " + dev_name +
-                " onlink)";
-        return v;
-      }
-      v.kind = VerdictKind::kHealthy;
-      v.reason.reserve(64);
-      v.reason += via_ipip ? "IPIP via " : "VXLAN via ";
-      v.reason += nh.gateway->to_string();
-      v.reason += " dev ";
-      v.reason += dev_name;
-      v.reason += " onlink";
-      return v;
-    }
+  RouteVerdict route_missing(BlockCheck& c) const {
+    const Peer& p = c.p;
+    return c.verdict(
+        VerdictKind::kPodRouteMissing,
+        "no route for " + c.block.to_string() + " of " + c.who() + " in table " +
+            std::to_string(o_.table) + "; pod traffic to it follows the default route",
+        expects_vxlan(p.encapsulation)
+            ? "Felix programs VXLAN routes: check that calico-node runs on this node and "
+              "knows the peer's VTEP (calicoctl get node " +
+                  p.name + " -o yaml: ipv4VXLANTunnelAddr)"
+            : "check the BGP session to " + c.who() +
+                  " (ngctl peers) and that BIRD exports its routes to the kernel");
+  }
 
-    // A plain route on an uplink.
+  static RouteVerdict duplicate_routes(BlockCheck& c, size_t count) {
+    return c.verdict(VerdictKind::kPodRouteDuplicate,
+                     std::to_string(count) + " routes for " + c.block.to_string() + " of " +
+                         c.who() + ": the first by metric wins and the others hide a disagreement",
+                     "two route programmers disagree (BIRD and Felix, or a leftover static route): "
+                     "delete the stale one (ip route del " +
+                         c.block.to_string() + " <its next hop and metric>)");
+  }
+
+  static RouteVerdict foreign_blackhole(BlockCheck& c, const Route& r) {
+    return c.verdict(
+        VerdictKind::kPodRouteBlackhole,
+        std::string(to_string(r.type)) + " route for " + c.block.to_string() +
+            ", a block this node does not own (" + c.who() +
+            " owns it): its pods are "
+            "unreachable from here",
+        "a stale block affinity or a leftover route: check IPAM blocks (calicoctl ipam "
+        "check; calicoctl ipam show --show-blocks) and remove the route (ip route del " +
+            c.block.to_string() + ")");
+  }
+
+  static RouteVerdict not_one_next_hop(BlockCheck& c, const Route& r) {
+    const std::string block = c.block.to_string();
+    return c.verdict(
+        r.nexthops.empty() ? VerdictKind::kPodRouteWrongNextHop : VerdictKind::kPodRouteDuplicate,
+        r.nexthops.empty()
+            ? "route for " + block + " has no next hop"
+            : "route for " + block + " spreads over " + std::to_string(r.nexthops.size()) +
+                  " next hops; a pod block lives on one node",
+        "replace the route with one via " + c.who());
+  }
+
+  RouteVerdict link_down(BlockCheck& c, const Hop& hop) const {
+    const std::string& dev_name = hop.dev_name;
+    return c.verdict(
+        VerdictKind::kPodRouteLinkDown,
+        "the next hop device " + dev_name + (hop.dev ? " is down" : " does not exist"),
+        is_ipip_link(hop.dev) || is_vxlan_link(hop.dev) || dev_name == o_.ipip_device
+            ? "calico-node creates and brings up " + dev_name + ": check it runs"
+            : "bring the link up (ip link set " + dev_name + " up) or fix its cable/NIC");
+  }
+
+  // The pool wants this peer reached without encapsulation.
+  static bool wants_direct(const BlockCheck& c) {
+    const Encapsulation e = c.p.encapsulation;
+    return e == Encapsulation::kNone || (is_cross_subnet(e) && c.subnet);
+  }
+  // The pool wants this peer reached through a tunnel.
+  static bool wants_tunnel(const BlockCheck& c) {
+    const Encapsulation e = c.p.encapsulation;
+    return expects_tunnel_always(e) || (is_cross_subnet(e) && !c.subnet);
+  }
+
+  // A route over an IPIP or VXLAN device.
+  RouteVerdict tunneled_route(BlockCheck& c, const Hop& hop) const {
+    const Peer& p = c.p;
+    const bool via_ipip = is_ipip_link(hop.dev);
+    const bool via_vxlan = is_vxlan_link(hop.dev);
+    const bool want_direct = wants_direct(c);
+    if (want_direct && is_cross_subnet(p.encapsulation)) return encapsulated_same_subnet(c, hop);
+    if (want_direct || (expects_ipip(p.encapsulation) && via_vxlan) ||
+        (expects_vxlan(p.encapsulation) && via_ipip)) {
+      return c.verdict(
+          VerdictKind::kPodRouteEncapsulationMismatch,
+          "route to " + c.who() + " goes over " + hop.dev_name + " but the pool says " + c.enc(),
+          "make the IP pool's ipipMode/vxlanMode and the expected encapsulation agree, "
+          "then let calico-node reprogram the routes");
+    }
+    const NextHop& nh = hop.nh;
+    std::optional<IpAddress> want_gw = p.node_ip;
+    if (via_vxlan) want_gw = p.tunnel_address;  // unknown VTEP: any gateway is accepted
+    if (!nh.gateway || (want_gw && *nh.gateway != *want_gw)) {
+      return wrong_tunnel_gateway(c, hop, via_vxlan, want_gw);
+    }
+    if (!nh.onlink) {
+      return c.verdict(VerdictKind::kPodRouteNotOnlink,
+                       "tunnel route over " + hop.dev_name +
+                           " without onlink: the kernel resolves " + nh.gateway->to_string() +
+                           " through other routes",
+                       "Calico programs tunnel routes with onlink; recreate it (ip route replace " +
+                           c.block.to_string() + " via " + nh.gateway->to_string() + " dev " +
+                           hop.dev_name + " onlink)");
+    }
+    c.v.kind = VerdictKind::kHealthy;
+    c.v.reason.reserve(64);
+    c.v.reason += via_ipip ? "IPIP via " : "VXLAN via ";
+    c.v.reason += nh.gateway->to_string();
+    c.v.reason += " dev ";
+    c.v.reason += hop.dev_name;
+    c.v.reason += " onlink";
+    return c.done();
+  }
+
+  RouteVerdict encapsulated_same_subnet(BlockCheck& c, const Hop& hop) const {
+    return c.verdict(VerdictKind::kPodRouteEncapsulatedSameSubnet,
+                     c.who() + " is in this node's subnet (" + c.subnet->network().to_string() +
+                         ") but traffic to it is encapsulated over " + hop.dev_name +
+                         (host_prefix_ ? ": the node address is registered as a host prefix"
+                                       : ": CrossSubnet judged the peer remote"),
+                     host_prefix_
+                         ? "register the node addresses with their subnet prefix, not /32"
+                         : "check both nodes' registered addresses and prefixes (calicoctl "
+                           "get node -o wide)");
+  }
+
+  static RouteVerdict wrong_tunnel_gateway(BlockCheck& c, const Hop& hop, bool via_vxlan,
+                                           const std::optional<IpAddress>& want_gw) {
+    const Peer& p = c.p;
+    const NextHop& nh = hop.nh;
+    return c.verdict(VerdictKind::kPodRouteWrongNextHop,
+                     "route over " + hop.dev_name + " goes via " +
+                         (nh.gateway ? nh.gateway->to_string() : std::string("no gateway")) +
+                         ", expected " +
+                         (!via_vxlan ? "the peer's node address " + p.node_ip.to_string()
+                          : want_gw  ? "the peer's VTEP " + want_gw->to_string()
+                                     : std::string("a gateway (the peer's VTEP is not known)")),
+                     via_vxlan ? "the VTEP address changed: check calicoctl get node " + p.name +
+                                     " (ipv4VXLANTunnelAddr) and restart calico-node here"
+                               : "BIRD learned a wrong next hop: check the peer's BGP address");
+  }
+
+  // The device calico-node encapsulates this peer's traffic with.
+  std::string tunnel_device(const BlockCheck& c) const {
+    return std::string(expects_vxlan(c.p.encapsulation) ? "vxlan.calico" : o_.ipip_device);
+  }
+
+  // A plain route on an uplink.
+  RouteVerdict plain_route(BlockCheck& c, const Hop& hop) const {
+    const NextHop& nh = hop.nh;
+    const std::string& dev_name = hop.dev_name;
     if (!nh.gateway) {
-      v.kind = VerdictKind::kPodRouteWrongNextHop;
-      v.reason = "route for " + block.to_string() + " points at " + dev_name +
-                 " without a next hop; " + who() + " never sees the traffic";
-      v.fix = "route the block via " + who();
-      return v;
+      return c.verdict(VerdictKind::kPodRouteWrongNextHop,
+                       "route for " + c.block.to_string() + " points at " + dev_name +
+                           " without a next hop; " + c.who() + " never sees the traffic",
+                       "route the block via " + c.who());
     }
-    if (*nh.gateway == p.node_ip) {
-      if (want_tunnel) {
-        v.kind = VerdictKind::kPodRouteNotEncapsulated;
-        v.reason = "the pool says " + enc() + " but the route to " + who() + " is plain (dev " +
-                   dev_name + ")" +
-                   (subnet ? ""
-                           : "; the peer is in another subnet, so the network between "
-                             "drops pod addresses");
-        v.fix = "check that calico-node runs with the pool's encapsulation and that " +
-                std::string(expects_vxlan(p.encapsulation) ? "vxlan.calico" : o_.ipip_device) +
-                " exists";
-        return v;
-      }
-      v.kind = VerdictKind::kHealthy;
-      v.reason.reserve(64);
-      v.reason += "direct via ";
-      v.reason += p.node_ip.to_string();
-      v.reason += " dev ";
-      v.reason += dev_name;
-      if (subnet) {
-        v.reason += " (same subnet ";
-        v.reason += subnet->network().to_string();
-        v.reason += ')';
-      }
-      return v;
-    }
+    if (*nh.gateway == c.p.node_ip) return direct_to_peer(c, hop);
     if (peer_ips_.count(*nh.gateway)) {
-      v.kind = VerdictKind::kPodRouteWrongNextHop;
-      v.reason = "route for " + block.to_string() + " of " + who() + " goes via another node, " +
-                 nh.gateway->to_string();
-      v.fix =
+      return c.verdict(
+          VerdictKind::kPodRouteWrongNextHop,
+          "route for " + c.block.to_string() + " of " + c.who() + " goes via another node, " +
+              nh.gateway->to_string(),
           "two nodes claim the block, or BIRD learned it from the wrong peer: check IPAM "
-          "block affinities (calicoctl ipam show --show-blocks)";
-      return v;
+          "block affinities (calicoctl ipam show --show-blocks)");
     }
-    if (!subnet) {
-      v.kind = VerdictKind::kPodRouteViaGateway;
-      v.reason = who() + " is in another subnet than this node, and the route for " +
-                 block.to_string() + " resolved its next hop to the gateway " +
-                 nh.gateway->to_string() + " dev " + dev_name +
-                 " instead of the peer; the gateway knows no pod CIDRs and drops the traffic";
-      v.fix = want_tunnel ? "the pool expects " + enc() +
-                                " but the route is not encapsulated: check that calico-node "
-                                "runs, that " +
-                                std::string(expects_vxlan(p.encapsulation) ? "vxlan.calico"
-                                                                           : o_.ipip_device) +
+    if (!c.subnet) {
+      return c.verdict(
+          VerdictKind::kPodRouteViaGateway,
+          c.who() + " is in another subnet than this node, and the route for " +
+              c.block.to_string() + " resolved its next hop to the gateway " +
+              nh.gateway->to_string() + " dev " + dev_name +
+              " instead of the peer; the gateway knows no pod CIDRs and drops the traffic",
+          wants_tunnel(c) ? "the pool expects " + c.enc() +
+                                " but the route is not encapsulated: check that "
+                                "calico-node runs, that " +
+                                tunnel_device(c) +
                                 " exists, and that both nodes are registered with their "
                                 "subnet prefix"
-                          : std::string(kCrossSubnetFix);
-      return v;
+                          : std::string(kCrossSubnetFix));
     }
-    v.kind = VerdictKind::kPodRouteWrongNextHop;
-    v.reason = "route for " + block.to_string() + " goes via " + nh.gateway->to_string() +
-               ", which is not " + who() + " though both are in " + subnet->network().to_string();
-    v.fix =
-        "route the block via the peer's node address (check the peer's registered BGP "
-        "address)";
-    return v;
+    return c.verdict(VerdictKind::kPodRouteWrongNextHop,
+                     "route for " + c.block.to_string() + " goes via " + nh.gateway->to_string() +
+                         ", which is not " + c.who() + " though both are in " +
+                         c.subnet->network().to_string(),
+                     "route the block via the peer's node address (check the peer's registered BGP "
+                     "address)");
+  }
+
+  // A plain route straight to the peer's node address.
+  RouteVerdict direct_to_peer(BlockCheck& c, const Hop& hop) const {
+    if (wants_tunnel(c)) {
+      return c.verdict(VerdictKind::kPodRouteNotEncapsulated,
+                       "the pool says " + c.enc() + " but the route to " + c.who() +
+                           " is plain (dev " + hop.dev_name + ")" +
+                           (c.subnet ? ""
+                                     : "; the peer is in another subnet, so the network between "
+                                       "drops pod addresses"),
+                       "check that calico-node runs with the pool's encapsulation and that " +
+                           tunnel_device(c) + " exists");
+    }
+    c.v.kind = VerdictKind::kHealthy;
+    c.v.reason.reserve(64);
+    c.v.reason += "direct via ";
+    c.v.reason += c.p.node_ip.to_string();
+    c.v.reason += " dev ";
+    c.v.reason += hop.dev_name;
+    if (c.subnet) {
+      c.v.reason += " (same subnet ";
+      c.v.reason += c.subnet->network().to_string();
+      c.v.reason += ')';
+    }
+    return c.done();
   }
 
   const RouteTable& t_;

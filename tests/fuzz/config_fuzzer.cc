@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "agent/config/config_loader.h"
+#include "agent/config/config_printer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ng::agent::AgentConfig config;

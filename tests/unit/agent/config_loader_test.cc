@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include "agent/config/config_flags.h"
 #include "agent/config/config_loader.h"
+#include "agent/config/config_printer.h"
+#include "agent/config/config_reference.h"
 
 namespace ng::agent {
 namespace {
