@@ -96,6 +96,20 @@ TEST(RouteClassifier, VxlanViaWrongVtepIsWrongNextHop) {
   EXPECT_EQ(for_block(vs, "10.244.3.0/26").kind, VerdictKind::kPodRouteWrongNextHop);
 }
 
+// A VXLAN route with no gateway to a peer whose VTEP nodeguard does not know: judged (wrong next
+// hop, says the VTEP is unknown), not a read of an empty address.
+TEST(RouteClassifier, VxlanWithoutGatewayToUnknownVtepIsWrongNextHop) {
+  auto t = node_a();
+  t.upsert_route(via("10.244.3.0/26", "", kVxlan, false, kProtoFelix));
+  auto vs = classify(t, {peer("node-c", "192.168.2.10", {"10.244.3.0/26"}, Encapsulation::kVxlan)},
+                     {}, {});
+  const auto& v = for_block(vs, "10.244.3.0/26");
+  EXPECT_EQ(v.kind, VerdictKind::kPodRouteWrongNextHop);
+  EXPECT_NE(v.reason.find("no gateway, expected a gateway (the peer's VTEP is not known)"),
+            std::string::npos)
+      << v.reason;
+}
+
 TEST(RouteClassifier, CrossSubnetSameSubnetPeerIsDirect) {
   auto t = node_a();
   t.upsert_route(via("10.244.2.0/26", "192.168.1.11", kEth0, true, kProtoFelix));
