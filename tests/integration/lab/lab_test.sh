@@ -86,7 +86,8 @@ grep -q $'\e\[' "$work/out" && fail "--plain output has colour codes"
 # 3. The kept lab answers from the host.
 "$NG_BUILD_DIR/tools/ngctl/ngctl" --socket "$state/node-a/nodeguard.sock" status >/dev/null ||
   fail "ngctl on the kept node-a"
-curl -sf "http://127.0.0.1:$((port_base + 1))/metrics" | grep -q '^nodeguard_netfilter_repairs_total' ||
+# (grep without -q: under pipefail an early exit of grep -q makes curl fail on SIGPIPE)
+curl -sf "http://127.0.0.1:$((port_base + 1))/metrics" | grep '^nodeguard_netfilter_repairs_total' >/dev/null ||
   fail "node-a's metrics on the host's loopback"
 [[ $(ip netns list | awk '{print $1}' | grep -c "^$name-") -ge 4 ]] || fail "kept lab has no namespaces"
 
