@@ -28,6 +28,9 @@ struct ApiLoop {
     thread = std::thread([this] { io.run(); });
   }
   void stop() {
+    // Handlers posted before now (a reactor's Finish after the server cancelled its call) run
+    // first: a stream abandoned on a stopped loop would never reach OnDone and would leak.
+    if (thread.joinable() && !io.stopped()) run([] {});
     work.reset();
     io.stop();
     if (thread.joinable()) thread.join();
