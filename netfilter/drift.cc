@@ -41,99 +41,139 @@ std::string_view to_string(DriftKind k) {
   return "unknown";
 }
 
-std::vector<Rule> merge_rules(const std::vector<Rule>& cur, const std::vector<Rule>& ref,
-                              const std::vector<bool>& restore,
-                              const std::function<bool(const Rule&)>& ours,
-                              std::vector<std::string>* reordered) {
-  constexpr size_t kNone = static_cast<size_t>(-1);
+namespace {
+
+constexpr size_t kNone = static_cast<size_t>(-1);
+
+// Which rule of the current chain each snapshot rule corresponds to (merge_rules' first half).
+struct RuleMatch {
+  const std::vector<Rule>& cur;
+  const std::vector<Rule>& ref;
+  const std::function<bool(const Rule&)>& ours;
   // Positions in cur per spec, split into ours and unowned.
   std::unordered_map<std::string_view, std::vector<size_t>> ours_at, other_at;
-  for (size_t j = 0; j < cur.size(); ++j) {
-    (ours(cur[j]) ? ours_at : other_at)[cur[j].spec].push_back(j);
-  }
-  std::unordered_map<std::string_view, size_t> other_used;
-  std::vector<size_t> match(ref.size(), kNone);
-  std::vector<bool> cur_matched(cur.size(), false);
-  // Our rules: greedy forward subsequence match (order matters for them).
-  size_t last = 0;
-  bool any = false;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    if (!ours(ref[i])) continue;
-    auto it = ours_at.find(ref[i].spec);
-    if (it == ours_at.end()) continue;
-    auto& v = it->second;
-    auto pos = any ? std::upper_bound(v.begin(), v.end(), last) : v.begin();
-    while (pos != v.end() && cur_matched[*pos]) ++pos;
-    if (pos == v.end()) continue;
-    match[i] = *pos;
-    cur_matched[*pos] = true;
-    last = *pos;
-    any = true;
-  }
-  // Unowned rules: any unused occurrence; they only serve as anchors.
-  for (size_t i = 0; i < ref.size(); ++i) {
-    if (ours(ref[i])) continue;
-    auto it = other_at.find(ref[i].spec);
-    if (it == other_at.end()) continue;
-    size_t& used = other_used[ref[i].spec];
-    if (used < it->second.size()) {
-      match[i] = it->second[used++];
-      cur_matched[match[i]] = true;
+  std::vector<size_t> match;      // per ref rule: its position in cur, or kNone
+  std::vector<bool> cur_matched;  // per cur rule
+  std::vector<bool> drop;         // per cur rule: ours, out of order, moved to its place
+
+  RuleMatch(const std::vector<Rule>& c, const std::vector<Rule>& r,
+            const std::function<bool(const Rule&)>& o)
+      : cur(c),
+        ref(r),
+        ours(o),
+        match(r.size(), kNone),
+        cur_matched(c.size(), false),
+        drop(c.size(), false) {
+    for (size_t j = 0; j < cur.size(); ++j) {
+      (ours(cur[j]) ? ours_at : other_at)[cur[j].spec].push_back(j);
     }
   }
-  // Ours to restore that exist elsewhere in cur, out of order: move them.
-  std::vector<bool> drop(cur.size(), false);
-  for (size_t i = 0; i < ref.size(); ++i) {
-    if (match[i] != kNone || !restore[i] || !ours(ref[i])) continue;
-    auto it = ours_at.find(ref[i].spec);
-    if (it == ours_at.end()) continue;
-    for (size_t j : it->second) {
-      if (!cur_matched[j] && !drop[j]) {
-        drop[j] = true;
-        if (reordered) reordered->push_back(ref[i].spec);
-        break;
+
+  // Our rules: greedy forward subsequence match (order matters for them).
+  void match_ours() {
+    size_t last = 0;
+    bool any = false;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      if (!ours(ref[i])) continue;
+      auto it = ours_at.find(ref[i].spec);
+      if (it == ours_at.end()) continue;
+      auto& v = it->second;
+      auto pos = any ? std::upper_bound(v.begin(), v.end(), last) : v.begin();
+      while (pos != v.end() && cur_matched[*pos]) ++pos;
+      if (pos == v.end()) continue;
+      match[i] = *pos;
+      cur_matched[*pos] = true;
+      last = *pos;
+      any = true;
+    }
+  }
+
+  // Unowned rules: any unused occurrence; they only serve as anchors.
+  void match_unowned() {
+    std::unordered_map<std::string_view, size_t> used_of;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      if (ours(ref[i])) continue;
+      auto it = other_at.find(ref[i].spec);
+      if (it == other_at.end()) continue;
+      size_t& used = used_of[ref[i].spec];
+      if (used < it->second.size()) {
+        match[i] = it->second[used++];
+        cur_matched[match[i]] = true;
       }
     }
   }
+
+  // Ours to restore that exist elsewhere in cur, out of order: move them.
+  void drop_misplaced(const std::vector<bool>& restore, std::vector<std::string>* reordered) {
+    for (size_t i = 0; i < ref.size(); ++i) {
+      if (match[i] != kNone || !restore[i] || !ours(ref[i])) continue;
+      auto it = ours_at.find(ref[i].spec);
+      if (it == ours_at.end()) continue;
+      for (size_t j : it->second) {
+        if (!cur_matched[j] && !drop[j]) {
+          drop[j] = true;
+          if (reordered) reordered->push_back(ref[i].spec);
+          break;
+        }
+      }
+    }
+  }
+};
+
+// The current chain without the dropped rules, with each snapshot rule to restore inserted
+// after the previous placed one (merge_rules' second half).
+std::vector<Rule> insert_restored(const RuleMatch& m, const std::vector<bool>& restore) {
+  const auto& cur = m.cur;
+  const auto& ref = m.ref;
   std::list<Rule> out;
   std::vector<std::list<Rule>::iterator> at_cur(cur.size());
   for (size_t j = 0; j < cur.size(); ++j) {
-    if (drop[j]) continue;
+    if (m.drop[j]) continue;
     out.push_back(cur[j]);
     at_cur[j] = std::prev(out.end());
   }
   // next_placed[i]: the first ref index >= i matched in cur (insertions only happen before it).
   std::vector<size_t> next_placed(ref.size() + 1, kNone);
   for (size_t i = ref.size(); i-- > 0;) {
-    next_placed[i] = match[i] != kNone ? i : next_placed[i + 1];
+    next_placed[i] = m.match[i] != kNone ? i : next_placed[i + 1];
   }
-  std::vector<std::list<Rule>::iterator> at_ref(ref.size(), out.end());
   bool only_ours_before = true;
   std::list<Rule>::iterator prev_placed = out.end();
   bool have_prev = false;
   for (size_t i = 0; i < ref.size(); ++i) {
-    if (match[i] != kNone) {
-      at_ref[i] = at_cur[match[i]];
-      prev_placed = at_ref[i];
+    if (m.match[i] != kNone) {
+      prev_placed = at_cur[m.match[i]];
       have_prev = true;
     } else if (restore[i]) {
       std::list<Rule>::iterator where;
       if (have_prev) {
         where = std::next(prev_placed);
       } else if (next_placed[i] != kNone) {
-        where = at_cur[match[next_placed[i]]];
+        where = at_cur[m.match[next_placed[i]]];
       } else {
         where = only_ours_before ? out.begin() : out.end();
       }
       Rule r = ref[i];
       r.counters.clear();
       prev_placed = out.insert(where, std::move(r));
-      at_ref[i] = prev_placed;
       have_prev = true;
     }
-    if (!ours(ref[i])) only_ours_before = false;
+    if (!m.ours(ref[i])) only_ours_before = false;
   }
   return {std::make_move_iterator(out.begin()), std::make_move_iterator(out.end())};
+}
+
+}  // namespace
+
+std::vector<Rule> merge_rules(const std::vector<Rule>& cur, const std::vector<Rule>& ref,
+                              const std::vector<bool>& restore,
+                              const std::function<bool(const Rule&)>& ours,
+                              std::vector<std::string>* reordered) {
+  RuleMatch m(cur, ref, ours);
+  m.match_ours();
+  m.match_unowned();
+  m.drop_misplaced(restore, reordered);
+  return insert_restored(m, restore);
 }
 
 namespace {
