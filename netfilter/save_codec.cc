@@ -114,130 +114,151 @@ core::Status parse_rule_fields(Rule& rule) {
   return core::Ok{};
 }
 
-core::Result<SaveFile> parse_save(std::string_view text) {
+namespace {
+
+// The state of one parse_save pass: the file so far, the open table (between "*name" and
+// COMMIT) and what waits for the next table or rule.
+struct SaveParser {
   SaveFile file;
-  Table* table = nullptr;  // open table (between "*name" and COMMIT)
+  Table* table = nullptr;
   std::vector<std::string> pending_comments;
   std::string pending_blob;
   std::unordered_set<std::string> declared;
   size_t line_no = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view raw = text.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
-    std::string_view line = trim(raw);
-    if (line.empty()) continue;
-    if (line[0] == '#') {
-      if (table) {
-        // Inside a table only our blob annotations mean something; restore ignores the rest.
-        if (line.substr(0, sizeof(kBlobPrefix) - 1) == kBlobPrefix) {
-          auto bytes = base64_decode(line.substr(sizeof(kBlobPrefix) - 1));
-          if (!bytes) return invalid(line_no, "bad blob annotation", line);
-          pending_blob = std::move(*bytes);
-        }
-        continue;
-      }
-      // Trailing blanks are dropped so that render(parse(x)) is a fixed point.
-      std::string_view c = raw;
-      while (!c.empty() && is_space(c.back())) c.remove_suffix(1);
-      pending_comments.emplace_back(c);
-      continue;
-    }
-    if (line[0] == '*') {
-      if (table) return invalid(line_no, "table started before COMMIT of *" + table->name, line);
-      std::string name(trim(line.substr(1)));
-      if (name.empty() || name.find_first_of(" \t") != std::string::npos) {
-        return invalid(line_no, "bad table name", line);
-      }
-      if (file.find(name)) return invalid(line_no, "table *" + name + " appears twice", line);
-      // Comments after a COMMIT belong to that table ("# Completed on"), up to the first
-      // "# Generated"/other header of the next one; keep them attached to the previous table
-      // only when they are "# Completed" lines so both orders round-trip.
-      std::vector<std::string> before;
-      if (!file.tables.empty()) {
-        auto& prev = file.tables.back();
-        size_t i = 0;
-        while (i < pending_comments.size() && pending_comments[i].rfind("# Completed", 0) == 0) {
-          prev.after.push_back(pending_comments[i]);
-          ++i;
-        }
-        before.assign(pending_comments.begin() + static_cast<std::ptrdiff_t>(i),
-                      pending_comments.end());
-      } else {
-        file.leading = std::move(pending_comments);
-      }
-      pending_comments.clear();
-      file.tables.push_back(Table{});
-      table = &file.tables.back();
-      table->name = std::move(name);
-      table->before = std::move(before);
-      declared.clear();
-      continue;
-    }
-    if (!table) return invalid(line_no, "line outside a table (no \"*table\" before it)", line);
-    if (line == "COMMIT") {
-      if (!pending_blob.empty()) return invalid(line_no, "blob annotation without a rule", line);
-      table = nullptr;
-      continue;
-    }
-    if (line[0] == ':') {
-      auto args = split_args(line.substr(1));
-      if (!args || args->empty() || args->size() > 3) {
-        return invalid(line_no, "bad chain line (want \":NAME POLICY [p:b]\")", line);
-      }
-      Chain c;
-      c.name = (*args)[0];
-      c.policy = args->size() >= 2 ? (*args)[1] : "-";
-      if (args->size() == 3) {
-        if (counters_prefix((*args)[2]) != (*args)[2].size()) {
-          return invalid(line_no, "bad chain counters", line);
-        }
-        c.counters = (*args)[2];
-      }
-      if (c.policy != "-" && c.policy != "ACCEPT" && c.policy != "DROP" && c.policy != "QUEUE" &&
-          c.policy != "RETURN") {
-        return invalid(line_no, "bad chain policy \"" + c.policy + "\"", line);
-      }
-      if (c.name.empty() || c.name.size() > 64 ||
-          c.name.find_first_of(" \t\"'\\") != std::string::npos) {
-        return invalid(line_no, "bad chain name", line);
-      }
-      if (!declared.insert(c.name).second) {
-        return invalid(line_no, "chain " + c.name + " declared twice", line);
-      }
-      table->chains.push_back(std::move(c));
-      continue;
-    }
-    std::string counters;
-    std::string_view rest = line;
-    if (size_t n = counters_prefix(rest); n > 0) {
-      counters = std::string(rest.substr(0, n));
-      rest = trim(rest.substr(n));
-    } else if (rest[0] == '[') {
-      return invalid(line_no, "bad rule counters", line);
-    }
-    if (rest.substr(0, 3) != "-A " && rest != "-A" && rest.substr(0, 9) != "--append ") {
-      return invalid(line_no, "unexpected line (want -A, a chain, COMMIT or a comment)", line);
-    }
-    rest = trim(rest.substr(rest[1] == 'A' ? 2 : 8));
-    size_t sp = 0;
-    while (sp < rest.size() && !is_space(rest[sp])) ++sp;
-    std::string chain(rest.substr(0, sp));
-    if (chain.empty()) return invalid(line_no, "rule without a chain", line);
-    Chain* c = table->find(chain);
-    if (!c) return invalid(line_no, "rule for undeclared chain " + chain, line);
-    Rule r;
-    r.spec = std::string(trim(rest.substr(sp)));
-    r.counters = std::move(counters);
-    r.blob = std::move(pending_blob);
-    pending_blob.clear();
-    if (auto st = parse_rule_fields(r); !st) return invalid(line_no, st.error().message, line);
-    c->rules.push_back(std::move(r));
+
+  core::Status line(std::string_view raw);
+  core::Status comment_line(std::string_view raw, std::string_view line);
+  core::Status table_line(std::string_view line);
+  core::Status chain_line(std::string_view line);
+  core::Status rule_line(std::string_view line);
+  core::Result<SaveFile> finish();
+};
+
+core::Status SaveParser::line(std::string_view raw) {
+  ++line_no;
+  if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);
+  std::string_view line = trim(raw);
+  if (line.empty()) return core::Ok{};
+  if (line[0] == '#') return comment_line(raw, line);
+  if (line[0] == '*') return table_line(line);
+  if (!table) return invalid(line_no, "line outside a table (no \"*table\" before it)", line);
+  if (line == "COMMIT") {
+    if (!pending_blob.empty()) return invalid(line_no, "blob annotation without a rule", line);
+    table = nullptr;
+    return core::Ok{};
   }
+  if (line[0] == ':') return chain_line(line);
+  return rule_line(line);
+}
+
+core::Status SaveParser::comment_line(std::string_view raw, std::string_view line) {
+  if (table) {
+    // Inside a table only our blob annotations mean something; restore ignores the rest.
+    if (line.substr(0, sizeof(kBlobPrefix) - 1) == kBlobPrefix) {
+      auto bytes = base64_decode(line.substr(sizeof(kBlobPrefix) - 1));
+      if (!bytes) return invalid(line_no, "bad blob annotation", line);
+      pending_blob = std::move(*bytes);
+    }
+    return core::Ok{};
+  }
+  // Trailing blanks are dropped so that render(parse(x)) is a fixed point.
+  std::string_view c = raw;
+  while (!c.empty() && is_space(c.back())) c.remove_suffix(1);
+  pending_comments.emplace_back(c);
+  return core::Ok{};
+}
+
+core::Status SaveParser::table_line(std::string_view line) {
+  if (table) return invalid(line_no, "table started before COMMIT of *" + table->name, line);
+  std::string name(trim(line.substr(1)));
+  if (name.empty() || name.find_first_of(" \t") != std::string::npos) {
+    return invalid(line_no, "bad table name", line);
+  }
+  if (file.find(name)) return invalid(line_no, "table *" + name + " appears twice", line);
+  // Comments after a COMMIT belong to that table ("# Completed on"), up to the first
+  // "# Generated"/other header of the next one; keep them attached to the previous table
+  // only when they are "# Completed" lines so both orders round-trip.
+  std::vector<std::string> before;
+  if (!file.tables.empty()) {
+    auto& prev = file.tables.back();
+    size_t i = 0;
+    while (i < pending_comments.size() && pending_comments[i].rfind("# Completed", 0) == 0) {
+      prev.after.push_back(pending_comments[i]);
+      ++i;
+    }
+    before.assign(pending_comments.begin() + static_cast<std::ptrdiff_t>(i),
+                  pending_comments.end());
+  } else {
+    file.leading = std::move(pending_comments);
+  }
+  pending_comments.clear();
+  file.tables.push_back(Table{});
+  table = &file.tables.back();
+  table->name = std::move(name);
+  table->before = std::move(before);
+  declared.clear();
+  return core::Ok{};
+}
+
+core::Status SaveParser::chain_line(std::string_view line) {
+  auto args = split_args(line.substr(1));
+  if (!args || args->empty() || args->size() > 3) {
+    return invalid(line_no, "bad chain line (want \":NAME POLICY [p:b]\")", line);
+  }
+  Chain c;
+  c.name = (*args)[0];
+  c.policy = args->size() >= 2 ? (*args)[1] : "-";
+  if (args->size() == 3) {
+    if (counters_prefix((*args)[2]) != (*args)[2].size()) {
+      return invalid(line_no, "bad chain counters", line);
+    }
+    c.counters = (*args)[2];
+  }
+  if (c.policy != "-" && c.policy != "ACCEPT" && c.policy != "DROP" && c.policy != "QUEUE" &&
+      c.policy != "RETURN") {
+    return invalid(line_no, "bad chain policy \"" + c.policy + "\"", line);
+  }
+  if (c.name.empty() || c.name.size() > 64 ||
+      c.name.find_first_of(" \t\"'\\") != std::string::npos) {
+    return invalid(line_no, "bad chain name", line);
+  }
+  if (!declared.insert(c.name).second) {
+    return invalid(line_no, "chain " + c.name + " declared twice", line);
+  }
+  table->chains.push_back(std::move(c));
+  return core::Ok{};
+}
+
+core::Status SaveParser::rule_line(std::string_view line) {
+  std::string counters;
+  std::string_view rest = line;
+  if (size_t n = counters_prefix(rest); n > 0) {
+    counters = std::string(rest.substr(0, n));
+    rest = trim(rest.substr(n));
+  } else if (rest[0] == '[') {
+    return invalid(line_no, "bad rule counters", line);
+  }
+  if (rest.substr(0, 3) != "-A " && rest != "-A" && rest.substr(0, 9) != "--append ") {
+    return invalid(line_no, "unexpected line (want -A, a chain, COMMIT or a comment)", line);
+  }
+  rest = trim(rest.substr(rest[1] == 'A' ? 2 : 8));
+  size_t sp = 0;
+  while (sp < rest.size() && !is_space(rest[sp])) ++sp;
+  std::string chain(rest.substr(0, sp));
+  if (chain.empty()) return invalid(line_no, "rule without a chain", line);
+  Chain* c = table->find(chain);
+  if (!c) return invalid(line_no, "rule for undeclared chain " + chain, line);
+  Rule r;
+  r.spec = std::string(trim(rest.substr(sp)));
+  r.counters = std::move(counters);
+  r.blob = std::move(pending_blob);
+  pending_blob.clear();
+  if (auto st = parse_rule_fields(r); !st) return invalid(line_no, st.error().message, line);
+  c->rules.push_back(std::move(r));
+  return core::Ok{};
+}
+
+core::Result<SaveFile> SaveParser::finish() {
   if (table) return invalid(line_no, "table *" + table->name + " not committed (no COMMIT)", "");
   if (!file.tables.empty()) {
     auto& prev = file.tables.back();
@@ -245,7 +266,22 @@ core::Result<SaveFile> parse_save(std::string_view text) {
   } else {
     file.leading = std::move(pending_comments);
   }
-  return file;
+  return std::move(file);
+}
+
+}  // namespace
+
+core::Result<SaveFile> parse_save(std::string_view text) {
+  SaveParser parser;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view raw = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (auto st = parser.line(raw); !st) return st.error();
+  }
+  return parser.finish();
 }
 
 core::Result<Table> parse_table(std::string_view text, std::string_view table) {

@@ -37,6 +37,15 @@ bool has_portmap_chain(const Table& t) {
   return false;
 }
 
+std::string contributions_signature(const HostportAudit& audit) {
+  std::string sig;
+  for (const auto& ec : audit.contributions) {
+    sig += ec.chain.name + "\n";
+    for (const auto& r : ec.chain.rules) sig += r.spec + "\n";
+  }
+  return sig;
+}
+
 std::string container_of(const MissingChain& m) {
   return m.network + "/" + m.container_id;
 }
@@ -173,16 +182,26 @@ void CniComponent::on_scanned(std::optional<ScanReport> report, std::optional<Fi
 
 void CniComponent::merge(ScanReport& r) {
   if (r.error) {
-    // Keep what was read before: the rules of live pods do not vanish with a read error.
-    if (!dir_error_) {
-      d_.log.warn("CNI cache directory unreadable",
-                  {{"dir", store_->dir()}, {"error", r.error->message}});
-    }
-    d_.env_errors.report(kComponent, *r.error);
-    dir_error_ = r.error;
-    dir_stamp_.reset();
+    merge_read_error(*r.error);
     return;
   }
+  merge_dir_state(r);
+  merge_files(r);
+  classify_files();
+}
+
+// Keep what was read before: the rules of live pods do not vanish with a read error.
+void CniComponent::merge_read_error(const core::EnvError& error) {
+  if (!dir_error_) {
+    d_.log.warn("CNI cache directory unreadable",
+                {{"dir", store_->dir()}, {"error", error.message}});
+  }
+  d_.env_errors.report(kComponent, error);
+  dir_error_ = error;
+  dir_stamp_.reset();
+}
+
+void CniComponent::merge_dir_state(const ScanReport& r) {
   if (dir_error_) {
     dir_error_.reset();
     d_.env_errors.recovered(kComponent);
@@ -194,7 +213,9 @@ void CniComponent::merge(ScanReport& r) {
                 {{"dir", store_->dir()}});
   }
   dir_missing_ = r.dir_missing;
+}
 
+void CniComponent::merge_files(ScanReport& r) {
   std::set<std::string> present(r.names.begin(), r.names.end());
   for (auto it = files_.begin(); it != files_.end();) {
     it = present.count(it->first) ? std::next(it) : files_.erase(it);
@@ -224,8 +245,10 @@ void CniComponent::merge(ScanReport& r) {
   for (auto& [name, v] : r.presence) {
     if (auto it = files_.find(name); it != files_.end()) it->second.presence = std::move(v);
   }
+}
 
-  // States, stale reports, and the live hostPort ADDs in the order they ran.
+// States, stale reports, and the live hostPort ADDs in the order they ran.
+void CniComponent::classify_files() {
   std::vector<std::string> newly_stale;
   std::set<std::string> stale_now;
   std::vector<std::pair<std::pair<std::int64_t, std::string>, const FileRec*>> live;
@@ -263,16 +286,18 @@ void CniComponent::merge(ScanReport& r) {
     for (const auto& inv : rec->plan.invocations) adds_.push_back(inv);
   }
   metrics_.entries(by_state);
-  if (!newly_stale.empty()) {
-    d_.health.record_event(core::HealthEvent{
-        kComponent,
-        "CNICacheStale",
-        std::to_string(newly_stale.size()) +
-            " CNI cache entries belong to pods whose network namespace is gone (" +
-            join(newly_stale, 5) + "); their hostPort rules are not rebuilt",
-        core::Severity::kInfo,
-        {{"entries", join(newly_stale, 20)}, {"count", std::to_string(newly_stale.size())}}});
-  }
+  if (!newly_stale.empty()) report_newly_stale(newly_stale);
+}
+
+void CniComponent::report_newly_stale(const std::vector<std::string>& newly_stale) {
+  d_.health.record_event(core::HealthEvent{
+      kComponent,
+      "CNICacheStale",
+      std::to_string(newly_stale.size()) +
+          " CNI cache entries belong to pods whose network namespace is gone (" +
+          join(newly_stale, 5) + "); their hostPort rules are not rebuilt",
+      core::Severity::kInfo,
+      {{"entries", join(newly_stale, 20)}, {"count", std::to_string(newly_stale.size())}}});
 }
 
 // The guard's word on which pods are alive (snapshot_pruning.h): a dead pod's chains are not
@@ -360,73 +385,97 @@ void CniComponent::evaluate(std::string_view trigger) {
 
 void CniComponent::evaluate_family(Family f, bool* request) {
   auto& fam = fams_[index(f)];
-  // The target table: the watched backend that already holds portmap's chains (the one the
-  // plugins write to), else the guard's primary backend.
-  std::optional<BackendKind> target;
-  const TableView* view = nullptr;
-  for (BackendKind b : guard_->watched_backends()) {
-    auto it = views_.find(TableKey{b, f, kNat});
-    if (it == views_.end() || !it->second.snapshot) continue;
-    if (!target) {
-      target = b;
-      view = &it->second;
-    }
-    if (has_portmap_chain(*it->second.snapshot)) {
-      target = b;
-      view = &it->second;
-      break;
-    }
-  }
-  if (!target) {
+  BackendKind target{};
+  const TableView* view = target_view(f, &target);
+  if (!view) {
     fam.audited = false;
     fam.target.reset();
     return;
   }
-  const TableKey key{*target, f, kNat};
+  const TableKey key{target, f, kNat};
   HostportAudit audit = audit_hostports(adds_, f, *view->snapshot);
-  std::string sig;
-  for (const auto& ec : audit.contributions) {
-    sig += ec.chain.name + "\n";
-    for (const auto& r : ec.chain.rules) sig += r.spec + "\n";
-  }
+  std::string sig = contributions_signature(audit);
   const bool target_moved = fam.target != target;
   if ((sig != fam.signature || target_moved) && audit.missing_rules > 0) *request = true;
 
   // Rebuilt: the guard committed a repair of this table and rules missing before are there now.
   const bool repaired = fam.repairs_known && !target_moved && view->repairs > fam.repairs_seen;
   if (repaired && audit.missing_rules < fam.audit.missing_rules) {
-    const size_t rules = fam.audit.missing_rules - audit.missing_rules;
-    std::vector<std::string> chains, containers;
-    for (const auto& m : fam.prev_missing) {
-      const bool still = std::any_of(audit.missing.begin(), audit.missing.end(),
-                                     [&](const MissingChain& x) { return x.chain == m.chain; });
-      if (still) continue;
-      chains.push_back(m.chain);
-      containers.push_back(container_of(m));
-    }
-    rebuilt_total_ += rules;
-    metrics_.rebuilt(f, rules);
-    last_rebuild_ = std::to_string(rules) + " rules in " + key.str();
-    d_.log.info("hostPort rules rebuilt from the CNI cache",
-                {{"table", key.str()},
-                 {"rules", rules},
-                 {"chains", join(chains, 20)},
-                 {"containers", join(containers, 20)}});
-    d_.health.record_event(
-        core::HealthEvent{kComponent,
-                          "HostPortRulesRebuilt",
-                          "Rebuilt " + std::to_string(rules) + " hostPort rules in " + key.str() +
-                              " from the CNI cache" +
-                              (containers.empty() ? std::string() : " for " + join(containers, 5)),
-                          core::Severity::kInfo,
-                          {{"table", std::string(kNat)},
-                           {"family", std::string(to_string(f))},
-                           {"backend", std::string(to_string(*target))},
-                           {"chains", join(chains, 20)},
-                           {"containers", join(containers, 20)},
-                           {"rules", std::to_string(rules)},
-                           {"repair", "applied"}}});
+    report_rebuilt(key, fam, audit);
   }
+  log_audit_findings(key, fam, audit);
+  if (audit.missing_rules == 0) {
+    fam.missing_since.reset();
+  } else if (!fam.missing_since) {
+    fam.missing_since = d_.clock.now();
+  }
+  metrics_.rules(f, audit.expected_rules, audit.missing_rules);
+  metrics_.mismatched(f, audit.mismatched.size());
+  fam.prev_missing = audit.missing;
+  fam.repairs_seen = view->repairs;
+  fam.repairs_known = true;
+  fam.signature = std::move(sig);
+  fam.target = target;
+  fam.audit = std::move(audit);
+  fam.audited = true;
+}
+
+// The target table: the watched backend that already holds portmap's chains (the one the
+// plugins write to), else the guard's primary backend. Null when no nat table is known.
+const TableView* CniComponent::target_view(Family f, BackendKind* target) const {
+  const TableView* view = nullptr;
+  for (BackendKind b : guard_->watched_backends()) {
+    auto it = views_.find(TableKey{b, f, kNat});
+    if (it == views_.end() || !it->second.snapshot) continue;
+    if (!view) {
+      *target = b;
+      view = &it->second;
+    }
+    if (has_portmap_chain(*it->second.snapshot)) {
+      *target = b;
+      view = &it->second;
+      break;
+    }
+  }
+  return view;
+}
+
+void CniComponent::report_rebuilt(const TableKey& key, const FamilyState& fam,
+                                  const HostportAudit& audit) {
+  const size_t rules = fam.audit.missing_rules - audit.missing_rules;
+  std::vector<std::string> chains, containers;
+  for (const auto& m : fam.prev_missing) {
+    const bool still = std::any_of(audit.missing.begin(), audit.missing.end(),
+                                   [&](const MissingChain& x) { return x.chain == m.chain; });
+    if (still) continue;
+    chains.push_back(m.chain);
+    containers.push_back(container_of(m));
+  }
+  rebuilt_total_ += rules;
+  metrics_.rebuilt(key.family, rules);
+  last_rebuild_ = std::to_string(rules) + " rules in " + key.str();
+  d_.log.info("hostPort rules rebuilt from the CNI cache", {{"table", key.str()},
+                                                            {"rules", rules},
+                                                            {"chains", join(chains, 20)},
+                                                            {"containers", join(containers, 20)}});
+  d_.health.record_event(
+      core::HealthEvent{kComponent,
+                        "HostPortRulesRebuilt",
+                        "Rebuilt " + std::to_string(rules) + " hostPort rules in " + key.str() +
+                            " from the CNI cache" +
+                            (containers.empty() ? std::string() : " for " + join(containers, 5)),
+                        core::Severity::kInfo,
+                        {{"table", std::string(kNat)},
+                         {"family", std::string(to_string(key.family))},
+                         {"backend", std::string(to_string(key.backend))},
+                         {"chains", join(chains, 20)},
+                         {"containers", join(containers, 20)},
+                         {"rules", std::to_string(rules)},
+                         {"repair", "applied"}}});
+}
+
+void CniComponent::log_audit_findings(const TableKey& key, FamilyState& fam,
+                                      const HostportAudit& audit) {
   if (audit.missing_rules > 0 && fam.audit.missing_rules == 0) {
     std::vector<std::string> containers;
     for (const auto& m : audit.missing) containers.push_back(container_of(m));
@@ -447,20 +496,6 @@ void CniComponent::evaluate_family(Family f, bool* request) {
                   {{"table", key.str()}, {"chain", w}});
     }
   }
-  if (audit.missing_rules == 0) {
-    fam.missing_since.reset();
-  } else if (!fam.missing_since) {
-    fam.missing_since = d_.clock.now();
-  }
-  metrics_.rules(f, audit.expected_rules, audit.missing_rules);
-  metrics_.mismatched(f, audit.mismatched.size());
-  fam.prev_missing = audit.missing;
-  fam.repairs_seen = view->repairs;
-  fam.repairs_known = true;
-  fam.signature = std::move(sig);
-  fam.target = target;
-  fam.audit = std::move(audit);
-  fam.audited = true;
 }
 
 void CniComponent::update_condition() {

@@ -85,9 +85,17 @@ class CniComponent final : public core::Component {
   void start_scan(bool force);
   void on_scanned(std::optional<ScanReport> report, std::optional<FileStamp> stamp);
   void merge(ScanReport& r);
+  void merge_read_error(const core::EnvError& error);
+  void merge_dir_state(const ScanReport& r);
+  void merge_files(ScanReport& r);
+  void classify_files();
+  void report_newly_stale(const std::vector<std::string>& newly_stale);
   void classify(const std::string& name, FileRec& rec);
   void evaluate(std::string_view trigger);
   void evaluate_family(Family f, bool* request);
+  const TableView* target_view(Family f, BackendKind* target) const;
+  void report_rebuilt(const TableKey& key, const FamilyState& fam, const HostportAudit& audit);
+  void log_audit_findings(const TableKey& key, FamilyState& fam, const HostportAudit& audit);
   void update_condition();
   void hand_vouchers();
   void on_table(const TableView& v);
