@@ -27,61 +27,83 @@ int read_basic(sd_bus_message* m, char type, T& out) {
   return sd_bus_message_read_basic(m, type, &out);
 }
 
-int read_value(sd_bus_message* m, DbusValue& out, int depth) {
-  if (depth > kMaxDepth) return -ELOOP;
-  char type = 0;
-  const char* contents = nullptr;
-  int r = sd_bus_message_peek_type(m, &type, &contents);
-  if (r <= 0) return r;
+int read_value(sd_bus_message* m, DbusValue& out, int depth);
+
+// Reads the a{..} entries of an entered array container into a dictionary.
+int read_dict_entries(sd_bus_message* m, const char* contents, DbusValue& out, int depth) {
+  const std::string inner(contents + 1, std::strlen(contents) - 2);
+  DbusValue::Dict d;
+  int r = 0;
+  for (;;) {
+    r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, inner.c_str());
+    if (r < 0) return r;
+    if (r == 0) break;
+    DbusValue k, v;
+    if ((r = read_value(m, k, depth + 1)) <= 0) return r < 0 ? r : -EBADMSG;
+    if ((r = read_value(m, v, depth + 1)) <= 0) return r < 0 ? r : -EBADMSG;
+    if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+    d.entries[key_text(k)] = std::move(v);
+  }
+  out = DbusValue(std::move(d));
+  return 1;
+}
+
+// Reads values until the end of the entered container.
+int read_items(sd_bus_message* m, std::vector<DbusValue>& items, int depth) {
+  for (;;) {
+    DbusValue v;
+    const int r = read_value(m, v, depth + 1);
+    if (r < 0) return r;
+    if (r == 0) return 1;
+    items.push_back(std::move(v));
+  }
+}
+
+int read_array(sd_bus_message* m, const char* contents, DbusValue& out, int depth) {
+  int r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, contents);
+  if (r < 0) return r;
+  if (contents && contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN) {
+    if ((r = read_dict_entries(m, contents, out, depth)) < 0) return r;
+  } else {
+    DbusValue::Array a;
+    if ((r = read_items(m, a.items, depth)) < 0) return r;
+    out = DbusValue(std::move(a));
+  }
+  if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  return 1;
+}
+
+int read_struct(sd_bus_message* m, const char* contents, DbusValue& out, int depth) {
+  int r = sd_bus_message_enter_container(m, SD_BUS_TYPE_STRUCT, contents);
+  if (r < 0) return r;
+  DbusValue::Struct s;
+  if ((r = read_items(m, s.fields, depth)) < 0) return r;
+  if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  out = DbusValue(std::move(s));
+  return 1;
+}
+
+int read_variant(sd_bus_message* m, const char* contents, DbusValue& out, int depth) {
+  int r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents);
+  if (r < 0) return r;
+  if ((r = read_value(m, out, depth + 1)) <= 0) return r < 0 ? r : -EBADMSG;
+  if ((r = sd_bus_message_exit_container(m)) < 0) return r;
+  return 1;
+}
+
+// Reads one number of wire type Wire and stores it widened to Stored.
+template <class Wire, class Stored>
+int read_number(sd_bus_message* m, char type, DbusValue& out) {
+  Wire v = 0;
+  const int r = read_basic(m, type, v);
+  if (r < 0) return r;
+  out = DbusValue(DbusValue::Data(Stored{v}));
+  return 1;
+}
+
+int read_basic_value(sd_bus_message* m, char type, DbusValue& out) {
+  int r = 0;
   switch (type) {
-    case SD_BUS_TYPE_ARRAY: {
-      if ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_ARRAY, contents)) < 0) return r;
-      if (contents && contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN) {
-        const std::string inner(contents + 1, std::strlen(contents) - 2);
-        DbusValue::Dict d;
-        for (;;) {
-          r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, inner.c_str());
-          if (r < 0) return r;
-          if (r == 0) break;
-          DbusValue k, v;
-          if ((r = read_value(m, k, depth + 1)) <= 0) return r < 0 ? r : -EBADMSG;
-          if ((r = read_value(m, v, depth + 1)) <= 0) return r < 0 ? r : -EBADMSG;
-          if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-          d.entries[key_text(k)] = std::move(v);
-        }
-        out = DbusValue(std::move(d));
-      } else {
-        DbusValue::Array a;
-        for (;;) {
-          DbusValue v;
-          if ((r = read_value(m, v, depth + 1)) < 0) return r;
-          if (r == 0) break;
-          a.items.push_back(std::move(v));
-        }
-        out = DbusValue(std::move(a));
-      }
-      if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-      return 1;
-    }
-    case SD_BUS_TYPE_STRUCT: {
-      if ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_STRUCT, contents)) < 0) return r;
-      DbusValue::Struct s;
-      for (;;) {
-        DbusValue v;
-        if ((r = read_value(m, v, depth + 1)) < 0) return r;
-        if (r == 0) break;
-        s.fields.push_back(std::move(v));
-      }
-      if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-      out = DbusValue(std::move(s));
-      return 1;
-    }
-    case SD_BUS_TYPE_VARIANT: {
-      if ((r = sd_bus_message_enter_container(m, SD_BUS_TYPE_VARIANT, contents)) < 0) return r;
-      if ((r = read_value(m, out, depth + 1)) <= 0) return r < 0 ? r : -EBADMSG;
-      if ((r = sd_bus_message_exit_container(m)) < 0) return r;
-      return 1;
-    }
     case SD_BUS_TYPE_STRING:
     case SD_BUS_TYPE_OBJECT_PATH:
     case SD_BUS_TYPE_SIGNATURE: {
@@ -96,57 +118,43 @@ int read_value(sd_bus_message* m, DbusValue& out, int depth) {
       out = DbusValue::boolean(b != 0);
       return 1;
     }
-    case SD_BUS_TYPE_BYTE: {
-      std::uint8_t v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(std::uint64_t{v}));
-      return 1;
-    }
-    case SD_BUS_TYPE_INT16: {
-      std::int16_t v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(std::int64_t{v}));
-      return 1;
-    }
-    case SD_BUS_TYPE_UINT16: {
-      std::uint16_t v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(std::uint64_t{v}));
-      return 1;
-    }
+    case SD_BUS_TYPE_BYTE:
+      return read_number<std::uint8_t, std::uint64_t>(m, type, out);
+    case SD_BUS_TYPE_INT16:
+      return read_number<std::int16_t, std::int64_t>(m, type, out);
+    case SD_BUS_TYPE_UINT16:
+      return read_number<std::uint16_t, std::uint64_t>(m, type, out);
     case SD_BUS_TYPE_INT32:
-    case SD_BUS_TYPE_UNIX_FD: {
-      std::int32_t v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(std::int64_t{v}));
-      return 1;
-    }
-    case SD_BUS_TYPE_UINT32: {
-      std::uint32_t v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(std::uint64_t{v}));
-      return 1;
-    }
-    case SD_BUS_TYPE_INT64: {
-      std::int64_t v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(v));
-      return 1;
-    }
-    case SD_BUS_TYPE_UINT64: {
-      std::uint64_t v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(v));
-      return 1;
-    }
-    case SD_BUS_TYPE_DOUBLE: {
-      double v = 0;
-      if ((r = read_basic(m, type, v)) < 0) return r;
-      out = DbusValue(DbusValue::Data(v));
-      return 1;
-    }
+    case SD_BUS_TYPE_UNIX_FD:
+      return read_number<std::int32_t, std::int64_t>(m, type, out);
+    case SD_BUS_TYPE_UINT32:
+      return read_number<std::uint32_t, std::uint64_t>(m, type, out);
+    case SD_BUS_TYPE_INT64:
+      return read_number<std::int64_t, std::int64_t>(m, type, out);
+    case SD_BUS_TYPE_UINT64:
+      return read_number<std::uint64_t, std::uint64_t>(m, type, out);
+    case SD_BUS_TYPE_DOUBLE:
+      return read_number<double, double>(m, type, out);
     default:
       return -EPROTO;
+  }
+}
+
+int read_value(sd_bus_message* m, DbusValue& out, int depth) {
+  if (depth > kMaxDepth) return -ELOOP;
+  char type = 0;
+  const char* contents = nullptr;
+  const int r = sd_bus_message_peek_type(m, &type, &contents);
+  if (r <= 0) return r;
+  switch (type) {
+    case SD_BUS_TYPE_ARRAY:
+      return read_array(m, contents, out, depth);
+    case SD_BUS_TYPE_STRUCT:
+      return read_struct(m, contents, out, depth);
+    case SD_BUS_TYPE_VARIANT:
+      return read_variant(m, contents, out, depth);
+    default:
+      return read_basic_value(m, type, out);
   }
 }
 

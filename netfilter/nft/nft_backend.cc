@@ -27,6 +27,42 @@ std::string errno_text(int negative_errno) {
 
 constexpr int kBatchAckTimeoutMs = 10000;
 
+// Appends every op of the plan to the batch; false (and why) at the first that does not encode.
+bool encode_ops(ngnft_batch* b, const std::string& table, const NftBatchPlan& batch,
+                std::string* why) {
+  const char* t = table.c_str();
+  for (const auto& op : batch.ops) {
+    int rc = 0;
+    const char* c = op.chain.c_str();
+    switch (op.kind) {
+      case NftBatchOp::Kind::kNewTable:
+        rc = ngnft_batch_new_table(b, t, op.attrs.data(), op.attrs.size());
+        break;
+      case NftBatchOp::Kind::kNewChain:
+        rc = ngnft_batch_new_chain(b, t, c, op.attrs.data(), op.attrs.size(), op.policy);
+        break;
+      case NftBatchOp::Kind::kFlushChain:
+        rc = ngnft_batch_flush_chain(b, t, c);
+        break;
+      case NftBatchOp::Kind::kDeleteRule:
+        rc = ngnft_batch_del_rule(b, t, c, op.handle);
+        break;
+      case NftBatchOp::Kind::kNewRule:
+        rc = ngnft_batch_new_rule(b, t, c, op.attrs.data(), op.attrs.size(),
+                                  op.where == NftBatchOp::Where::kEnd    ? NGNFT_AT_END
+                                  : op.where == NftBatchOp::Where::kHead ? NGNFT_AT_HEAD
+                                                                         : NGNFT_AFTER,
+                                  op.handle);
+        break;
+    }
+    if (rc < 0) {
+      *why = "cannot encode " + op.what + ": " + errno_text(rc);
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 NftBackend::Fault NftBackend::fault_from_env() {
@@ -227,6 +263,12 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
     *why = "netlink socket: " + errno_text(sock.open_error);
     return Fast::kDeclined;
   }
+  return send_batch(f, plan.table, *kernel, batch, sock, why);
+}
+
+NftBackend::Fast NftBackend::send_batch(Family f, const std::string& table,
+                                        const NftKernelTable& kernel, const NftBatchPlan& batch,
+                                        Lease& sock, std::string* why) {
   // Leave the monitor's group first (then the generation check below covers every write
   // since), join again once the batch is answered.
   const bool paused = options_.quiet && options_.quiet->pause(sock.s);
@@ -244,47 +286,18 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
     *why = "NFT_MSG_GETGEN: " + errno_text(rc);
     return Fast::kDeclined;
   }
-  if (now != kernel->genid) {
+  if (now != kernel.genid) {
     *why = "the ruleset changed since the table was read (generation " +
-           std::to_string(kernel->genid) + " -> " + std::to_string(now) + ")";
+           std::to_string(kernel.genid) + " -> " + std::to_string(now) + ")";
     return Fast::kMoved;
   }
-  std::unique_ptr<ngnft_batch, void (*)(ngnft_batch*)> b(
-      ngnft_batch_begin(fam(f), kernel->genid, 1), ngnft_batch_free);
+  std::unique_ptr<ngnft_batch, void (*)(ngnft_batch*)> b(ngnft_batch_begin(fam(f), kernel.genid, 1),
+                                                         ngnft_batch_free);
   if (!b) {
     *why = "out of memory";
     return Fast::kDeclined;
   }
-  const char* t = plan.table.c_str();
-  for (const auto& op : batch.ops) {
-    int rc = 0;
-    const char* c = op.chain.c_str();
-    switch (op.kind) {
-      case NftBatchOp::Kind::kNewTable:
-        rc = ngnft_batch_new_table(b.get(), t, op.attrs.data(), op.attrs.size());
-        break;
-      case NftBatchOp::Kind::kNewChain:
-        rc = ngnft_batch_new_chain(b.get(), t, c, op.attrs.data(), op.attrs.size(), op.policy);
-        break;
-      case NftBatchOp::Kind::kFlushChain:
-        rc = ngnft_batch_flush_chain(b.get(), t, c);
-        break;
-      case NftBatchOp::Kind::kDeleteRule:
-        rc = ngnft_batch_del_rule(b.get(), t, c, op.handle);
-        break;
-      case NftBatchOp::Kind::kNewRule:
-        rc = ngnft_batch_new_rule(b.get(), t, c, op.attrs.data(), op.attrs.size(),
-                                  op.where == NftBatchOp::Where::kEnd    ? NGNFT_AT_END
-                                  : op.where == NftBatchOp::Where::kHead ? NGNFT_AT_HEAD
-                                                                         : NGNFT_AFTER,
-                                  op.handle);
-        break;
-    }
-    if (rc < 0) {
-      *why = "cannot encode " + op.what + ": " + errno_text(rc);
-      return Fast::kDeclined;
-    }
-  }
+  if (!encode_ops(b.get(), table, batch, why)) return Fast::kDeclined;
   if (int rc = ngnft_batch_end(b.get()); rc < 0) {
     *why = "cannot close the batch: " + errno_text(rc);
     return Fast::kDeclined;
@@ -294,7 +307,7 @@ NftBackend::Fast NftBackend::write_batch(Family f, const TablePlan& plan, std::s
   {
     // Whatever happened, the next write plans against a fresh read.
     std::lock_guard lock(cache_mu_);
-    kernel_.erase(Key{f, plan.table});
+    kernel_.erase(Key{f, table});
   }
   committed = rc == 0;
   sock.reusable = committed;

@@ -98,6 +98,9 @@ class NftBackend final : public Backend {
   static constexpr size_t kPoolMax = 4;
   enum class Fast { kCommitted, kDeclined, kRefused, kMoved };
   Fast write_batch(Family f, const TablePlan& plan, std::string* why);
+  // The pinned, paused-monitor part of write_batch: one batch over the leased socket.
+  Fast send_batch(Family f, const std::string& table, const NftKernelTable& kernel,
+                  const NftBatchPlan& batch, Lease& sock, std::string* why);
   void inject_fault(NftBatchPlan& batch) const;
   core::Status write_restore(Family f, const TablePlan& plan);
   core::Result<std::string> save(Family f, const std::string& table);

@@ -78,6 +78,12 @@ struct AsioProbeTransport::PingOp final : AsioProbeTransport::Op {
   sockaddr_storage dst{};
   socklen_t dst_len = 0;
   std::string what;
+
+  bool set_destination(const std::string& address);
+  int open_socket();
+  int send_echo();
+  bool take_reply();
+  static void await_reply(const std::shared_ptr<PingOp>& op);
 };
 
 AsioProbeTransport::~AsioProbeTransport() {
@@ -159,6 +165,106 @@ std::uint16_t checksum(const void* data, size_t len) {
 
 }  // namespace
 
+// Fills dst from an IPv4 or IPv6 literal; false when it is neither.
+bool AsioProbeTransport::PingOp::set_destination(const std::string& address) {
+  sockaddr_in a4{};
+  sockaddr_in6 a6{};
+  if (::inet_pton(AF_INET, address.c_str(), &a4.sin_addr) == 1) {
+    a4.sin_family = AF_INET;
+    std::memcpy(&dst, &a4, sizeof a4);
+    dst_len = sizeof a4;
+  } else if (::inet_pton(AF_INET6, address.c_str(), &a6.sin6_addr) == 1) {
+    a6.sin6_family = AF_INET6;
+    std::memcpy(&dst, &a6, sizeof a6);
+    dst_len = sizeof a6;
+    v6 = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// A ping socket needs no privilege where ping_group_range allows it; else a raw socket.
+// Returns the fd, or -1 with errno set.
+int AsioProbeTransport::PingOp::open_socket() {
+  const int family = v6 ? AF_INET6 : AF_INET;
+  const int proto = v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP};
+  int s = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+  if (s < 0) {
+    s = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+    raw = true;
+  }
+  return s;
+}
+
+// Sends one echo request to dst; 0, or the errno of a failed send.
+int AsioProbeTransport::PingOp::send_echo() {
+  std::uint8_t packet[16] = {};
+  packet[0] = static_cast<std::uint8_t>(v6 ? int{ICMP6_ECHO_REQUEST} : int{ICMP_ECHO});
+  packet[4] = static_cast<std::uint8_t>(id >> 8);
+  packet[5] = static_cast<std::uint8_t>(id);
+  packet[6] = static_cast<std::uint8_t>(seq >> 8);
+  packet[7] = static_cast<std::uint8_t>(seq);
+  std::memcpy(packet + 8, "nodeguard", 8);
+  if (!v6) {
+    const std::uint16_t sum = checksum(packet, sizeof packet);
+    std::memcpy(packet + 2, &sum, 2);
+  }
+  if (::sendto(fd.native_handle(), packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&dst),
+               dst_len) < 0) {
+    return errno;
+  }
+  return 0;
+}
+
+// Drains the socket; true once it held our echo reply.
+bool AsioProbeTransport::PingOp::take_reply() {
+  std::uint8_t buf[1500];
+  sockaddr_storage from{};
+  socklen_t from_len = sizeof from;
+  for (;;) {
+    const ssize_t n = ::recvfrom(fd.native_handle(), buf, sizeof buf, 0,
+                                 reinterpret_cast<sockaddr*>(&from), &from_len);
+    if (n < 0) return false;
+    const std::uint8_t* icmp = buf;
+    ssize_t len = n;
+    if (raw && !v6) {  // raw IPv4 sockets deliver the IP header too
+      const size_t ihl = static_cast<size_t>(buf[0] & 0x0f) * 4;
+      if (static_cast<size_t>(n) < ihl + 8) continue;
+      icmp = buf + ihl;
+      len = n - static_cast<ssize_t>(ihl);
+    }
+    if (len < 8) continue;
+    const int reply = v6 ? int{ICMP6_ECHO_REPLY} : int{ICMP_ECHOREPLY};
+    const std::uint16_t got_seq = static_cast<std::uint16_t>(icmp[6] << 8 | icmp[7]);
+    const std::uint16_t got_id = static_cast<std::uint16_t>(icmp[4] << 8 | icmp[5]);
+    if (icmp[0] != reply || got_seq != seq || (raw && got_id != id)) continue;
+    if (raw && std::memcmp(&from, &dst, std::min<size_t>(from_len, 8)) != 0) continue;
+    return true;
+  }
+}
+
+// Waits for readability until the reply arrives or the op finished otherwise.
+void AsioProbeTransport::PingOp::await_reply(const std::shared_ptr<PingOp>& op) {
+  auto wait = std::make_shared<std::function<void()>>();
+  *wait = [op, wait] {
+    op->fd.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                      [op, wait](const boost::system::error_code& ec) {
+                        if (op->finished) {
+                          *wait = nullptr;  // break the self-reference
+                          return;
+                        }
+                        if (ec) return op->finish(false, "error", op->what + ": " + ec.message());
+                        if (op->take_reply()) {
+                          *wait = nullptr;
+                          return op->finish(true, "", op->what + ": echo reply");
+                        }
+                        (*wait)();
+                      });
+  };
+  (*wait)();
+}
+
 void AsioProbeTransport::ping(const std::string& address, core::Duration timeout, Done done) {
   auto op = std::make_shared<PingOp>(io_);
   op->timer = clock_.make_timer();
@@ -170,49 +276,17 @@ void AsioProbeTransport::ping(const std::string& address, core::Duration timeout
   op->id = static_cast<std::uint16_t>(::getpid() ^ 0x4e47);
   track(op);
 
-  sockaddr_in v4{};
-  sockaddr_in6 v6{};
-  if (::inet_pton(AF_INET, address.c_str(), &v4.sin_addr) == 1) {
-    v4.sin_family = AF_INET;
-    std::memcpy(&op->dst, &v4, sizeof v4);
-    op->dst_len = sizeof v4;
-  } else if (::inet_pton(AF_INET6, address.c_str(), &v6.sin6_addr) == 1) {
-    v6.sin6_family = AF_INET6;
-    std::memcpy(&op->dst, &v6, sizeof v6);
-    op->dst_len = sizeof v6;
-    op->v6 = true;
-  } else {
+  if (!op->set_destination(address)) {
     return op->finish(false, "error", op->what + ": not an IP address");
   }
-  const int family = op->v6 ? AF_INET6 : AF_INET;
-  const int proto = op->v6 ? int{IPPROTO_ICMPV6} : int{IPPROTO_ICMP};
-  // A ping socket needs no privilege where ping_group_range allows it; else a raw socket.
-  int fd = ::socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-  if (fd < 0) {
-    fd = ::socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
-    op->raw = true;
-  }
+  const int fd = op->open_socket();
   if (fd < 0) {
     return op->finish(false, "permission",
                       op->what + ": ICMP not permitted here (" + std::strerror(errno) +
                           "): allow ping sockets (net.ipv4.ping_group_range) or CAP_NET_RAW");
   }
   op->fd.assign(fd);
-
-  std::uint8_t packet[16] = {};
-  packet[0] = static_cast<std::uint8_t>(op->v6 ? int{ICMP6_ECHO_REQUEST} : int{ICMP_ECHO});
-  packet[4] = static_cast<std::uint8_t>(op->id >> 8);
-  packet[5] = static_cast<std::uint8_t>(op->id);
-  packet[6] = static_cast<std::uint8_t>(op->seq >> 8);
-  packet[7] = static_cast<std::uint8_t>(op->seq);
-  std::memcpy(packet + 8, "nodeguard", 8);
-  if (!op->v6) {
-    const std::uint16_t sum = checksum(packet, sizeof packet);
-    std::memcpy(packet + 2, &sum, 2);
-  }
-  if (::sendto(fd, packet, sizeof packet, 0, reinterpret_cast<sockaddr*>(&op->dst), op->dst_len) <
-      0) {
-    const int err = errno;
+  if (const int err = op->send_echo(); err != 0) {
     return op->finish(false, err == ENETUNREACH || err == EHOSTUNREACH ? "unreachable" : "error",
                       op->what + ": " + std::strerror(err));
   }
@@ -220,46 +294,7 @@ void AsioProbeTransport::ping(const std::string& address, core::Duration timeout
   op->timer->arm(timeout, [weak] {
     if (auto o = weak.lock()) o->finish(false, "timeout", o->what + ": no echo reply in time");
   });
-  auto wait = std::make_shared<std::function<void()>>();
-  *wait = [op, wait] {
-    op->fd.async_wait(
-        boost::asio::posix::stream_descriptor::wait_read,
-        [op, wait](const boost::system::error_code& ec) {
-          if (op->finished) {
-            *wait = nullptr;  // break the self-reference
-            return;
-          }
-          if (ec) return op->finish(false, "error", op->what + ": " + ec.message());
-          std::uint8_t buf[1500];
-          sockaddr_storage from{};
-          socklen_t from_len = sizeof from;
-          for (;;) {
-            const ssize_t n = ::recvfrom(op->fd.native_handle(), buf, sizeof buf, 0,
-                                         reinterpret_cast<sockaddr*>(&from), &from_len);
-            if (n < 0) break;
-            const std::uint8_t* icmp = buf;
-            ssize_t len = n;
-            if (op->raw && !op->v6) {  // raw IPv4 sockets deliver the IP header too
-              const size_t ihl = static_cast<size_t>(buf[0] & 0x0f) * 4;
-              if (static_cast<size_t>(n) < ihl + 8) continue;
-              icmp = buf + ihl;
-              len = n - static_cast<ssize_t>(ihl);
-            }
-            if (len < 8) continue;
-            const int reply = op->v6 ? int{ICMP6_ECHO_REPLY} : int{ICMP_ECHOREPLY};
-            const std::uint16_t seq = static_cast<std::uint16_t>(icmp[6] << 8 | icmp[7]);
-            const std::uint16_t id = static_cast<std::uint16_t>(icmp[4] << 8 | icmp[5]);
-            if (icmp[0] != reply || seq != op->seq || (op->raw && id != op->id)) continue;
-            if (op->raw && std::memcmp(&from, &op->dst, std::min<size_t>(from_len, 8)) != 0) {
-              continue;
-            }
-            *wait = nullptr;
-            return op->finish(true, "", op->what + ": echo reply");
-          }
-          (*wait)();
-        });
-  };
-  (*wait)();
+  PingOp::await_reply(op);
 }
 
 }  // namespace ng::probes::connectivity
