@@ -55,7 +55,10 @@ start_agent
 wait "$w3" || fail "writer 3"
 wait_for_metric 'nodeguard_log_lines_total{source="container"}' 120000 60 ||
   fail "lines_total never reached 120000 after the restarts: $(metric 'nodeguard_log_lines_total{source="container"}')"
-sleep 1
+# Problems are counted once their checkpoint is written (a worker task, later than the line
+# count): wait for them too; the check below names the value if they never get there.
+wait_for_metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}' 120000 60 || true
+sleep 1  # and nothing more arrives: a count above 120000 would show now
 lines=$(metric 'nodeguard_log_lines_total{source="container"}')
 problems=$(metric 'nodeguard_log_problems_total{reason="SeqLine",source="container"}')
 log "after 2x kill -9: lines_total=$lines problems_total=$problems (want 120000 each)"
