@@ -30,6 +30,19 @@ struct Pipe {
   }
 };
 
+// The agent's environment with the request's extra variables replacing any of the same name.
+std::vector<std::string> child_environment(const ProcessRequest& req) {
+  std::vector<std::string> env;
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv(*e);
+    const auto eq = kv.find('=');
+    if (eq != std::string::npos && req.extra_env.count(kv.substr(0, eq))) continue;
+    env.push_back(std::move(kv));
+  }
+  for (const auto& [k, v] : req.extra_env) env.push_back(k + "=" + v);
+  return env;
+}
+
 }  // namespace
 
 bool executable_on_path(const std::string& name) {
@@ -62,14 +75,7 @@ Result<ProcessResult> PosixProcessRunner::run(const ProcessRequest& req) {
   posix_spawn_file_actions_adddup2(&fa, out.fd[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err.fd[1], 2);
 
-  std::vector<std::string> env_store;
-  for (char** e = environ; e && *e; ++e) {
-    std::string kv(*e);
-    const auto eq = kv.find('=');
-    if (eq != std::string::npos && req.extra_env.count(kv.substr(0, eq))) continue;
-    env_store.push_back(std::move(kv));
-  }
-  for (const auto& [k, v] : req.extra_env) env_store.push_back(k + "=" + v);
+  std::vector<std::string> env_store = child_environment(req);
   std::vector<char*> envp;
   for (auto& s : env_store) envp.push_back(s.data());
   envp.push_back(nullptr);

@@ -46,6 +46,9 @@ Agent::~Agent() {
   uninstall_grpc_log_bridge();
 }
 
+// The start sequence, in order, top to bottom (about 100 lines): kept in one function because
+// the order is the point (endpoints first, so a port in use fails before anything touches the
+// node; the components last, once the API can report them).
 int Agent::run() {
   log_.info("nodeguard starting", {{"node", config_.node_name},
                                    {"dry_run", config_.dry_run},

@@ -60,6 +60,7 @@ std::string format_time(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
+// About 100 lines of flag declarations, one per option with its help text: a list, not logic.
 void add_logs_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
   auto args = std::make_shared<LogsArgs>();
   auto* cmd = app.add_subcommand(
