@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/component.h"
+#include "core/component_deps.h"
 #include "core/env_error_reporter.h"
 #include "core/health_sink.h"
 #include "core/log.h"
@@ -59,13 +60,7 @@ struct WatcherOptions {
 // only.
 class FirewalldWatcher final : public core::Component {
  public:
-  struct Deps {
-    core::Clock& clock;
-    core::HealthSink& health;
-    core::EnvErrorReporter& env_errors;
-    prometheus::Registry& metrics;
-    core::Logger log;
-  };
+  using Deps = core::ComponentDeps;
 
   FirewalldWatcher(FirewalldConfig config, std::unique_ptr<Bus> bus, NetfilterLink netfilter,
                    Deps deps, WatcherOptions options = {});

@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/component.h"
+#include "core/component_deps.h"
 #include "core/env_error_reporter.h"
 #include "core/health_sink.h"
 #include "core/log.h"
@@ -52,13 +53,7 @@ class BgpMonitor final : public core::Component {
  public:
   using PeersListener = std::function<void(std::vector<routes::Peer>)>;
 
-  struct Deps {
-    core::Clock& clock;
-    core::HealthSink& health;
-    core::EnvErrorReporter& env_errors;
-    prometheus::Registry& metrics;
-    core::Logger log;
-  };
+  using Deps = core::ComponentDeps;
 
   BgpMonitor(const BgpConfig& config, BirdConnectionFactory factory, Deps deps);
   ~BgpMonitor() override;

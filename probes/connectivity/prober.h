@@ -12,6 +12,7 @@
 
 #include "core/clock.h"
 #include "core/component.h"
+#include "core/component_deps.h"
 #include "core/env_error_reporter.h"
 #include "core/health_sink.h"
 #include "core/log.h"
@@ -42,13 +43,7 @@ struct TargetState {
 // PeerUnreachable, PodUnreachable once a target failed failure_threshold times in a row.
 class Prober final : public core::Component {
  public:
-  struct Deps {
-    core::Clock& clock;
-    core::HealthSink& health;
-    core::EnvErrorReporter& env_errors;
-    prometheus::Registry& metrics;
-    core::Logger log;
-  };
+  using Deps = core::ComponentDeps;
 
   Prober(const ProbesConfig& config, std::unique_ptr<ProbeTransport> transport, Deps deps);
   ~Prober() override;
