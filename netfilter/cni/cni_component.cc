@@ -12,7 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr char kComponent[] = "cni";
-constexpr const char* kNat = kNatTable;
 // Every entry is re-read if its stamp moved, and every namespace checked, at least this often.
 constexpr core::Duration kFullScan = 10s;
 // A directory changed this recently may change again within the same mtime tick: look again.
@@ -349,7 +348,7 @@ void CniComponent::classify(const std::string&, FileRec& rec) {
 }
 
 void CniComponent::on_table(const TableView& v) {
-  if (!running_ || v.key.table != kNat) return;
+  if (!running_ || v.key.table != kNatTable) return;
   views_[v.key] = v;
   // A partial change waits for the guard's grace before it is repaired: look at the cache now,
   // so a pod being deleted (its chain gone, its cache file about to go) is not brought back.
@@ -359,7 +358,7 @@ void CniComponent::on_table(const TableView& v) {
 
 std::vector<ExpectedChain> CniComponent::provide(BackendKind b, Family f,
                                                  const std::string& table) const {
-  if (!running_ || table != kNat) return {};
+  if (!running_ || table != kNatTable) return {};
   const auto& fam = fams_[index(f)];
   if (!fam.audited || !fam.target || *fam.target != b) return {};
   return fam.audit.contributions;
@@ -371,7 +370,7 @@ void CniComponent::evaluate(std::string_view trigger) {
   if (guard_ && guard_->started()) {
     if (views_.empty()) {
       for (auto& t : guard_->view().tables) {
-        if (t.key.table == kNat && t.last_check) views_[t.key] = t;
+        if (t.key.table == kNatTable && t.last_check) views_[t.key] = t;
       }
     }
     for (Family f : kFamilies) evaluate_family(f, &request);
@@ -392,7 +391,7 @@ void CniComponent::evaluate_family(Family f, bool* request) {
     fam.target.reset();
     return;
   }
-  const TableKey key{target, f, kNat};
+  const TableKey key{target, f, kNatTable};
   HostportAudit audit = audit_hostports(adds_, f, *view->snapshot);
   std::string sig = contributions_signature(audit);
   const bool target_moved = fam.target != target;
@@ -425,7 +424,7 @@ void CniComponent::evaluate_family(Family f, bool* request) {
 const TableView* CniComponent::target_view(Family f, BackendKind* target) const {
   const TableView* view = nullptr;
   for (BackendKind b : guard_->watched_backends()) {
-    auto it = views_.find(TableKey{b, f, kNat});
+    auto it = views_.find(TableKey{b, f, kNatTable});
     if (it == views_.end() || !it->second.snapshot) continue;
     if (!view) {
       *target = b;
@@ -465,7 +464,7 @@ void CniComponent::report_rebuilt(const TableKey& key, const FamilyState& fam,
                             " from the CNI cache" +
                             (containers.empty() ? std::string() : " for " + join(containers, 5)),
                         core::Severity::kInfo,
-                        {{"table", std::string(kNat)},
+                        {{"table", std::string(kNatTable)},
                          {"family", std::string(to_string(key.family))},
                          {"backend", std::string(to_string(key.backend))},
                          {"chains", join(chains, 20)},
@@ -515,7 +514,7 @@ void CniComponent::update_condition() {
     std::vector<std::string> containers;
     for (const auto& m : fam.audit.missing) containers.push_back(container_of(m));
     what.push_back(std::to_string(fam.audit.missing_rules) + " in " +
-                   TableKey{*fam.target, f, kNat}.str() +
+                   TableKey{*fam.target, f, kNatTable}.str() +
                    (containers.empty() ? std::string() : " (" + join(containers, 5) + ")"));
   }
   if (wait) grace_timer_->arm(*wait, [this] { evaluate("grace"); });
@@ -591,7 +590,7 @@ core::ComponentStatus CniComponent::status() const {
     const auto& fam = fams_[index(f)];
     const std::string fs(to_string(f));
     s.details.emplace_back("table_" + fs,
-                           fam.target ? TableKey{*fam.target, f, kNat}.str() : std::string());
+                           fam.target ? TableKey{*fam.target, f, kNatTable}.str() : std::string());
     s.details.emplace_back("expected_rules_" + fs,
                            std::to_string(fam.audited ? fam.audit.expected_rules : 0));
     s.details.emplace_back("missing_rules_" + fs,
