@@ -2,10 +2,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/result.h"
+#include "netfilter/change_writer.h"
 #include "netfilter/repair_plan.h"
 #include "netfilter/rule_model.h"
 
@@ -80,6 +82,12 @@ class ChangeSource {
   virtual core::Status start(std::function<void(Family, const std::string&)> on_change,
                              std::function<void(bool certain)> on_lost) = 0;
   virtual void stop() = 0;
+  // Who committed the last change heard for this table; nullopt when the source cannot say.
+  virtual std::optional<ChangeWriter> last_writer(Family family, const std::string& table) const {
+    (void)family;
+    (void)table;
+    return std::nullopt;
+  }
 };
 
 }  // namespace ng::netfilter

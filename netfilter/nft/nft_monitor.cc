@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include <linux/netfilter/nf_tables.h>
 #include <boost/asio/post.hpp>
 
 #include "netfilter/nft/nft_netlink.h"
@@ -12,13 +13,76 @@ namespace ng::netfilter {
 
 namespace {
 struct Batch {
+  NftMonitor* monitor;
   std::set<std::pair<int, std::string>> tables;
 };
-void collect(void* ctx, int family, const char* table, int /*msg*/) {
-  if (!table || (family != 4 && family != 6)) return;
-  static_cast<Batch*>(ctx)->tables.emplace(family, table);
+void collect(void* ctx, const ngnft_change* c) {
+  auto* b = static_cast<Batch*>(ctx);
+  b->monitor->on_message(c->msg, c->nfproto, c->table, c->genid, c->proc_pid, c->proc_name);
+  if (!c->table || (c->family != 4 && c->family != 6)) return;
+  b->tables.emplace(c->family, c->table);
+}
+int nfproto_of(Family f) {
+  return f == Family::kIPv4 ? 2 : 10;  // NFPROTO_IPV4, NFPROTO_IPV6
 }
 }  // namespace
+
+void NftMonitor::on_message(int msg, int nfproto, const char* table, std::uint32_t genid,
+                            std::uint32_t pid, const char* comm) {
+  if (msg != NFT_MSG_NEWGEN) {
+    if (!table) return;
+    NftTableRef ref{nfproto, table};
+    auto it = pending_.find(ref);
+    if (it == pending_.end()) {
+      if (pending_.size() >= NftGeneration::kMaxTables) {
+        pending_truncated_ = true;
+        return;
+      }
+      it = pending_.emplace(std::move(ref), 0).first;
+    }
+    if (msg >= 0 && msg < 64) it->second |= std::uint64_t{1} << msg;
+    return;
+  }
+  ChangeWriter w;
+  w.genid = genid;
+  w.pid = pid;
+  if (comm) w.comm = std::string(comm).substr(0, 64);
+  if (resolve_ && w.pid != 0) resolve_(w);
+  end_generation(std::move(w));
+}
+
+void NftMonitor::end_generation(ChangeWriter writer) {
+  NftGeneration g;
+  g.writer = std::move(writer);
+  g.truncated = pending_truncated_;
+  g.tables.reserve(pending_.size());
+  const std::uint64_t age = ++generations_heard_;
+  for (auto& [ref, msgs] : pending_) {
+    writers_[ref] = {age, g.writer};
+    g.tables.push_back({ref, msgs});
+  }
+  pending_.clear();
+  pending_truncated_ = false;
+  // Bounded: forget the tables written longest ago.
+  while (writers_.size() > kMaxRemembered) {
+    auto oldest = writers_.begin();
+    for (auto it = writers_.begin(); it != writers_.end(); ++it) {
+      if (it->second.first < oldest->second.first) oldest = it;
+    }
+    writers_.erase(oldest);
+  }
+  if (on_generation_) on_generation_(g);
+}
+
+std::optional<ChangeWriter> NftMonitor::last_writer(const NftTableRef& table) const {
+  auto it = writers_.find(table);
+  if (it == writers_.end()) return std::nullopt;
+  return it->second.second;
+}
+
+std::optional<ChangeWriter> NftMonitor::last_writer(Family family, const std::string& table) const {
+  return last_writer(NftTableRef{nfproto_of(family), table});
+}
 
 NftMonitor::NftMonitor(boost::asio::io_context& io, core::Logger log,
                        std::shared_ptr<NftListenGate> gate)
@@ -65,7 +129,7 @@ void NftMonitor::arm() {
   sd_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
                   [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
                     if (ec || alive.expired()) return;
-                    Batch batch;
+                    Batch batch{this, {}};
                     const int rc = ngnft_monitor_drain(sd_->native_handle(), collect, &batch);
                     for (const auto& [family, table] : batch.tables) {
                       on_change_(family == 4 ? Family::kIPv4 : Family::kIPv6, table);

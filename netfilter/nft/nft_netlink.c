@@ -123,7 +123,25 @@ struct parse_ctx {
 static int table_attr_cb(const struct nlattr* attr, void* data) {
   /* Attribute 1 names the table in table, chain, rule, set, object and flowtable messages. */
   if (mnl_attr_get_type(attr) == 1 && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) {
-    *(const char**)data = mnl_attr_get_str(attr);
+    ((ngnft_change*)data)->table = mnl_attr_get_str(attr);
+  }
+  return MNL_CB_OK;
+}
+
+static int gen_msg_attr_cb(const struct nlattr* attr, void* data) {
+  ngnft_change* c = data;
+  switch (mnl_attr_get_type(attr)) {
+    case NFTA_GEN_ID:
+      if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) c->genid = ntohl(mnl_attr_get_u32(attr));
+      break;
+    case NFTA_GEN_PROC_PID:
+      if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) c->proc_pid = ntohl(mnl_attr_get_u32(attr));
+      break;
+    case NFTA_GEN_PROC_NAME:
+      if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) c->proc_name = mnl_attr_get_str(attr);
+      break;
+    default:
+      break;
   }
   return MNL_CB_OK;
 }
@@ -137,10 +155,18 @@ static int msg_cb(const struct nlmsghdr* nlh, void* data) {
   const int family = nfg->nfgen_family == NFPROTO_IPV4   ? 4
                      : nfg->nfgen_family == NFPROTO_IPV6 ? 6
                                                          : 0;
-  const char* table = NULL;
-  if (msg != NFT_MSG_NEWGEN) mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_attr_cb, &table);
+  ngnft_change c;
+  memset(&c, 0, sizeof(c));
+  c.msg = msg;
+  c.family = family;
+  c.nfproto = nfg->nfgen_family;
+  if (msg == NFT_MSG_NEWGEN) {
+    mnl_attr_parse(nlh, sizeof(struct nfgenmsg), gen_msg_attr_cb, &c);
+  } else {
+    mnl_attr_parse(nlh, sizeof(struct nfgenmsg), table_attr_cb, &c);
+  }
   p->count++;
-  p->cb(p->ctx, family, table, msg);
+  p->cb(p->ctx, &c);
   return MNL_CB_OK;
 }
 
@@ -178,14 +204,36 @@ int ngnft_monitor_drain(int fd, ngnft_change_cb cb, void* ctx) {
   }
 }
 
-size_t ngnft_build_test_message(void* buf, size_t cap, int msg, int family, const char* table) {
+size_t ngnft_build_test_message_nfproto(void* buf, size_t cap, int msg, int nfproto,
+                                        const char* table) {
   if (cap < (size_t)MNL_SOCKET_BUFFER_SIZE) return 0;
   struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
   nlh->nlmsg_flags = 0;
   struct nfgenmsg* nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-  nfg->nfgen_family = family == 4 ? NFPROTO_IPV4 : family == 6 ? NFPROTO_IPV6 : NFPROTO_INET;
+  nfg->nfgen_family = (uint8_t)nfproto;
   nfg->version = NFNETLINK_V0;
   if (table) mnl_attr_put_strz(nlh, 1, table);
+  return nlh->nlmsg_len;
+}
+
+size_t ngnft_build_test_message(void* buf, size_t cap, int msg, int family, const char* table) {
+  const int nfproto = family == 4 ? NFPROTO_IPV4 : family == 6 ? NFPROTO_IPV6 : NFPROTO_INET;
+  return ngnft_build_test_message_nfproto(buf, cap, msg, nfproto, table);
+}
+
+size_t ngnft_build_test_gen_message(void* buf, size_t cap, uint32_t genid, uint32_t proc_pid,
+                                    const char* proc_name) {
+  if (cap < (size_t)MNL_SOCKET_BUFFER_SIZE) return 0;
+  struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
+  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN;
+  nlh->nlmsg_flags = 0;
+  struct nfgenmsg* nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+  nfg->nfgen_family = AF_UNSPEC;
+  nfg->version = NFNETLINK_V0;
+  nfg->res_id = htons((uint16_t)(genid & 0xffff));
+  mnl_attr_put_u32(nlh, NFTA_GEN_ID, htonl(genid));
+  mnl_attr_put_u32(nlh, NFTA_GEN_PROC_PID, htonl(proc_pid));
+  if (proc_name) mnl_attr_put_strz(nlh, NFTA_GEN_PROC_NAME, proc_name);
   return nlh->nlmsg_len;
 }

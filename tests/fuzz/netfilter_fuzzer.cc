@@ -11,7 +11,7 @@
 #include "netfilter/snapshot_store.h"
 
 namespace {
-void ignore(void*, int, const char*, int) {}
+void ignore(void*, const ngnft_change*) {}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

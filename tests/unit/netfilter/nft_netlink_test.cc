@@ -12,10 +12,16 @@ struct Seen {
   int family;
   std::string table;
   int msg;
+  int nfproto = 0;
+  uint32_t genid = 0;
+  uint32_t pid = 0;
+  std::string comm;
 };
 
-void collect(void* ctx, int family, const char* table, int msg) {
-  static_cast<std::vector<Seen>*>(ctx)->push_back({family, table ? table : "", msg});
+void collect(void* ctx, const ngnft_change* c) {
+  static_cast<std::vector<Seen>*>(ctx)->push_back({c->family, c->table ? c->table : "", c->msg,
+                                                   c->nfproto, c->genid, c->proc_pid,
+                                                   c->proc_name ? c->proc_name : ""});
 }
 
 TEST(NftNetlink, ParsesTableOfEveryChangeAndTheGenerationEnd) {
@@ -37,6 +43,22 @@ TEST(NftNetlink, ParsesTableOfEveryChangeAndTheGenerationEnd) {
   EXPECT_EQ(seen[2].family, 0);  // inet: not an iptables table
   EXPECT_EQ(seen[3].msg, NFT_MSG_NEWGEN);
   EXPECT_EQ(seen[3].table, "");
+}
+
+TEST(NftNetlink, TheGenerationNamesTheCommittingProcess) {
+  std::vector<char> buf(1 << 16);
+  size_t len = 0;
+  len += ngnft_build_test_message_nfproto(buf.data(), buf.size(), NFT_MSG_DELTABLE, 1, "calico");
+  len += ngnft_build_test_gen_message(buf.data() + len, buf.size() - len, 4711, 6724, "nft");
+  std::vector<Seen> seen;
+  ASSERT_EQ(ngnft_parse(buf.data(), len, collect, &seen), 2);
+  EXPECT_EQ(seen[0].nfproto, 1);  // inet
+  EXPECT_EQ(seen[0].family, 0);
+  EXPECT_EQ(seen[0].table, "calico");
+  EXPECT_EQ(seen[1].msg, NFT_MSG_NEWGEN);
+  EXPECT_EQ(seen[1].genid, 4711u);
+  EXPECT_EQ(seen[1].pid, 6724u);
+  EXPECT_EQ(seen[1].comm, "nft");
 }
 
 TEST(NftNetlink, GarbageIsRejectedNotCrashed) {
