@@ -313,8 +313,13 @@ int main(int argc, char** argv) {
     detect.push_back(det);
     repair.push_back(rep.detect_to_commit_ms);
     total.push_back(det + rep.detect_to_commit_ms);
-    // Let our own commit's notifications and the verify read drain before the next flush.
-    std::this_thread::sleep_for(rules >= 10000 ? 300ms : 50ms);
+    // Let our own commit's notifications, the verify read and the quiet re-check after the
+    // repair (a whole-table dump) finish before the next flush: at 50,000 rules a flush 300 ms
+    // after the commit landed in that re-check and measured the overlap, not a repair.
+    const auto settle = std::chrono::milliseconds(
+        static_cast<long long>(std::max(rules >= 10000 ? 300.0 : 50.0,
+                                        3 * rep.detect_to_commit_ms)));
+    std::this_thread::sleep_for(settle);
     done = sink->count();
   }
 
