@@ -108,11 +108,13 @@ core::Result<KubeConnection> parse_kubeconfig(const std::string& text, const std
     if (!root.IsMap()) return invalid(path + ": not a kubeconfig (no mapping)");
     std::string ctx_name = root["current-context"] ? root["current-context"].as<std::string>() : "";
     YAML::Node ctx = named(root["contexts"], ctx_name, "context");
-    if (!ctx || !ctx.IsMap()) return invalid(path + ": current-context \"" + ctx_name + "\" not found in contexts");
+    if (!ctx || !ctx.IsMap())
+      return invalid(path + ": current-context \"" + ctx_name + "\" not found in contexts");
     std::string cluster_name = ctx["cluster"] ? ctx["cluster"].as<std::string>() : "";
     std::string user_name = ctx["user"] ? ctx["user"].as<std::string>() : "";
     YAML::Node cluster = named(root["clusters"], cluster_name, "cluster");
-    if (!cluster || !cluster.IsMap()) return invalid(path + ": cluster \"" + cluster_name + "\" not found");
+    if (!cluster || !cluster.IsMap())
+      return invalid(path + ": cluster \"" + cluster_name + "\" not found");
     KubeConnection c;
     c.source = path;
     const std::string base = dir_of(path);

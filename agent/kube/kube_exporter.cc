@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/json_writer.h"
+
 namespace ng::agent::kube {
 
 namespace {
@@ -64,17 +66,20 @@ KubeExporter::KubeExporter(KubeConfig config, std::string node_name, std::string
                     .Help("Kubernetes API requests by verb and answer (HTTP code, its class, or "
                           "error when there was no answer).")
                     .Register(deps.metrics)),
-      events_dropped_(prometheus::BuildCounter()
-                          .Name("nodeguard_kube_events_dropped_total")
-                          .Help("Events not sent to the Kubernetes API because more than "
-                                "kubernetes.events.max_pending distinct ones were waiting.")
-                          .Register(deps.metrics)
-                          .Add({})),
-      reachable_(prometheus::BuildGauge()
-                     .Name("nodeguard_kube_api_reachable")
-                     .Help("1 when the last Kubernetes API request got a successful answer.")
-                     .Register(deps.metrics)
-                     .Add({})) {
+      events_dropped_family_(prometheus::BuildCounter()
+                                 .Name("nodeguard_kube_events_dropped_total")
+                                 .Help("Events not sent to the Kubernetes API because more than "
+                                       "kubernetes.events.max_pending distinct ones were waiting.")
+                                 .Register(deps.metrics)),
+      reachable_family_(prometheus::BuildGauge()
+                            .Name("nodeguard_kube_api_reachable")
+                            .Help("1 when the last Kubernetes API request got a successful "
+                                  "answer.")
+                            .Register(deps.metrics)) {
+  if (transport_) {  // no series at all while the exporter is off
+    events_dropped_ = &events_dropped_family_.Add({});
+    reachable_ = &reachable_family_.Add({});
+  }
   for (const auto& entry : config_.conditions) {
     auto eq = entry.find('=');
     renames_[entry.substr(0, eq)] = eq == std::string::npos ? entry : entry.substr(eq + 1);
@@ -172,7 +177,9 @@ void KubeExporter::tick() {
 // Picks the next request: the Node first, then status, taints, events. A failure waits for the
 // retry timer; the next request is built from the newest state when it is sent.
 void KubeExporter::pump() {
-  if (!running_ || in_flight_ != Lane::kNone || retry_timer_->armed()) return;
+  // handling_: an answer is being taken in; what it triggers (a health event from a recovered
+  // API) must not start the next request before that answer's state is recorded.
+  if (!running_ || handling_ || in_flight_ != Lane::kNone || retry_timer_->armed()) return;
   if (!node_read_) {
     send(Lane::kGetNode, KubeRequest{"GET", node_path(node_), "", ""});
     return;
@@ -195,7 +202,9 @@ void KubeExporter::send(Lane lane, KubeRequest req) {
   transport_->send(std::move(req), [this, lane, verb](KubeResponse r) {
     requests_.Add({{"verb", verb}, {"code", code_label(r.status)}}).Increment();
     in_flight_ = Lane::kNone;
+    handling_ = true;
     on_answer(lane, r);
+    handling_ = false;
     pump();
   });
 }
@@ -228,7 +237,7 @@ bool KubeExporter::failed(const KubeResponse& r, const std::string& what) {
                    {{"what", what}, {"error", err}});
   }
   last_error_ = what + ": " + err;
-  reachable_.Set(0);
+  reachable_->Set(0);
   auto kind = r.status == 0                          ? core::EnvErrorKind::kUnavailable
               : (r.status == 401 || r.status == 403) ? core::EnvErrorKind::kPermission
                                                      : core::EnvErrorKind::kUnavailable;
@@ -241,7 +250,7 @@ bool KubeExporter::failed(const KubeResponse& r, const std::string& what) {
 void KubeExporter::succeeded() {
   ++writes_ok_;
   backoff_.reset();
-  reachable_.Set(1);
+  reachable_->Set(1);
   if (failing_since_) {
     deps_.log.info("Kubernetes API answers again", {{"last_error", last_error_}});
     deps_.env_errors.recovered("kubernetes");
@@ -474,7 +483,11 @@ void KubeExporter::taints_patch_answer(const KubeResponse& r) {
 void KubeExporter::on_event(const RecordedEvent& e) {
   if (!running_ || e.event.source == "kubernetes") return;  // never about our own writes
   const std::string now = rfc3339(e.time);
-  std::string key = event_key(e.event.reason, e.event.message);
+  // Log lines can be long (logs.max_line_bytes); an Event message is for people, and
+  // events.k8s.io caps it at 1 KiB. Cut on a byte, then repair a split UTF-8 sequence.
+  const std::string message =
+      core::sanitize_utf8(std::string_view(e.event.message).substr(0, 1024));
+  std::string key = event_key(e.event.reason, message);
   if (auto it = pending_.find(key); it != pending_.end()) {
     it->second.event.count++;
     it->second.event.last_time = now;
@@ -488,7 +501,7 @@ void KubeExporter::on_event(const RecordedEvent& e) {
   } else {
     p.event.node = node_;
     p.event.reason = e.event.reason;
-    p.event.message = e.event.message;
+    p.event.message = message;
     p.event.type = e.event.severity == core::Severity::kInfo ? "Normal" : "Warning";
     p.event.first_time = now;
     char hex[24];
@@ -507,7 +520,7 @@ void KubeExporter::on_event(const RecordedEvent& e) {
     if (pending_order_.front() == event_in_flight_) break;
     pending_.erase(pending_order_.front());
     pending_order_.pop_front();
-    events_dropped_.Increment();
+    events_dropped_->Increment();
   }
   pump();
 }

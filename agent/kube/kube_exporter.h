@@ -126,6 +126,7 @@ class KubeExporter final : public core::Component {
   int listener_ = 0;
   bool running_ = false;
   Lane in_flight_ = Lane::kNone;
+  bool handling_ = false;
   core::MonoTime started_{};
 
   bool node_read_ = false;
@@ -160,8 +161,10 @@ class KubeExporter final : public core::Component {
   std::uint64_t writes_ok_ = 0;
 
   prometheus::Family<prometheus::Counter>& requests_;
-  prometheus::Counter& events_dropped_;
-  prometheus::Gauge& reachable_;
+  prometheus::Family<prometheus::Counter>& events_dropped_family_;
+  prometheus::Family<prometheus::Gauge>& reachable_family_;
+  prometheus::Counter* events_dropped_ = nullptr;  // set when exporting
+  prometheus::Gauge* reachable_ = nullptr;
 };
 
 // The metric label for an HTTP status: a fixed set of codes, else the class, "error" for no

@@ -5,7 +5,9 @@
 #   the opt-in taint (next to a taint someone else owns), through two injected 409 conflicts;
 # - an agent restart keeps the condition (and its lastTransitionTime) it cannot judge yet;
 # - the condition clears: status False, taint removed;
+# - a server certificate from another CA is refused (no request goes through);
 # - token rotation: the old token gets 401, the new one is picked up from the file;
+# - 500, 429 with Retry-After (waited), a timeout whose write landed anyway (409 -> update), 403;
 # - the API down for NG_KUBE_DOWN_SECONDS (60 by default) then back: nothing lost, no flood.
 source "$(dirname "$0")/lib.sh"
 DOWN=${NG_KUBE_DOWN_SECONDS:-60}
@@ -53,6 +55,20 @@ YAML
 "$NODEGUARD" --config "$T/nodeguard.yaml" --check-config >/dev/null || fail "config rejected"
 disk_line='E1205 07:00:02.000000 1234 kubelet_pods.go:160] "Failed to write hosts file" err="write /var/lib/kubelet/pods/x/etc-hosts: no space left on device" pod="prod/web"'
 
+log "an API server whose certificate the agent's CA did not sign is refused"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout "$T/other.key" \
+  -out "$T/other-ca.crt" 2>/dev/null
+sed "s|certificate-authority: $T/ca.crt|certificate-authority: $T/other-ca.crt|" \
+  "$T/agent.kubeconfig" >"$T/other.kubeconfig"
+sed "s|kubeconfig: $T/agent.kubeconfig|kubeconfig: $T/other.kubeconfig|" "$T/nodeguard.yaml" \
+  >"$T/other.yaml"
+"$NODEGUARD" --config "$T/other.yaml" --state-dir "$T/other-state" --grpc-socket "$T/other.sock" \
+  >"$T/agent.other.log" 2>&1 &
+AGENT_PID=$!
+wait_until 15 "the handshake refused" grep -q 'certificate verify failed' "$T/agent.other.log"
+kill -TERM "$AGENT_PID"; wait "$AGENT_PID" || true; AGENT_PID=
+[[ $(requests GET /nodes/) == 0 ]] || fail "a request went through an unverified connection"
+
 log "start: the agent reads the Node and writes DiskFull False"
 api POST /_test/fault '{"conflicts": 2}' >/dev/null
 start_agent
@@ -97,6 +113,21 @@ echo "E1205 07:00:05.000000 1234 x.go:1] TEST-PROBLEM 1" >>"$T/kubelet.log"
 wait_until 15 "a 401" count_at_least 1 requests POST /events 401
 echo agent-token-2 >"$T/agent-token.new" && mv "$T/agent-token.new" "$T/agent-token"
 wait_until 15 "the event with the new token" has_event TestProblem
+
+log "faults: 500, 429 with Retry-After, a timeout (the event is created anyway), 403"
+for f in '{"status": 500}' '{"status": 429, "retry_after": 2}' '{"delay": 3}' '{"status": 403}'; do
+  api POST /_test/fault "${f%\}}, \"count\": 1, \"verb\": \"POST\", \"path_contains\": \"/events\"}" >/dev/null
+done
+echo "E1205 07:00:05.500000 1234 x.go:1] TEST-PROBLEM 3" >>"$T/kubelet.log"
+# After the timeout the retry finds the event created (409) and updates it instead.
+wait_until 40 "the retries through the faults" count_at_least 1 requests POST /events 409
+has_event_message "TEST-PROBLEM 3" || fail "the event did not make it through the faults"
+for code in 500 429 403 409; do
+  [[ $(requests POST /events "$code") -ge 1 ]] || fail "no $code answered to an event write"
+done
+gap=$(jq -s '[.[] | select(.verb == "POST" and (.path | contains("/events")))] as $p
+  | ($p | map(.code) | index(429)) as $i | $p[$i + 1].t - $p[$i].t' "$T/requests.log")
+jq -e -n --argjson g "$gap" '$g >= 1.9' >/dev/null || fail "Retry-After not honoured: ${gap}s"
 
 log "the API down for ${DOWN}s: events aggregated and bounded, then flushed"
 stop_api

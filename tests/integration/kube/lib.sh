@@ -90,6 +90,10 @@ has_event() {
   api GET /api/v1/namespaces/default/events |
     jq -e --arg r "$1" '[.items[] | select(.reason == $r)] | length > 0' >/dev/null
 }
+has_event_message() {
+  api GET /api/v1/namespaces/default/events |
+    jq -e --arg m "$1" '[.items[] | select(.message | contains($m))] | length > 0' >/dev/null
+}
 kubectl_sees_event() {
   local reasons
   reasons=$(kubectl --kubeconfig "$T/witness.kubeconfig" get events -o jsonpath='{.items[*].reason}')

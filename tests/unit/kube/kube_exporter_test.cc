@@ -290,6 +290,38 @@ TEST_F(KubeExporterTest, TaintConflictIsRetriedWithAFreshRead) {
   EXPECT_EQ(counter("nodeguard_kube_api_requests_total", {{"verb", "patch"}, {"code", "409"}}), 2);
 }
 
+TEST_F(KubeExporterTest, OffWithoutConfigFailedWhenAskedForAndMissing) {
+  KubeExporter::Deps deps{clock_, model_,   env_errors_, registry_, core::Logger::discard(),
+                          model_, workers_, files_};
+  KubeExporter off(KubeConfig{}, "n", "/state", nullptr, std::nullopt, deps);
+  off.start();
+  EXPECT_EQ(off.status().state, core::ComponentState::kDisabled);
+  KubeConfig on;
+  on.enabled = "true";
+  KubeExporter missing(on, "n", "/state", nullptr,
+                       core::EnvError{core::EnvErrorKind::kNotFound, "no token"}, deps);
+  missing.start();
+  EXPECT_EQ(missing.status().state, core::ComponentState::kFailed);
+  EXPECT_NE(missing.status().message.find("no token"), std::string::npos);
+  // No series while off: a dashboard must not read "unreachable" on nodes without the exporter.
+  for (const auto& f : registry_.Collect()) {
+    if (f.name == "nodeguard_kube_api_reachable") EXPECT_TRUE(f.metric.empty());
+  }
+}
+
+TEST_F(KubeExporterTest, LongEventMessagesAreCutToValidUtf8) {
+  start();
+  settle();
+  std::string msg(1023, 'x');
+  msg += "\xc3\xa9 and more";  // a 2-byte character across the 1 KiB cut
+  model_.record_event({"logs", "Long", msg, core::Severity::kWarning, {}});
+  settle();
+  ASSERT_EQ(api_->events.size(), 1u);
+  std::string sent = api_->events.begin()->second["message"];
+  EXPECT_LE(sent.size(), 1026u);
+  EXPECT_EQ(sent.substr(0, 1023), std::string(1023, 'x'));
+}
+
 TEST(CodeLabel, IsBounded) {
   EXPECT_EQ(code_label(0), "error");
   EXPECT_EQ(code_label(409), "409");
