@@ -5,14 +5,16 @@ set -euo pipefail
 NODEGUARD=$NG_BUILD_DIR/agent/nodeguard
 HERE=$NG_SOURCE_DIR/tests/integration/kube
 PY=/usr/bin/python3  # Debian's, with python3-kubernetes
-T=$(mktemp -d /tmp/ng-kube-XXXXXX)
 NODE=kube-test-node
 AGENT_PID=
 API_PID=
 AGENT_RUN=0
+kube_kill() {
+  for p in $AGENT_PID $API_PID; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done || true
+}
 cleanup() {
   local rc=$?
-  for p in $AGENT_PID $API_PID; do kill -9 "$p" 2>/dev/null && wait "$p" 2>/dev/null; done || true
+  kube_kill
   if [[ $rc -ne 0 ]]; then
     echo "--- last agent log lines:" >&2
     tail -n 25 "$T"/agent.*.log 2>/dev/null | grep -v '"log line matched rule"' >&2 || true
@@ -22,7 +24,14 @@ cleanup() {
   if [[ -n ${NG_KEEP:-} ]]; then echo "kept $T" >&2; else rm -rf "$T"; fi
   exit "$rc"
 }
-trap cleanup EXIT
+if declare -F ng_cleanup >/dev/null; then
+  # A privileged test sourced tests/support/netns.sh first: its cleanup owns the exit.
+  T=$NG_TMP
+  ng_on_exit kube_kill
+else
+  T=$(mktemp -d /tmp/ng-kube-XXXXXX)
+  trap cleanup EXIT
+fi
 fail() { echo "FAIL: $*" >&2; exit 1; }
 log() { echo "[$(date +%H:%M:%S.%3N)] $*" >&2; }
 
