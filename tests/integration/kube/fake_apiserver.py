@@ -283,7 +283,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return 200, {"kind": "APIVersions", "versions": ["v1"],
                          "serverAddressByClientCIDRs": []}
         if path == "/apis":
-            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": []}
+            gv = {"groupVersion": "discovery.k8s.io/v1", "version": "v1"}
+            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                {"name": "discovery.k8s.io", "versions": [gv], "preferredVersion": gv}]}
+        if path == "/apis/discovery.k8s.io/v1":
+            return 200, {"kind": "APIResourceList", "groupVersion": "discovery.k8s.io/v1",
+                         "resources": [{"name": "endpointslices", "singularName":
+                                        "endpointslice", "namespaced": True,
+                                        "kind": "EndpointSlice", "verbs": ["get", "list"]}]}
+        if (parts[:3] == ["apis", "discovery.k8s.io", "v1"] and len(parts) == 6
+                and parts[3] == "namespaces" and parts[5] == "endpointslices"):
+            return self.endpoint_slices(parts[4], query)
         if path == "/api/v1":
             return 200, {"kind": "APIResourceList", "groupVersion": "v1",
                          "resources": CORE_RESOURCES}
@@ -296,6 +306,26 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parts[:3] == ["api", "v1", "pods"] or (len(parts) == 5 and parts[4] == "pods"):
             return 200, {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}
         raise ApiError(404, "NotFound", f"the server could not find the requested resource")
+
+    def endpoint_slices(self, ns, query):
+        if self.command != "GET":
+            raise ApiError(405, "MethodNotAllowed", self.command)
+        sel = query.get("labelSelector", "")
+        want = dict(t.split("=", 1) for t in sel.split(",") if "=" in t)
+        items = [e for e in STATE.get("endpointslices", [])
+                 if e["metadata"].get("namespace") == ns
+                 and all(e["metadata"].get("labels", {}).get(k) == v for k, v in want.items())]
+        # Pages: the server may return fewer than `limit` (as etcd-backed lists do), with a
+        # continue token; --max-page forces small pages.
+        limit = int(query.get("limit") or 0) or len(items) or 1
+        if ARGS.max_page:
+            limit = min(limit, ARGS.max_page)
+        start = int(query.get("continue") or 0)
+        page = items[start:start + limit]
+        cont = str(start + limit) if start + limit < len(items) else ""
+        return 200, {"kind": "EndpointSliceList", "apiVersion": "discovery.k8s.io/v1",
+                     "metadata": {"resourceVersion": str(STATE["rv"]), "continue": cont},
+                     "items": page}
 
     def nodes(self, rest, query):
         if not rest:
@@ -430,6 +460,8 @@ def main():
     p.add_argument("--state")
     p.add_argument("--log")
     p.add_argument("--port-file")
+    p.add_argument("--seed", help="JSON list of EndpointSlices to serve")
+    p.add_argument("--max-page", type=int, default=0)
     ARGS = p.parse_args()
     if ARGS.state and os.path.exists(ARGS.state):
         with open(ARGS.state) as f:
@@ -454,6 +486,9 @@ def main():
                             "osImage": "Debian GNU/Linux 12", "systemUUID": "u"}}}
             bump(node)
             STATE["nodes"][name] = node
+    if ARGS.seed:
+        with open(ARGS.seed) as f:
+            STATE["endpointslices"] = json.load(f)
     save()
     srv = Server(("127.0.0.1", ARGS.port), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

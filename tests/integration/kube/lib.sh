@@ -54,7 +54,7 @@ start_api() {
   rm -f "$T/port"
   $PY "$HERE/fake_apiserver.py" --port "${1:-0}" --cert "$T/server.crt" --key "$T/server.key" \
     --tokens "$T/tokens" --node "$NODE" --state "$T/state.json" --log "$T/requests.log" \
-    --port-file "$T/port" 2>>"$T/api.err" &
+    --port-file "$T/port" ${API_ARGS:-} 2>>"$T/api.err" &
   API_PID=$!
   for _ in $(seq 1 100); do [[ -s $T/port ]] && break; sleep 0.05; done
   [[ -s $T/port ]] || fail "API server did not start: $(cat "$T/api.err")"
