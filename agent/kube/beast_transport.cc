@@ -187,7 +187,9 @@ std::string BeastTransport::bearer_token() {
 void BeastTransport::send(KubeRequest request, std::function<void(KubeResponse)> done) {
   http::verb verb = http::string_to_verb(request.verb);
   http::request<http::string_body> req{verb, request.path, 11};
-  req.set(http::field::host, conn_.host);
+  const bool v6 = conn_.host.find(':') != std::string::npos;
+  req.set(http::field::host, (v6 ? "[" + conn_.host + "]" : conn_.host) +
+                                 (conn_.port == "443" ? "" : ":" + conn_.port));
   req.set(http::field::user_agent, "nodeguard");
   req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");

@@ -305,7 +305,9 @@ TEST_F(KubeExporterTest, OffWithoutConfigFailedWhenAskedForAndMissing) {
   EXPECT_NE(missing.status().message.find("no token"), std::string::npos);
   // No series while off: a dashboard must not read "unreachable" on nodes without the exporter.
   for (const auto& f : registry_.Collect()) {
-    if (f.name == "nodeguard_kube_api_reachable") EXPECT_TRUE(f.metric.empty());
+    if (f.name == "nodeguard_kube_api_reachable") {
+      EXPECT_TRUE(f.metric.empty());
+    }
   }
 }
 
