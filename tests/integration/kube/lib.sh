@@ -6,6 +6,9 @@ NODEGUARD=$NG_BUILD_DIR/agent/nodeguard
 HERE=$NG_SOURCE_DIR/tests/integration/kube
 PY=/usr/bin/python3  # Debian's, with python3-kubernetes
 NODE=kube-test-node
+# KUBE_EXEC: a prefix for everything that talks over loopback (the API server, the agent, the
+# clients), e.g. "ip netns exec NS" when the agent must run in a test's node namespace.
+KUBE_EXEC=${KUBE_EXEC:-}
 AGENT_PID=
 API_PID=
 AGENT_RUN=0
@@ -52,7 +55,7 @@ echo agent-token-1 >"$T/agent-token"
 # start_api [PORT]: the stand-in API server on loopback; its state survives a restart.
 start_api() {
   rm -f "$T/port"
-  $PY "$HERE/fake_apiserver.py" --port "${1:-0}" --cert "$T/server.crt" --key "$T/server.key" \
+  $KUBE_EXEC $PY "$HERE/fake_apiserver.py" --port "${1:-0}" --cert "$T/server.crt" --key "$T/server.key" \
     --tokens "$T/tokens" --node "$NODE" --state "$T/state.json" --log "$T/requests.log" \
     --port-file "$T/port" ${API_ARGS:-} 2>>"$T/api.err" &
   API_PID=$!
@@ -82,7 +85,7 @@ YAML
 }
 
 api() {  # api METHOD PATH [JSON]: the test control endpoints (and raw reads)
-  curl -sS --cacert "$T/ca.crt" -X "$1" -H 'Authorization: Bearer witness-token' \
+  $KUBE_EXEC curl -sS --cacert "$T/ca.crt" -X "$1" -H 'Authorization: Bearer witness-token' \
     "https://127.0.0.1:$PORT$2" ${3:+-d "$3"}
 }
 node_json() { api GET "/api/v1/nodes/$NODE"; }
@@ -105,7 +108,7 @@ has_event_message() {
 }
 kubectl_sees_event() {
   local reasons
-  reasons=$(kubectl --kubeconfig "$T/witness.kubeconfig" get events -o jsonpath='{.items[*].reason}')
+  reasons=$($KUBE_EXEC kubectl --kubeconfig "$T/witness.kubeconfig" get events -o jsonpath='{.items[*].reason}')
   grep -qw "$1" <<<"$reasons"
 }
 cond_is() { [[ $(condition "$1" "$2") == "$3" ]]; }
@@ -125,7 +128,7 @@ wait_until() {  # wait_until SECONDS WHAT CMD...: until CMD succeeds
 start_agent() {
   AGENT_RUN=$((AGENT_RUN + 1))
   local out="$T/agent.$AGENT_RUN.log"
-  "$NODEGUARD" --config "$T/nodeguard.yaml" >"$out" 2>&1 &
+  $KUBE_EXEC "$NODEGUARD" --config "$T/nodeguard.yaml" >"$out" 2>&1 &
   AGENT_PID=$!
   for _ in $(seq 1 200); do
     grep -q '"msg":"nodeguard running"' "$out" 2>/dev/null && return 0
@@ -143,5 +146,5 @@ metric() {
   local port
   port=$(grep -o '"msg":"metrics endpoint listening"[^}]*"port":[0-9]*' "$T/agent.$AGENT_RUN.log" |
     grep -o '[0-9]*$')
-  curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print 0}'
+  $KUBE_EXEC curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print 0}'
 }
