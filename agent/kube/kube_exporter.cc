@@ -152,11 +152,13 @@ core::ComponentStatus KubeExporter::status() const {
     s.state = core::ComponentState::kStopped;
     return s;
   }
-  s.state = unreachable_ ? core::ComponentState::kDegraded
-            : node_read_ ? core::ComponentState::kRunning
-                         : core::ComponentState::kStarting;
-  s.message = "node " + node_ + ": " + std::to_string(written_.size()) + " conditions, " +
-              std::to_string(pending_order_.size()) + " events pending";
+  // Running even before the Node was read: the API down at start is a normal state, and must
+  // not hold the pod unready (a rollout would stall on every node during an API outage).
+  s.state = unreachable_ ? core::ComponentState::kDegraded : core::ComponentState::kRunning;
+  s.message = node_read_
+                  ? "node " + node_ + ": " + std::to_string(written_.size()) + " conditions, " +
+                        std::to_string(pending_order_.size()) + " events pending"
+                  : "reading node " + node_ + " from the API";
   if (failing_since_) s.message += "; failing: " + last_error_;
   s.details = {{"node", node_},
                {"conditions", std::to_string(written_.size())},
