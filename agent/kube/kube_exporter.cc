@@ -417,6 +417,9 @@ void KubeExporter::status_answer(const KubeResponse& r) {
   status_removing_.clear();
   pending_status_.clear();
   heartbeat_pending_ = false;
+  // Read the taints again with every status write (at least every heartbeat): one of ours
+  // that someone removed by hand comes back while its condition holds.
+  if (!taint_effects_.empty()) taints_known_ = false;
   last_heartbeat_ = deps_.clock.now();
 }
 

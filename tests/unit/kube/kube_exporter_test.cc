@@ -279,6 +279,20 @@ TEST_F(KubeExporterTest, TaintsFollowTheConditionAndLeaveOthersAlone) {
   EXPECT_EQ(api_->taint_keys(), (std::vector<std::string>{"other/team"}));
 }
 
+TEST_F(KubeExporterTest, ATaintRemovedByHandComesBackByTheNextHeartbeat) {
+  KubeConfig cfg;
+  cfg.taints = {"DiskFull=NoSchedule"};
+  cfg.heartbeat = 1min;
+  report("DiskFull", true);
+  start(cfg);
+  settle();
+  api_->node["spec"]["taints"] = nlohmann::json::array();
+  api_->bump();
+  clock_.advance(1min);
+  settle();
+  EXPECT_EQ(api_->taint_keys(), (std::vector<std::string>{"nodeguard.io/DiskFull"}));
+}
+
 TEST_F(KubeExporterTest, TaintConflictIsRetriedWithAFreshRead) {
   KubeConfig cfg;
   cfg.taints = {"DiskFull=NoExecute"};
