@@ -25,8 +25,10 @@ bool parse_endpoints_spec(const std::string& s, EndpointsSpec* out, std::string*
   out->service =
       s.substr(slash + 1, colon == std::string::npos ? std::string::npos : colon - slash - 1);
   if (colon != std::string::npos) out->port = s.substr(colon + 1);
-  if (out->port.empty()) {
-    *error = "--endpoints: empty port in \"" + s + "\"";
+  const bool numeric = out->port.find_first_not_of("0123456789") == std::string::npos;
+  if (out->port.empty() || (numeric && (out->port.size() > 5 || std::stoi(out->port) < 1 ||
+                                        std::stoi(out->port) > 65535))) {
+    *error = "--endpoints: the port must be a name or 1-65535, in \"" + s + "\"";
     return false;
   }
   return true;
@@ -49,11 +51,25 @@ std::string url_escape(const std::string& s) {
   return out;
 }
 
+// Typed reads that never throw: a field of another type counts as absent (json::value()
+// throws on a type mismatch, found by fuzz_kube).
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string{};
+}
+const json& arr(const json& j, const char* key) {
+  static const json empty = json::array();
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
+}
+
 // The slice's port number for spec.port (a name, or a number used as is).
 int slice_port(const json& slice, const std::string& want) {
-  if (want.find_first_not_of("0123456789") == std::string::npos) return std::stoi(want);
-  for (const auto& p : slice.value("ports", json::array())) {
-    if (p.is_object() && p.value("name", "") == want && p.contains("port") &&
+  if (want.find_first_not_of("0123456789") == std::string::npos) {
+    return want.size() <= 5 ? std::stoi(want) : 0;  // checked by parse_endpoints_spec
+  }
+  for (const auto& p : arr(slice, "ports")) {
+    if (p.is_object() && str(p, "name") == want && p.contains("port") &&
         p["port"].is_number_integer()) {
       return p["port"].get<int>();
     }
@@ -67,13 +83,13 @@ std::vector<FleetTarget> parse_endpoint_slices(const std::string& body, const En
                                                const std::string& server_name, std::string* next,
                                                std::string* error) {
   json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("kind", "") != "EndpointSliceList" ||
+  if (j.is_discarded() || !j.is_object() || str(j, "kind") != "EndpointSliceList" ||
       !j.contains("items") || !j["items"].is_array()) {
     *error = "the API did not answer with an EndpointSliceList";
     return {};
   }
   if (j.contains("metadata") && j["metadata"].is_object()) {
-    *next = j["metadata"].value("continue", "");
+    *next = str(j["metadata"], "continue");
   }
   const std::string name =
       server_name.empty() ? spec.service + "." + spec.ns + ".svc" : server_name;
@@ -87,10 +103,10 @@ std::vector<FleetTarget> parse_endpoint_slices(const std::string& body, const En
       port_missing = true;
       continue;
     }
-    const bool v6 = slice.value("addressType", "IPv4") == "IPv6";
-    for (const auto& ep : slice.value("endpoints", json::array())) {
+    const bool v6 = str(slice, "addressType") == "IPv6";
+    for (const auto& ep : arr(slice, "endpoints")) {
       if (!ep.is_object()) continue;
-      for (const auto& a : ep.value("addresses", json::array())) {
+      for (const auto& a : arr(ep, "addresses")) {
         if (!a.is_string()) continue;
         std::string addr = v6 ? "[" + a.get<std::string>() + "]" : a.get<std::string>();
         addr += ":" + std::to_string(port);

@@ -18,6 +18,8 @@ TEST(FleetEndpoints, Spec) {
   EXPECT_NE(err.find("NAMESPACE/SERVICE"), std::string::npos);
   EXPECT_FALSE(parse_endpoints_spec("ns/svc:", &s, &err));
   EXPECT_FALSE(parse_endpoints_spec("/svc", &s, &err));
+  EXPECT_FALSE(parse_endpoints_spec("ns/svc:99999999999", &s, &err));
+  EXPECT_FALSE(parse_endpoints_spec("ns/svc:0", &s, &err));
 }
 
 TEST(FleetEndpoints, EveryAddressOfEverySliceByPortName) {
@@ -45,6 +47,19 @@ TEST(FleetEndpoints, EveryAddressOfEverySliceByPortName) {
   auto named = parse_endpoint_slices(body, {"n", "s", "9999"}, "agent.test", &next, &err);
   EXPECT_EQ(named[0].address, "10.0.0.1:9999");
   EXPECT_EQ(named[0].server_name, "agent.test");
+}
+
+TEST(FleetEndpoints, FieldsOfTheWrongTypeAreAbsentNotAnException) {
+  EndpointsSpec spec{"a", "b", "grpc"};
+  std::string next, err;
+  auto t = parse_endpoint_slices(R"({"kind":"EndpointSliceList","metadata":{"continue":5},
+    "items":[{"addressType":7,"ports":[{"name":1,"port":"x"},{"name":"grpc","port":9}],
+    "endpoints":[{"addresses":"1.2.3.4"},{"addresses":[1,"1.2.3.5"]}]}]})",
+                                 spec, "", &next, &err);
+  ASSERT_EQ(t.size(), 1u);
+  EXPECT_EQ(t[0].address, "1.2.3.5:9");
+  EXPECT_EQ(next, "");
+  EXPECT_TRUE(parse_endpoint_slices(R"({"kind":7,"items":[]})", spec, "", &next, &err).empty());
 }
 
 TEST(FleetEndpoints, WhatIsNotAListIsAnError) {
