@@ -130,7 +130,8 @@ start_agent() {
   local out="$T/agent.$AGENT_RUN.log"
   $KUBE_EXEC "$NODEGUARD" --config "$T/nodeguard.yaml" >"$out" 2>&1 &
   AGENT_PID=$!
-  for _ in $(seq 1 200); do
+  # 30 s: generous on a loaded CI machine (the start itself takes milliseconds).
+  for _ in $(seq 1 600); do
     grep -q '"msg":"nodeguard running"' "$out" 2>/dev/null && return 0
     kill -0 "$AGENT_PID" 2>/dev/null || fail "agent exited: $(tail -5 "$out")"
     sleep 0.05
