@@ -19,7 +19,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-namespace {
+namespace detail {
 
 // One request on its own connection; keeps itself alive through its handlers.
 class Session : public std::enable_shared_from_this<Session> {
@@ -33,6 +33,13 @@ class Session : public std::enable_shared_from_this<Session> {
         timeout_(timeout),
         alive_(std::move(alive)),
         done_(std::move(done)) {}
+
+  // Cancels every pending operation: the handlers complete (operation_aborted) and nothing
+  // stays registered with the io_context's reactor or timer queue.
+  void abort() {
+    resolver_.cancel();
+    beast::get_lowest_layer(stream_).close();
+  }
 
   void run(http::request<http::string_body> req) {
     req_ = std::move(req);
@@ -117,7 +124,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response_parser<http::string_body> parser_;
 };
 
-}  // namespace
+}  // namespace detail
 
 core::Result<std::unique_ptr<BeastTransport>> BeastTransport::create(asio::io_context& io,
                                                                      KubeConnection conn,
@@ -160,6 +167,10 @@ BeastTransport::~BeastTransport() {
 
 void BeastTransport::shutdown() {
   *alive_ = false;
+  for (auto& w : sessions_) {
+    if (auto s = w.lock()) s->abort();
+  }
+  sessions_.clear();
 }
 
 std::string BeastTransport::bearer_token() {
@@ -202,7 +213,10 @@ void BeastTransport::send(KubeRequest request, std::function<void(KubeResponse)>
     req.body() = std::move(request.body);
     req.prepare_payload();
   }
-  auto s = std::make_shared<Session>(io_, ssl_, conn_, timeout_, alive_, std::move(done));
+  if (!*alive_) return;  // shut down: dropped, as the interface says
+  auto s = std::make_shared<detail::Session>(io_, ssl_, conn_, timeout_, alive_, std::move(done));
+  std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+  sessions_.push_back(s);
   s->run(std::move(req));
 }
 

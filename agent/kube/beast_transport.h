@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -12,6 +13,10 @@
 #include "core/result.h"
 
 namespace ng::agent::kube {
+
+namespace detail {
+class Session;  // one request on its own connection (beast_transport.cc)
+}
 
 // HTTPS to the API server with Boost.Beast on the agent's io_context: every step (resolve,
 // connect, TLS handshake with the server's certificate and name verified, write, read) is
@@ -26,6 +31,9 @@ class BeastTransport final : public KubeTransport {
   ~BeastTransport() override;
 
   void send(KubeRequest request, std::function<void(KubeResponse)> done) override;
+  // Also closes the sockets and timers of requests in flight, so none is left waiting in the
+  // io_context when it is destroyed (a Beast stream must not outlive its io_context's
+  // services: a pending timer destroyed during the io_context's shutdown corrupts the heap).
   void shutdown() override;
 
   static constexpr size_t kMaxBody = 4 * 1024 * 1024;
@@ -42,6 +50,7 @@ class BeastTransport final : public KubeTransport {
   core::Duration timeout_;
   boost::asio::ssl::context ssl_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  std::vector<std::weak_ptr<detail::Session>> sessions_;  // in flight (pruned on send)
   std::string token_cache_;
   std::int64_t token_mtime_ = -1;
 };
