@@ -30,6 +30,7 @@ state_dir: $T/state
 grpc_socket: $T/ng.sock
 metrics_listen: 127.0.0.1:0
 health_listen: ""
+shutdown_timeout: 30s  # a loaded CI machine's fsync; shutdown is not what is tested here
 netfilter: {backend: nft, families: [ipv4], poll_interval: 50ms}
 firewalld: {enabled: true, retry_max: 5s}
 bgp: {enabled: false}
