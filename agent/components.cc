@@ -8,6 +8,7 @@
 #include "agent/api/netfilter_service.h"
 #include "agent/api/network_service.h"
 #include "agent/firewalld_node_facts.h"
+#include "agent/kube/kube_factory.h"
 #include "agent/node_paths.h"
 #include "netfilter/cni/cni_component.h"
 #include "netfilter/firewalld/firewalld_watcher.h"
@@ -78,6 +79,12 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
       probes::logs::LogsComponent::Deps{ctx.io, ctx.clock, ctx.loop, ctx.workers, ctx.metrics,
                                         ctx.health, ctx.env_errors, ctx.log.with_component("logs"),
                                         ctx.files, ctx.config.state_dir}));
+  // The Kubernetes API exporter reads what the components above report.
+  handles.kube = &registry.add(agent::kube::make_kube_exporter(
+      ctx.config.kubernetes, ctx.config.node_name, ctx.config.state_dir, ctx.io,
+      agent::kube::KubeExporter::Deps{ctx.clock, ctx.health, ctx.env_errors, ctx.metrics,
+                                      ctx.log.with_component("kubernetes"), ctx.model, ctx.workers,
+                                      ctx.files}));
   // Last: says which node paths (hostPath mounts in the DaemonSet) the features above lack.
   const char* bus = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
   registry.add(std::make_unique<NodePathsCheck>(required_node_paths(ctx.config, bus ? bus : ""),

@@ -32,6 +32,10 @@ namespace ng::probes::logs {
 class LogsComponent;
 }
 
+namespace ng::agent::kube {
+class KubeExporter;
+}
+
 namespace ng::agent {
 
 // Typed handles to the components the API needs to query; null when not registered.
@@ -43,6 +47,7 @@ struct ComponentHandles {
   netfilter::firewalld::FirewalldWatcher* firewalld = nullptr;  // reload watcher, conflicts
   probes::logs::LogsComponent* logs = nullptr;
   netfilter::cni::CniComponent* cni = nullptr;  // the CNI cache (hostPort rules of live pods)
+  kube::KubeExporter* kube = nullptr;           // conditions, events, taints on the Node
 };
 
 // The one place that decides which components run, in which order (start order; stop is the

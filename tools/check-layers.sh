@@ -8,7 +8,7 @@
 #   netfilter/, probes/         the components; core/ and themselves, never each other or agent/
 #   netfilter/legacy, .../nft   the backends; never the guard or the components built on it
 #   agent/                      the daemon; anything below, never tools/
-#   agent/{health,api,metrics,config}: never agent/runtime (the loop wires them, not the reverse)
+#   agent/{health,api,metrics,config,kube}: never agent/runtime (the loop wires them, not the reverse)
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root"
@@ -33,7 +33,7 @@ rule probes 'agent/|netfilter/|tools/' "probes/ sees core/ only"
 rule netfilter/legacy 'netfilter/guard|netfilter/cni/|netfilter/firewalld/' "a backend does not know the guard"
 rule netfilter/nft 'netfilter/guard|netfilter/cni/|netfilter/firewalld/' "a backend does not know the guard"
 rule agent 'tools/' "the daemon does not depend on its tools"
-for d in health api metrics config; do
+for d in health api metrics config kube; do
   rule "agent/$d" 'agent/runtime/' "agent/runtime wires agent/$d, not the reverse"
 done
 

@@ -27,6 +27,8 @@ TEST_PKGS=(
   # hybrid cgroup layout), catatonit for its pause image, mmdebstrap for the image's base.
   # kubectl (kustomize) is not in Debian 12: the machine image provides it.
   podman runc catatonit mmdebstrap python3-yaml
+  # the Kubernetes exporter tests: a second real API client as witness (kubectl is the first)
+  python3-kubernetes
 )
 
 if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

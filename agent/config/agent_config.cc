@@ -67,6 +67,7 @@ const std::vector<std::pair<std::string, std::string>>& flag_aliases() {
       {"api.tls_client_ca", "tls-client-ca"},
       {"api.allowed_clients", "allowed-clients"},
       {"api.allowed_log_clients", "allowed-log-clients"},
+      {"kubernetes.kubeconfig", "kubeconfig"},
   };
   return aliases;
 }
@@ -128,6 +129,9 @@ void bind_config(core::ConfigBinder& b, AgentConfig& c) {
             [&](core::ConfigBinder& s) { bind_config(s, c.probes); });
   b.section("logs", "Container and kubelet log tailing and failure patterns.",
             [&](core::ConfigBinder& s) { bind_config(s, c.logs); });
+  b.section("kubernetes",
+            "Kubernetes API exporter: node conditions, events and opt-in taints on the Node.",
+            [&](core::ConfigBinder& s) { kube::bind_config(s, c.kubernetes); });
 }
 
 }  // namespace ng::agent

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/kube/kube_config.h"
 #include "core/config_binder.h"
 #include "netfilter/cni/cni_config.h"
 #include "netfilter/firewalld/firewalld_config.h"
@@ -62,6 +63,7 @@ struct AgentConfig {
   probes::routes::RoutesConfig routes;
   probes::connectivity::ProbesConfig probes;
   probes::logs::LogsConfig logs;
+  kube::KubeConfig kubernetes;
 };
 
 void bind_config(core::ConfigBinder& b, AgentConfig& c);

@@ -25,8 +25,8 @@ Agent::Agent(AgentConfig config, core::Logger log)
       health_(clock_, *registry_, 1024),
       env_errors_(*registry_, log_.with_component("agent")),
       components_(log_.with_component("agent")),
-      ctx_{config_, io_,         clock_, loop_,  workers_,  *registry_,
-           health_, env_errors_, log_,   files_, processes_},
+      ctx_{config_, io_,         clock_, loop_,  workers_,   *registry_,
+           health_, env_errors_, log_,   files_, processes_, health_},
       gate_(config_.api, clock_, *registry_),
       signals_(io_, SIGINT, SIGTERM) {
   identity_.node_name = config_.node_name;

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "agent/config/agent_config.h"
+#include "agent/health/health_model.h"
 #include "core/clock.h"
 #include "core/env_error_reporter.h"
 #include "core/executor.h"
@@ -28,6 +29,7 @@ struct ComponentContext {
   core::Logger log;
   core::Files& files;
   core::ProcessRunner& processes;
+  HealthModel& model;  // what `health` is; exporters read it (the Kubernetes API exporter)
 };
 
 }  // namespace ng::agent

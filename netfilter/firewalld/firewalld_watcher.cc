@@ -323,6 +323,16 @@ void FirewalldWatcher::trigger(std::string_view event, std::string_view signal,
                                                              {"reason", reason},
                                                              {"sender", sender},
                                                              {"events_seen", events_seen()}});
+  // An event too (the Kubernetes exporter makes it an Event on the Node): a reload or restart
+  // is what wipes the chains the guard is about to check.
+  core::HealthEvent ev;
+  ev.source = "firewalld";
+  ev.reason = event == "reloaded"  ? "FirewalldReloaded"
+              : event == "started" ? "FirewalldStarted"
+                                   : "FirewalldStopped";
+  ev.message = reason + " (" + std::string(signal) + "); netfilter check requested";
+  ev.attributes = {{"trigger", std::string(signal)}, {"event", std::string(event)}};
+  d_.health.record_event(std::move(ev));
   if (netfilter_.request_check) netfilter_.request_check(reason);
 }
 

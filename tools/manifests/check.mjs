@@ -32,6 +32,8 @@ function loadDocs(file) {
     .filter((o) => o);
 }
 
+const clusterScoped = new Set(["Namespace", "ClusterRole", "ClusterRoleBinding"]);
+
 function render(dir) {
   const kfile = path.join(dir, "kustomization.yaml");
   const k = YAML.parse(fs.readFileSync(kfile, "utf8"));
@@ -58,7 +60,8 @@ function render(dir) {
     jsonpatch.applyPatch(targets[0], ops, true, true);
   }
   if (k.namespace) {
-    for (const o of objs) if (o.kind !== "Namespace") o.metadata.namespace = k.namespace;
+    // Cluster-scoped kinds keep no namespace (as kustomize does).
+    for (const o of objs) if (!clusterScoped.has(o.kind)) o.metadata.namespace = k.namespace;
   }
   for (const l of k.labels || []) {
     for (const o of objs) o.metadata.labels = { ...(o.metadata.labels || {}), ...l.pairs };
@@ -107,6 +110,40 @@ function checkPromQL(expr, where) {
   if (bad !== null) fail(`${where}: PromQL does not parse near offset ${bad}: ${expr}`);
 }
 
+// ---- RBAC ----------------------------------------------------------------------------------
+// The agent's token is mounted only where something grants it the Kubernetes API exporter's
+// role, and its roles grant exactly the requests the exporter makes (agent/kube): get nodes,
+// patch nodes/status, create/patch events; patch nodes only with taints configured.
+const exporterVerbs = { "nodes": ["get"], "nodes/status": ["patch"], "events": ["create", "patch"] };
+function checkRbac(objs, rel) {
+  const ds = objs.find((o) => o.kind === "DaemonSet" && o.metadata.name === "nodeguard");
+  if (!ds) return;
+  const pod = ds.spec.template.spec;
+  const sa = pod.serviceAccountName || "default";
+  const bound = objs.filter((o) => o.kind === "ClusterRoleBinding" &&
+    (o.subjects || []).some((s) => s.kind === "ServiceAccount" && s.name === sa));
+  const mounted = pod.automountServiceAccountToken !== false;
+  if (!mounted && bound.length) fail(`${rel}: ClusterRoleBinding for ${sa} but no token mounted`);
+  if (mounted && !bound.length) fail(`${rel}: the token is mounted but nothing is granted`);
+  if (!mounted) return;
+  const args = (pod.containers[0].args || []).join(" ");
+  const taints = /--kubernetes-taints=\S/.test(args);
+  const granted = {};
+  for (const b of bound) {
+    const role = objs.find((o) => o.kind === "ClusterRole" && o.metadata.name === b.roleRef.name);
+    if (!role) { fail(`${rel}: ${b.metadata.name} binds a missing ClusterRole`); continue; }
+    for (const r of role.rules) for (const res of r.resources) {
+      if (JSON.stringify(r.apiGroups) !== '[""]') fail(`${rel}: ${role.metadata.name}: not the core group`);
+      granted[res] = [...new Set([...(granted[res] || []), ...r.verbs])].sort();
+    }
+  }
+  const want = JSON.parse(JSON.stringify(exporterVerbs));
+  if (taints) want.nodes = ["get", "patch"];
+  const norm = (m) => JSON.stringify(Object.fromEntries(Object.keys(m).sort().map((k) => [k, [...m[k]].sort()])));
+  if (norm(granted) !== norm(want)) fail(`${rel}: RBAC grants ${norm(granted)}, the exporter uses ${norm(want)}`);
+  if (!/--kubernetes-enabled=true/.test(args)) fail(`${rel}: token mounted but --kubernetes-enabled=true not set`);
+}
+
 // ---- main ----------------------------------------------------------------------------------
 const dirs = [];
 (function walk(d) {
@@ -130,6 +167,7 @@ for (const dir of dirs) {
       if (JSON.stringify(sort(theirs)) !== JSON.stringify(sort(ours))) fail(`${rel}: our rendering differs from kubectl kustomize`);
     } catch (e) { fail(`${rel}: kubectl kustomize failed: ${e.message}`); }
   }
+  checkRbac(objs, rel);
   if (agentConfigs) {
     const ds = objs.find((o) => o.kind === "DaemonSet");
     const cm = objs.find((o) => o.kind === "ConfigMap" && o.data?.["nodeguard.yaml"]);

@@ -12,6 +12,7 @@
 #include "core/json_writer.h"
 #include "nodeguard/v1/agent.grpc.pb.h"
 #include "tools/ngctl/command.h"
+#include "tools/ngctl/fleet_endpoints.h"
 #include "tools/ngctl/fleet_targets.h"
 #include "tools/ngctl/health_text.h"
 #include "tools/ngctl/output.h"
@@ -22,6 +23,8 @@ namespace {
 struct FleetFlags {
   std::string targets_file;
   std::string dns;
+  std::string endpoints;   // NAMESPACE/SERVICE[:PORT]: the Service's EndpointSlices
+  std::string kubeconfig;  // for --endpoints; default in-cluster, $KUBECONFIG, ~/.kube/config
   std::vector<std::string> addresses;
   int parallel = 64;
 };
@@ -173,12 +176,28 @@ int fleet(const ClientOptions& opts, const FleetFlags& flags) {
     if (!error.empty()) errors.push_back(error);
     for (auto& t : resolved) targets.push_back(std::move(t));
   }
+  if (!flags.endpoints.empty()) {
+    EndpointsSpec spec;
+    std::string error;
+    if (parse_endpoints_spec(flags.endpoints, &spec, &error)) {
+      auto found =
+          discover_endpoints(spec, flags.kubeconfig, opts.tls_server_name, opts.timeout, &error);
+      for (auto& t : found) {
+        if (std::none_of(targets.begin(), targets.end(),
+                         [&](const auto& x) { return x.address == t.address; })) {
+          targets.push_back(std::move(t));
+        }
+      }
+    }
+    if (!error.empty()) errors.push_back(error);
+  }
   if (!errors.empty()) {
     for (const auto& e : errors) std::cerr << "ngctl: fleet: " << e << "\n";
     return kExitUsage;
   }
   if (targets.empty()) {
-    std::cerr << "ngctl: fleet: no targets (use --targets FILE, --dns NAME:PORT or addresses)\n";
+    std::cerr << "ngctl: fleet: no targets (use --targets FILE, --dns NAME:PORT, --endpoints "
+                 "NS/SERVICE[:PORT] or addresses)\n";
     return kExitUsage;
   }
   ChannelFactory channels;
@@ -230,20 +249,30 @@ void add_fleet_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       "fleet", "Ask many agents (TLS) at once: one line per node, worst first, or JSON");
   cmd->footer(
       "Targets come from --targets (one HOST:PORT per line, '#' comments), --dns (every\n"
-      "address a name resolves to, e.g. a headless Service), or the arguments. Each agent gets\n"
+      "address a name resolves to, e.g. a headless Service), --endpoints (the addresses of a\n"
+      "Service's EndpointSlices, read through the Kubernetes API: no cluster DNS needed), or\n"
+      "the arguments. Each agent gets\n"
       "--timeout; at most --parallel are asked at once. The TLS flags apply to every agent;\n"
-      "with --dns the certificate is checked against the DNS name unless --tls-server-name.\n"
+      "with --dns the certificate is checked against the DNS name, with --endpoints against\n"
+      "SERVICE.NAMESPACE.svc, unless --tls-server-name.\n"
       "-o json prints one object per target, in input order: address, reachable, ok, node,\n"
       "verdict, verdict_reasons, failing_conditions, last_repair, error, elapsed_ms.\n"
       "Exit: 0 every agent answered, 1 some unreachable, 3 some refused or failed.\n"
       "Examples:\n"
       "  ngctl fleet --targets nodes.txt --tls-ca ca.pem --tls-cert me.pem --tls-key me.key\n"
-      "  ngctl fleet --dns nodeguard.kube-system.svc:9748 --parallel 128 --timeout 2s -o json");
+      "  ngctl fleet --dns nodeguard.kube-system.svc:9748 --parallel 128 --timeout 2s -o json\n"
+      "  ngctl fleet --endpoints nodeguard/nodeguard:grpc --kubeconfig ~/.kube/config");
   auto flags = std::make_shared<FleetFlags>();
   cmd->add_option("--targets", flags->targets_file, "File with one agent HOST:PORT per line")
       ->type_name("FILE");
   cmd->add_option("--dns", flags->dns, "Query every address this NAME:PORT resolves to")
       ->type_name("NAME:PORT");
+  cmd->add_option("--endpoints", flags->endpoints,
+                  "Query every address of this Service's EndpointSlices, NAMESPACE/SERVICE[:PORT] "
+                  "(PORT: the slices' port name, default grpc, or a number); through the "
+                  "Kubernetes API (RBAC: list endpointslices in NAMESPACE)");
+  cmd->add_option("--kubeconfig", flags->kubeconfig,
+                  "kubeconfig for --endpoints (default: in-cluster, $KUBECONFIG, ~/.kube/config)");
   cmd->add_option("--parallel", flags->parallel, "Agents queried at once")
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();

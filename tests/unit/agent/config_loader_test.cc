@@ -117,6 +117,17 @@ INSTANTIATE_TEST_SUITE_P(
                 "routes.peers[0].colour", "cfg.yaml line 4", "unknown key"},
         BadCase{"routes:\n  peers:\n    - node_ip: 10.0.0.300\n", "routes.peers[0].node_ip",
                 "cfg.yaml line 3", "IPv4 or IPv6"},
+        // The Kubernetes exporter's keys (issue 20).
+        BadCase{"kubernetes:\n  enabled: yes-please\n", "kubernetes.enabled", "cfg.yaml line 2",
+                "must be one of auto"},
+        BadCase{"kubernetes:\n  taints: [DiskFull=PreferNoSchedule]\n", "kubernetes.taints[0]",
+                "cfg.yaml line 2", "NoSchedule or NoExecute"},
+        BadCase{"kubernetes:\n  conditions: [\"Disk Full\"]\n", "kubernetes.conditions[0]",
+                "cfg.yaml line 2", "TYPE or TYPE=NODE_CONDITION_TYPE"},
+        BadCase{"kubernetes:\n  events: {burst: 0}\n", "kubernetes.events.burst", "cfg.yaml line 2",
+                "between 1 and 1000"},
+        BadCase{"kubernetes:\n  kubeconfig: relative/config\n", "kubernetes.kubeconfig",
+                "cfg.yaml line 2", "absolute path"},
         BadCase{"node_name: [a\n", "(syntax)", "cfg.yaml line 2", ""},
         BadCase{"- a\n- b\n", "(top level)", "cfg.yaml line 1", "expected a mapping"},
         // Client identities name the certificate field they match.

@@ -124,6 +124,7 @@ TEST_F(WatcherTest, ReloadedTriggersAnImmediateCheckAndOneLogLine) {
   EXPECT_EQ(log_lines("\"trigger\":\"Reloaded\""), 1u);
   EXPECT_EQ(log_lines("\"msg\":\"firewalld event; netfilter check requested\""), 1u);
   EXPECT_EQ(m("nodeguard_firewalld_reloads_total", {{"trigger", "reloaded"}}), 1);
+  EXPECT_EQ(health.count_events("FirewalldReloaded"), 1u);  // an Event on the Node, exported
   bus->deliver();
   EXPECT_EQ(bus->calls_to("getDefaultZone"), queries + 1);  // the policy read again
   EXPECT_EQ(detail("reloads_seen"), "1");
