@@ -13,6 +13,9 @@
 #include "netfilter/firewalld/firewalld_watcher.h"
 #include "netfilter/firewalld/sd_bus_connection.h"
 #include "netfilter/guard_factory.h"
+#include "netfilter/native/native_table_guard.h"
+#include "netfilter/native/netlink_native_backend.h"
+#include "netfilter/nft/nft_monitor.h"
 #include "probes/bgp/asio_bird_connection.h"
 #include "probes/bgp/bgp_monitor.h"
 #include "probes/connectivity/asio_probe_transport.h"
@@ -30,6 +33,16 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
       ctx.config.netfilter, ctx.config.dry_run, ctx.config.state_dir, ctx.io, ctx.processes,
       netfilter::Guard::Deps{ctx.clock, ctx.loop, ctx.workers, ctx.files, ctx.health,
                              ctx.env_errors, ctx.metrics, ctx.log.with_component("netfilter")}));
+  // Native nftables tables (kube-proxy's, Calico's, portmap's nftables mode), guarded whole.
+  // Its own monitor socket: the iptables guard's monitor and listen gate stay as they are.
+  handles.nftables = &registry.add(std::make_unique<netfilter::native::NativeTableGuard>(
+      ctx.config.netfilter.native, ctx.config.netfilter.enabled, ctx.config.dry_run,
+      std::make_shared<netfilter::native::NetlinkNativeBackend>(),
+      std::make_unique<netfilter::NftMonitor>(ctx.io, ctx.log.with_component("nftables")),
+      netfilter::native::NativeTableGuard::Deps{
+          ctx.clock, ctx.health, ctx.env_errors, ctx.metrics, ctx.log.with_component("nftables"),
+          ctx.loop, ctx.workers, netfilter::native::pid_is_self,
+          netfilter::native::proc_parent_comm}));
   // firewalld right after: a reload or restart triggers an immediate check of the guard.
   handles.firewalld = &registry.add(std::make_unique<netfilter::firewalld::FirewalldWatcher>(
       ctx.config.firewalld,

@@ -22,6 +22,9 @@ class Prober;
 namespace ng::netfilter {
 class Guard;
 }
+namespace ng::netfilter::native {
+class NativeTableGuard;
+}
 namespace ng::netfilter::firewalld {
 class FirewalldWatcher;
 }
@@ -43,6 +46,7 @@ struct ComponentHandles {
   netfilter::firewalld::FirewalldWatcher* firewalld = nullptr;  // reload watcher, conflicts
   probes::logs::LogsComponent* logs = nullptr;
   netfilter::cni::CniComponent* cni = nullptr;  // the CNI cache (hostPort rules of live pods)
+  netfilter::native::NativeTableGuard* nftables = nullptr;  // native nftables tables, whole
 };
 
 // The one place that decides which components run, in which order (start order; stop is the
