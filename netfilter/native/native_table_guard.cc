@@ -89,6 +89,7 @@ NativeTableGuard::~NativeTableGuard() {
 void NativeTableGuard::start() {
   if (!enabled_) return;
   stopped_ = false;
+  monitor_ok_ = true;  // without a monitor of its own, the owner feeds on_generation
   if (monitor_) {
     monitor_->on_generation([this](const NftGeneration& g) { on_generation(g); });
     auto st = monitor_->start([](Family, const std::string&) {}, [this](bool) { on_lost(); });

@@ -20,10 +20,7 @@
 #include "netfilter/native/native_repair.h"
 #include "netfilter/native/native_table_backend.h"
 #include "netfilter/nft/nft_generation.h"
-
-namespace ng::netfilter {
-class NftMonitor;
-}
+#include "netfilter/nft/nft_monitor.h"
 
 namespace ng::netfilter::native {
 
