@@ -103,7 +103,9 @@ std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHan
                                                                     ComponentContext& ctx) {
   std::vector<std::unique_ptr<grpc::Service>> services;
   if (handles.netfilter) {
-    services.push_back(std::make_unique<NetfilterService>(ctx.loop, *handles.netfilter));
+    auto netfilter = std::make_unique<NetfilterService>(ctx.loop, *handles.netfilter);
+    netfilter->set_native(handles.nftables);
+    services.push_back(std::move(netfilter));
   }
   services.push_back(
       std::make_unique<NetworkService>(ctx.loop, handles.routes, handles.bgp, handles.probes));

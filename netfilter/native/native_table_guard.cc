@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
-#include <linux/netfilter/nf_tables.h>
 #include <sstream>
 
 #include "netfilter/nft/nft_monitor.h"
+#include "netfilter/nft/nft_table_wire.h"
 
 namespace ng::netfilter::native {
 
@@ -23,11 +23,7 @@ std::string_view reason_name(int r) {
 // A transaction that deleted something in the table may have wiped it; one that only added
 // cannot have.
 bool could_wipe(const NftTouchedTable& t) {
-  for (int m : {NFT_MSG_DELTABLE, NFT_MSG_DELCHAIN, NFT_MSG_DELRULE, NFT_MSG_DELSET,
-                NFT_MSG_DELSETELEM, NFT_MSG_DELOBJ, NFT_MSG_DELFLOWTABLE}) {
-    if (t.got(m)) return true;
-  }
-  return false;
+  return (t.msgs & ngnft_deleting_msgs()) != 0;
 }
 
 double since(core::MonoTime t0, core::MonoTime t1) {

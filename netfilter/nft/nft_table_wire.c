@@ -566,3 +566,9 @@ int ngnft_table_restore(ngnft_sock* s, int nfproto, const char* table, int delet
   ngnft_batch_free(b);
   return rc;
 }
+
+uint64_t ngnft_deleting_msgs(void) {
+  return (1ull << NFT_MSG_DELTABLE) | (1ull << NFT_MSG_DELCHAIN) | (1ull << NFT_MSG_DELRULE) |
+         (1ull << NFT_MSG_DELSET) | (1ull << NFT_MSG_DELSETELEM) | (1ull << NFT_MSG_DELOBJ) |
+         (1ull << NFT_MSG_DELFLOWTABLE);
+}

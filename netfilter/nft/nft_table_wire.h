@@ -94,6 +94,10 @@ int ngnft_table_restore(ngnft_sock* s, int nfproto, const char* table, int delet
                         const ngnft_tmsg* msgs, size_t n, uint32_t genid, int timeout_ms,
                         int* failed_index);
 
+/* The bits (1 << NFT_MSG_*) of the messages that delete something: a transaction touching a
+ * table with none of them cannot have wiped it (NftTouchedTable::msgs). */
+uint64_t ngnft_deleting_msgs(void);
+
 #ifdef __cplusplus
 }
 #endif

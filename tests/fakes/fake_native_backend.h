@@ -53,6 +53,7 @@ class FakeNativeBackend final : public netfilter::native::NativeTableBackend {
     tables[good.table] = good;
     if (corrupt_restore) tables[good.table].msgs.pop_back();  // reads back different
     last_restore_genid = genid;
+    if (after_restore) after_restore();
     return {netfilter::native::NativeRestoreResult::kApplied, ""};
   }
 
@@ -65,6 +66,7 @@ class FakeNativeBackend final : public netfilter::native::NativeTableBackend {
   bool corrupt_restore = false;
   std::optional<core::EnvError> dump_error;
   std::function<void()> before_restore;  // e.g. a racing transaction
+  std::function<void()> after_restore;   // e.g. a wipe right after the commit
 };
 
 }  // namespace ng::testing

@@ -230,6 +230,23 @@ TEST_F(NativeGuardTest, RacedRestoreRetriesWhileStillWiped) {
   EXPECT_TRUE(same_native_table(backend_->tables[kKp], good_));
 }
 
+TEST_F(NativeGuardTest, AWriteRightAfterTheRestoreIsJudgedOnItsOwn) {
+  make();
+  backend_->set(kKp, std::nullopt);
+  bool once = true;
+  backend_->after_restore = [&] {
+    if (once) backend_->set(kKp, std::nullopt);  // wiped again before the read-back
+    once = false;
+  };
+  heard(6724, "nft", {NFT_MSG_DELTABLE});
+  settle();
+  EXPECT_EQ(counter("nodeguard_netfilter_repairs_total", {{"result", "verify_failed"}}), 0);
+  heard(6725, "nft", {NFT_MSG_DELTABLE});  // the second wipe, heard
+  settle();
+  EXPECT_EQ(backend_->restores, 2);
+  EXPECT_TRUE(same_native_table(backend_->tables[kKp], good_));
+}
+
 TEST_F(NativeGuardTest, VerifyFailureIsReportedOnceNotLooped) {
   make();
   backend_->corrupt_restore = true;
