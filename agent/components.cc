@@ -39,10 +39,10 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
       ctx.config.netfilter.native, ctx.config.netfilter.enabled, ctx.config.dry_run,
       std::make_shared<netfilter::native::NetlinkNativeBackend>(),
       std::make_unique<netfilter::NftMonitor>(ctx.io, ctx.log.with_component("nftables")),
-      netfilter::native::NativeTableGuard::Deps{
-          ctx.clock, ctx.health, ctx.env_errors, ctx.metrics, ctx.log.with_component("nftables"),
-          ctx.loop, ctx.workers, netfilter::native::pid_is_self,
-          netfilter::native::proc_parent_comm}));
+      netfilter::native::NativeTableGuard::Deps{ctx.clock, ctx.health, ctx.env_errors, ctx.metrics,
+                                                ctx.log.with_component("nftables"), ctx.loop,
+                                                ctx.workers, netfilter::native::pid_is_self,
+                                                netfilter::native::proc_parent_comm}));
   // firewalld right after: a reload or restart triggers an immediate check of the guard.
   handles.firewalld = &registry.add(std::make_unique<netfilter::firewalld::FirewalldWatcher>(
       ctx.config.firewalld,

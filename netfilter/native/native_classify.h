@@ -24,15 +24,16 @@ bool is_owner(const NativeWriter& w, const std::vector<std::string>& owners);
 // Why a change looks like a wipe, or empty when it does not (pure): "table_deleted",
 // "chains_deleted" (the table is there, its chains are not), "base_chains_emptied" (the base
 // chains held rules and now hold none).
-std::string wipe_shape(const NativeTableSnapshot& before, const std::optional<NativeTableSnapshot>& after);
+std::string wipe_shape(const NativeTableSnapshot& before,
+                       const std::optional<NativeTableSnapshot>& after);
 
 enum class NativeVerdict { kLearn, kWipe };
 
 struct NativeChange {
   NativeVerdict verdict = NativeVerdict::kLearn;
-  std::string shape;        // wipe_shape(), for a wipe
-  std::string why;          // for logs: "owner", "not wipe-shaped", "own write"
-  NativeWriter wiper;       // the writer blamed for a wipe
+  std::string shape;   // wipe_shape(), for a wipe
+  std::string why;     // for logs: "owner", "not wipe-shaped", "own write"
+  NativeWriter wiper;  // the writer blamed for a wipe
 };
 
 // The rule (docs/nftables.md): a change is repaired only when it is wipe-shaped and some

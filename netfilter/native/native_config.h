@@ -26,9 +26,12 @@ struct NativeTablesConfig {
   // plugins/meta/portmap/portmap_nftables.go (tableName "cni_hostport", IPv4Family and
   // IPv6Family). docs/nftables.md.
   std::vector<std::string> tables = {
-      "ip kube-proxy kube-proxy,calico-node", "ip6 kube-proxy kube-proxy,calico-node",
-      "ip calico calico-node",                "ip6 calico calico-node",
-      "ip cni_hostport portmap",              "ip6 cni_hostport portmap",
+      "ip kube-proxy kube-proxy,calico-node",
+      "ip6 kube-proxy kube-proxy,calico-node",
+      "ip calico calico-node",
+      "ip6 calico calico-node",
+      "ip cni_hostport portmap",
+      "ip6 cni_hostport portmap",
   };
   // Owner (and other non-wipe) changes are re-read after this quiet time, so a burst of the
   // owner's transactions costs one dump.

@@ -3,9 +3,8 @@
 namespace ng::netfilter::native {
 
 namespace {
-const prometheus::Histogram::BucketBoundaries kSeconds = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                          0.05,  0.1,    0.25,  0.5,  1,
-                                                          2.5,   5,      10};
+const prometheus::Histogram::BucketBoundaries kSeconds = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 }
 
 NativeGuardMetrics::NativeGuardMetrics(prometheus::Registry& r)
@@ -69,8 +68,7 @@ void NativeGuardMetrics::dump(std::string_view family, const std::string& table,
                               std::string_view reason, double seconds) {
   dumps_.Add({{"family", std::string(family)}, {"table", table}, {"reason", std::string(reason)}})
       .Increment();
-  dump_seconds_.Add({{"family", std::string(family)}, {"table", table}}, kSeconds)
-      .Observe(seconds);
+  dump_seconds_.Add({{"family", std::string(family)}, {"table", table}}, kSeconds).Observe(seconds);
 }
 
 void NativeGuardMetrics::table(std::string_view family, const std::string& table,

@@ -18,8 +18,9 @@ std::string_view to_string(NativeRepairOutcome::Kind k) {
   return "failed";
 }
 
-NativeRepairOutcome repair_native_table(NativeTableBackend& backend, const NativeTableSnapshot& good,
-                                        NativeDump after, int max_attempts) {
+NativeRepairOutcome repair_native_table(NativeTableBackend& backend,
+                                        const NativeTableSnapshot& good, NativeDump after,
+                                        int max_attempts) {
   using Kind = NativeRepairOutcome::Kind;
   NativeRepairOutcome out;
   out.current = std::move(after);

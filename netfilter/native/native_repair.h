@@ -24,7 +24,8 @@ std::string_view to_string(NativeRepairOutcome::Kind k);
 // Runs on a worker: restore `good` over `after` (the wiped state just read), pinned to its
 // generation. When the generation moved (another transaction landed), read again and retry
 // only while the table still looks wiped, at most max_attempts times. Then read back once.
-NativeRepairOutcome repair_native_table(NativeTableBackend& backend, const NativeTableSnapshot& good,
-                                        NativeDump after, int max_attempts = 4);
+NativeRepairOutcome repair_native_table(NativeTableBackend& backend,
+                                        const NativeTableSnapshot& good, NativeDump after,
+                                        int max_attempts = 4);
 
 }  // namespace ng::netfilter::native

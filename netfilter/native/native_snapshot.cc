@@ -89,8 +89,8 @@ bool same_native_table(const NativeTableSnapshot& a, const NativeTableSnapshot& 
 }
 
 namespace {
-constexpr std::pair<std::string_view, int> kFamilies[] = {
-    {"ip", 2}, {"ip6", 10}, {"inet", 1}, {"arp", 3}, {"bridge", 7}, {"netdev", 5}};
+constexpr std::pair<std::string_view, int> kFamilies[] = {{"ip", 2},  {"ip6", 10},   {"inet", 1},
+                                                          {"arp", 3}, {"bridge", 7}, {"netdev", 5}};
 }
 
 std::optional<int> nfproto_from_name(std::string_view family) {

@@ -9,9 +9,9 @@ namespace ng::netfilter::native {
 
 // How a restore ended.
 enum class NativeRestoreResult {
-  kApplied,    // committed (all of it, in one transaction)
-  kRaced,      // the generation moved since the table was read: nothing applied, read again
-  kFailed,     // the kernel refused it: nothing applied
+  kApplied,  // committed (all of it, in one transaction)
+  kRaced,    // the generation moved since the table was read: nothing applied, read again
+  kFailed,   // the kernel refused it: nothing applied
 };
 
 struct NativeRestore {

@@ -64,7 +64,7 @@ NativeTableGuard::NativeTableGuard(NativeTablesConfig config, bool enabled, bool
       d_(std::move(deps)),
       metrics_(d_.metrics),
       alive_(std::make_shared<bool>(true)) {
-  label_names_ = {"nft", "iptables", "iptables-nft", "iptables-restor", "iptables-nft-re",
+  label_names_ = {"nft",       "iptables", "iptables-nft", "iptables-restor", "iptables-nft-re",
                   "firewalld", "nodeguard"};
   for (auto& spec : native_table_specs(config_)) {
     auto t = std::make_unique<Table>();
@@ -171,24 +171,25 @@ void NativeTableGuard::schedule(Table& t, bool urgent, Reason why) {
   }
   if (!urgent && t.timer->armed()) return;  // coalesced into the pending read
   t.reason = why;
-  const core::Duration delay =
-      urgent ? core::Duration::zero() : std::chrono::duration_cast<core::Duration>(config_.coalesce);
+  const core::Duration delay = urgent
+                                   ? core::Duration::zero()
+                                   : std::chrono::duration_cast<core::Duration>(config_.coalesce);
   t.timer->arm(delay, [this, tp = &t] { observe(*tp); });
 }
 
 void NativeTableGuard::observe(Table& t) {
   if (stopped_ || t.busy) return;
   t.busy = true;
-  d_.workers.post([this, tp = &t, alive = alive_, backend = backend_, ref = t.spec.table,
-                   &loop = d_.loop] {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto dump = backend->dump(ref);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    loop.post([this, tp, alive, secs, dump = std::move(dump)]() mutable {
-      if (*alive) on_observed(*tp, std::move(dump), secs);
-    });
-  });
+  d_.workers.post(
+      [this, tp = &t, alive = alive_, backend = backend_, ref = t.spec.table, &loop = d_.loop] {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto dump = backend->dump(ref);
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        loop.post([this, tp, alive, secs, dump = std::move(dump)]() mutable {
+          if (*alive) on_observed(*tp, std::move(dump), secs);
+        });
+      });
 }
 
 void NativeTableGuard::on_observed(Table& t, core::Result<NativeDump> dump, double seconds) {
@@ -242,12 +243,11 @@ void NativeTableGuard::learn(Table& t, NativeDump dump, const std::vector<Native
     const auto& c = dump.table->counts;
     metrics_.table(t.family, t.id, c.chains, c.rules, c.elements, true);
     if (!had || t.state != State::kGuarded) {
-      d_.log.info("native table guarded",
-                  {{"table", t.id},
-                   {"chains", c.chains},
-                   {"rules", c.rules},
-                   {"sets", c.sets},
-                   {"elements", c.elements}});
+      d_.log.info("native table guarded", {{"table", t.id},
+                                           {"chains", c.chains},
+                                           {"rules", c.rules},
+                                           {"sets", c.sets},
+                                           {"elements", c.elements}});
     }
     t.good = std::make_shared<const NativeTableSnapshot>(std::move(*dump.table));
     t.state = State::kGuarded;
@@ -259,7 +259,8 @@ void NativeTableGuard::learn(Table& t, NativeDump dump, const std::vector<Native
       const auto wf = writer_fields(w);
       std::vector<core::LogField> f = {{"table", t.id}};
       for (const auto& [k, v] : wf) f.emplace_back(k, v);
-      d_.log.log(core::LogLevel::kInfo, "native table removed by its owner: learned, no longer restored", f);
+      d_.log.log(core::LogLevel::kInfo,
+                 "native table removed by its owner: learned, no longer restored", f);
     }
     t.good.reset();
     t.state = State::kAbsent;
@@ -313,9 +314,8 @@ void NativeTableGuard::on_repaired(Table& t, NativeRepairOutcome out, double sec
                                    {"seconds", seconds}};
   const auto wf = writer_fields(change.wiper);
   for (const auto& [k, v] : wf) f.emplace_back(k, v);
-  std::map<std::string, std::string> attrs = {{"table", t.id},
-                                              {"kind", change.shape},
-                                              {"result", std::string(to_string(out.kind))}};
+  std::map<std::string, std::string> attrs = {
+      {"table", t.id}, {"kind", change.shape}, {"result", std::string(to_string(out.kind))}};
   for (const auto& [k, v] : wf) attrs[k] = v;
   if (out.kind == Kind::kRestored) {
     metrics_.repair_duration(seconds);
@@ -323,15 +323,15 @@ void NativeTableGuard::on_repaired(Table& t, NativeRepairOutcome out, double sec
     t.state = State::kGuarded;
     t.last_error.clear();
     d_.log.log(core::LogLevel::kInfo, "native table restored", f);
-    d_.health.record_event(core::HealthEvent{std::string(kComponent), "NativeTableRestored",
-                                             "nftables table " + t.id + " restored after a " +
-                                                 change.shape + " by " +
-                                                 (change.wiper.writer.comm.empty()
-                                                      ? std::string("an unknown process")
-                                                      : change.wiper.writer.comm),
-                                             core::Severity::kInfo, attrs});
+    d_.health.record_event(
+        core::HealthEvent{std::string(kComponent), "NativeTableRestored",
+                          "nftables table " + t.id + " restored after a " + change.shape + " by " +
+                              (change.wiper.writer.comm.empty() ? std::string("an unknown process")
+                                                                : change.wiper.writer.comm),
+                          core::Severity::kInfo, attrs});
   } else if (out.kind == Kind::kNotWiped) {
-    d_.log.log(core::LogLevel::kInfo, "native table rebuilt by someone else before the restore: learned", f);
+    d_.log.log(core::LogLevel::kInfo,
+               "native table rebuilt by someone else before the restore: learned", f);
     learn(t, std::move(out.current), {});
   } else {
     t.state = State::kFailed;
@@ -339,10 +339,10 @@ void NativeTableGuard::on_repaired(Table& t, NativeRepairOutcome out, double sec
     f.emplace_back("error", out.error);
     d_.log.log(core::LogLevel::kError, "native table restore failed", f);
     attrs["error"] = out.error;
-    d_.health.record_event(core::HealthEvent{std::string(kComponent), "NativeTableRestoreFailed",
-                                             "nftables table " + t.id +
-                                                 " could not be restored: " + out.error,
-                                             core::Severity::kError, attrs});
+    d_.health.record_event(
+        core::HealthEvent{std::string(kComponent), "NativeTableRestoreFailed",
+                          "nftables table " + t.id + " could not be restored: " + out.error,
+                          core::Severity::kError, attrs});
   }
   update_condition();
   finish(t);
@@ -365,7 +365,8 @@ void NativeTableGuard::update_condition() {
     }
   }
   d_.health.set_condition(core::ConditionReport{
-      "NativeTableWiped", !broken.empty(), broken.empty() ? "NativeTablesIntact" : "NativeTableWiped",
+      "NativeTableWiped", !broken.empty(),
+      broken.empty() ? "NativeTablesIntact" : "NativeTableWiped",
       broken.empty() ? "every guarded native nftables table is intact"
                      : "nftables tables wiped and not restored: " + broken +
                            " (see the agent's log and events; a restart of the owner, e.g. "

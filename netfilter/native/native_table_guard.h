@@ -65,8 +65,8 @@ class NativeTableGuard final : public core::Component {
 
   // monitor may be null (unit tests feed on_generation directly).
   NativeTableGuard(NativeTablesConfig config, bool enabled, bool dry_run,
-                   std::shared_ptr<NativeTableBackend> backend,
-                   std::unique_ptr<NftMonitor> monitor, Deps deps);
+                   std::shared_ptr<NativeTableBackend> backend, std::unique_ptr<NftMonitor> monitor,
+                   Deps deps);
   ~NativeTableGuard() override;
 
   std::string_view name() const override { return "nftables"; }

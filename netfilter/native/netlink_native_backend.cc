@@ -23,8 +23,8 @@ void on_msg(void* ctx, int kind, const void* attrs, size_t len) {
     c->too_big = true;
     return;
   }
-  c->msgs->push_back(NativeMsg{static_cast<NativeKind>(kind),
-                               std::string(static_cast<const char*>(attrs), len)});
+  c->msgs->push_back(
+      NativeMsg{static_cast<NativeKind>(kind), std::string(static_cast<const char*>(attrs), len)});
 }
 
 struct SockCloser {
@@ -50,8 +50,8 @@ core::Result<NativeDump> NetlinkNativeBackend::dump(const NftTableRef& table) {
     snap.table = table;
     Collect c{&snap.msgs, 0, limits_.max_bytes, false};
     std::uint32_t genid = 0;
-    rc = ngnft_table_dump(sock->get(), table.nfproto, table.name.c_str(), limits_.max_sets,
-                          on_msg, &c, &genid, nullptr, nullptr);
+    rc = ngnft_table_dump(sock->get(), table.nfproto, table.name.c_str(), limits_.max_sets, on_msg,
+                          &c, &genid, nullptr, nullptr);
     if (c.too_big || rc == -E2BIG) {
       return core::EnvError{core::EnvErrorKind::kResourceLimit,
                             "table " + native_table_id(table) + " is larger than the dump limit"};
@@ -76,9 +76,9 @@ NativeRestore NetlinkNativeBackend::restore(const NativeTableSnapshot& good, boo
     msgs.push_back(ngnft_tmsg{static_cast<int>(m.kind), m.attrs.data(), m.attrs.size()});
   }
   int failed = -1;
-  const int rc = ngnft_table_restore(sock->get(), good.table.nfproto, good.table.name.c_str(),
-                                     exists ? 1 : 0, msgs.data(), msgs.size(), genid,
-                                     limits_.commit_timeout_ms, &failed);
+  const int rc =
+      ngnft_table_restore(sock->get(), good.table.nfproto, good.table.name.c_str(), exists ? 1 : 0,
+                          msgs.data(), msgs.size(), genid, limits_.commit_timeout_ms, &failed);
   if (rc == 0) return {NativeRestoreResult::kApplied, ""};
   if (rc == -ERESTART) return {NativeRestoreResult::kRaced, ""};
   return {NativeRestoreResult::kFailed, std::string(std::strerror(-rc)) + " (message " +

@@ -20,8 +20,7 @@ class NetlinkNativeBackend final : public NativeTableBackend {
   explicit NetlinkNativeBackend(Limits limits) : limits_(limits) {}
 
   core::Result<NativeDump> dump(const NftTableRef& table) override;
-  NativeRestore restore(const NativeTableSnapshot& good, bool exists,
-                        std::uint32_t genid) override;
+  NativeRestore restore(const NativeTableSnapshot& good, bool exists, std::uint32_t genid) override;
 
  private:
   Limits limits_;

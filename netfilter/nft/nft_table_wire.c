@@ -80,10 +80,9 @@ static int kind_of_msg(int msg) {
   }
 }
 
-static const int kMsgOfKind[NGNFT_T_KINDS] = {NFT_MSG_NEWTABLE,     NFT_MSG_NEWCHAIN,
-                                              NFT_MSG_NEWOBJ,       NFT_MSG_NEWFLOWTABLE,
-                                              NFT_MSG_NEWSET,       NFT_MSG_NEWSETELEM,
-                                              NFT_MSG_NEWRULE};
+static const int kMsgOfKind[NGNFT_T_KINDS] = {
+    NFT_MSG_NEWTABLE, NFT_MSG_NEWCHAIN,   NFT_MSG_NEWOBJ, NFT_MSG_NEWFLOWTABLE,
+    NFT_MSG_NEWSET,   NFT_MSG_NEWSETELEM, NFT_MSG_NEWRULE};
 
 #define B(x) (1u << (x))
 /* Handles, use counts, positions, ids, chain counters and padding are the kernel's: dropped. */
@@ -96,15 +95,15 @@ static const uint32_t kKeep[NGNFT_T_KINDS] = {
     B(NFTA_FLOWTABLE_TABLE) | B(NFTA_FLOWTABLE_NAME) | B(NFTA_FLOWTABLE_HOOK) |
         B(NFTA_FLOWTABLE_FLAGS),
     B(NFTA_SET_TABLE) | B(NFTA_SET_NAME) | B(NFTA_SET_FLAGS) | B(NFTA_SET_KEY_TYPE) |
-        B(NFTA_SET_KEY_LEN) | B(NFTA_SET_DATA_TYPE) | B(NFTA_SET_DATA_LEN) |
-        B(NFTA_SET_POLICY) | B(NFTA_SET_DESC) | B(NFTA_SET_TIMEOUT) | B(NFTA_SET_GC_INTERVAL) |
-        B(NFTA_SET_USERDATA) | B(NFTA_SET_OBJ_TYPE) | B(NFTA_SET_EXPR) | B(NFTA_SET_EXPRESSIONS),
+        B(NFTA_SET_KEY_LEN) | B(NFTA_SET_DATA_TYPE) | B(NFTA_SET_DATA_LEN) | B(NFTA_SET_POLICY) |
+        B(NFTA_SET_DESC) | B(NFTA_SET_TIMEOUT) | B(NFTA_SET_GC_INTERVAL) | B(NFTA_SET_USERDATA) |
+        B(NFTA_SET_OBJ_TYPE) | B(NFTA_SET_EXPR) | B(NFTA_SET_EXPRESSIONS),
     B(NFTA_SET_ELEM_LIST_TABLE) | B(NFTA_SET_ELEM_LIST_SET) | B(NFTA_SET_ELEM_LIST_ELEMENTS),
     B(NFTA_RULE_TABLE) | B(NFTA_RULE_CHAIN) | B(NFTA_RULE_EXPRESSIONS) | B(NFTA_RULE_USERDATA),
 };
 /* The attribute naming each kind's object (the set, for elements; the chain, for rules). */
 static const uint16_t kNameAttr[NGNFT_T_KINDS] = {
-    NFTA_TABLE_NAME, NFTA_CHAIN_NAME,   NFTA_OBJ_NAME,  NFTA_FLOWTABLE_NAME,
+    NFTA_TABLE_NAME, NFTA_CHAIN_NAME,        NFTA_OBJ_NAME,  NFTA_FLOWTABLE_NAME,
     NFTA_SET_NAME,   NFTA_SET_ELEM_LIST_SET, NFTA_RULE_CHAIN};
 
 static unsigned char* put_hdr(unsigned char* out, uint16_t type, size_t payload) {
@@ -178,15 +177,15 @@ static long strip(int kind, const unsigned char* at, size_t len, unsigned char* 
   return bad ? -EINVAL : (long)w;
 }
 
-static int parse_one(const struct nlmsghdr* nlh, int nfproto, const char* table,
-                     ngnft_tmsg_cb cb, void* ctx, uint32_t* genid) {
+static int parse_one(const struct nlmsghdr* nlh, int nfproto, const char* table, ngnft_tmsg_cb cb,
+                     void* ctx, uint32_t* genid) {
   if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES ||
       nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
     return 0;
   }
   const int msg = nlh->nlmsg_type & 0xff;
-  const unsigned char* at = (const unsigned char*)mnl_nlmsg_get_payload(nlh) +
-                            MNL_ALIGN(sizeof(struct nfgenmsg));
+  const unsigned char* at =
+      (const unsigned char*)mnl_nlmsg_get_payload(nlh) + MNL_ALIGN(sizeof(struct nfgenmsg));
   const size_t len = nlh->nlmsg_len - MNL_NLMSG_HDRLEN - MNL_ALIGN(sizeof(struct nfgenmsg));
   if (msg == NFT_MSG_NEWGEN) {
     const unsigned char* p = at;
@@ -210,8 +209,8 @@ static int parse_one(const struct nlmsghdr* nlh, int nfproto, const char* table,
   return n < 0 ? (int)n : 0;
 }
 
-int ngnft_table_parse(const void* buf, size_t len, int nfproto, const char* table,
-                      ngnft_tmsg_cb cb, void* ctx, uint32_t* genid) {
+int ngnft_table_parse(const void* buf, size_t len, int nfproto, const char* table, ngnft_tmsg_cb cb,
+                      void* ctx, uint32_t* genid) {
   const unsigned char* at = buf;
   while (len >= sizeof(struct nlmsghdr)) {
     const struct nlmsghdr* nlh = (const struct nlmsghdr*)at;
@@ -264,8 +263,8 @@ static void collect(void* p, int kind, const void* attrs, size_t len) {
   d->cb(d->ctx, kind, attrs, len);
 }
 
-static int request(ngnft_sock* s, struct nlmsghdr* nlh, int nfproto, const char* table,
-                   dump_ctx* d, uint32_t* genid, ngnft_tap_fn tap, void* tap_ctx) {
+static int request(ngnft_sock* s, struct nlmsghdr* nlh, int nfproto, const char* table, dump_ctx* d,
+                   uint32_t* genid, ngnft_tap_fn tap, void* tap_ctx) {
   nlh->nlmsg_seq = ++s->seq;
   if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0) return -errno;
   const size_t cap = 1 << 17;
@@ -305,8 +304,8 @@ static int get_gen(ngnft_sock* s, uint32_t* genid, ngnft_tap_fn tap, void* tap_c
 }
 
 /* The dumps of one table in restore order: chains, objects, flowtables, sets, elements, rules. */
-static int dump_parts(ngnft_sock* s, int nfproto, const char* table, dump_ctx* d,
-                      ngnft_tap_fn tap, void* tap_ctx) {
+static int dump_parts(ngnft_sock* s, int nfproto, const char* table, dump_ctx* d, ngnft_tap_fn tap,
+                      void* tap_ctx) {
   char buf[512];
   static const int kDumps[] = {NFT_MSG_GETCHAIN, NFT_MSG_GETOBJ, NFT_MSG_GETFLOWTABLE,
                                NFT_MSG_GETSET};

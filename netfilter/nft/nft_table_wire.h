@@ -39,16 +39,15 @@ typedef void (*ngnft_tmsg_cb)(void* ctx, int kind, const void* attrs, size_t len
  * cb, stripped; NFT_MSG_NEWGEN sets *genid (if genid is not NULL). Returns 1 when the dump (or
  * the ack) ended, 0 when more may follow, -EINTR on NLM_F_DUMP_INTR, the error of an error
  * reply, or -EINVAL for a malformed buffer. */
-int ngnft_table_parse(const void* buf, size_t len, int nfproto, const char* table,
-                      ngnft_tmsg_cb cb, void* ctx, uint32_t* genid);
+int ngnft_table_parse(const void* buf, size_t len, int nfproto, const char* table, ngnft_tmsg_cb cb,
+                      void* ctx, uint32_t* genid);
 
 /* Dumps the table, reading the generation before and after. Returns 0 (*genid: the generation
  * the dump is consistent with), -ENOENT when the table does not exist (*genid set too), -EINTR
  * when the ruleset changed during the dump (retry), -E2BIG past max_sets sets, or -errno.
  * tap (may be NULL) sees every reply buffer as received (capturing test data). */
 int ngnft_table_dump(ngnft_sock* s, int nfproto, const char* table, size_t max_sets,
-                     ngnft_tmsg_cb cb, void* ctx, uint32_t* genid, ngnft_tap_fn tap,
-                     void* tap_ctx);
+                     ngnft_tmsg_cb cb, void* ctx, uint32_t* genid, ngnft_tap_fn tap, void* tap_ctx);
 
 /* What a stripped message says (pure). name: the table, chain, set, object or flowtable name
  * (the set for an element message); chain: a rule's chain; base: a chain with a hook;

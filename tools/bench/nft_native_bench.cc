@@ -100,7 +100,9 @@ int main(int argc, char** argv) {
   }
   ngnft_monitor_close(fd);
   std::sort(ms.begin(), ms.end());
-  auto pct = [&](double p) { return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))]; };
+  auto pct = [&](double p) {
+    return ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
+  };
   std::printf("wipes %zu wipe->restored p50 %.1f ms p99 %.1f ms max %.1f ms\n", ms.size(),
               pct(0.50), pct(0.99), ms.back());
   return 0;

@@ -40,10 +40,11 @@ int roundtrip(const NftTableRef& ref) {
     return 1;
   }
   const auto& c = d->table->counts;
-  std::printf("chains %zu base %zu rules %zu base_rules %zu sets %zu elements %zu objects %zu "
-              "flowtables %zu messages %zu\n",
-              c.chains, c.base_chains, c.rules, c.base_rules, c.sets, c.elements, c.objects,
-              c.flowtables, d->table->msgs.size());
+  std::printf(
+      "chains %zu base %zu rules %zu base_rules %zu sets %zu elements %zu objects %zu "
+      "flowtables %zu messages %zu\n",
+      c.chains, c.base_chains, c.rules, c.base_rules, c.sets, c.elements, c.objects, c.flowtables,
+      d->table->msgs.size());
   t0 = std::chrono::steady_clock::now();
   auto r = backend.restore(*d->table, true, d->genid);
   const double restore_ms = ms_since(t0);
@@ -56,8 +57,8 @@ int roundtrip(const NftTableRef& ref) {
   std::printf("dump %.1f ms restore %.1f ms read-back %s\n", dump_ms, restore_ms,
               same ? "equal" : "DIFFERENT");
   // The same restore into an empty place (the table deleted, as `nft delete table` leaves it).
-  const std::string del = "nft delete table " + std::string(native::nfproto_name(ref.nfproto)) +
-                          " " + ref.name;
+  const std::string del =
+      "nft delete table " + std::string(native::nfproto_name(ref.nfproto)) + " " + ref.name;
   if (std::system(del.c_str()) != 0) return 1;
   auto gone = backend.dump(ref);
   if (!gone) return 1;

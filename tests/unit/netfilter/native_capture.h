@@ -11,7 +11,8 @@ namespace ng::testing {
 
 // A native table as captured from the real kernel (data/native/<table>.hex, made by
 // data/native/capture-native-tables.sh from the .nft files beside it).
-inline netfilter::native::NativeTableSnapshot native_capture(const std::string& table, int nfproto) {
+inline netfilter::native::NativeTableSnapshot native_capture(const std::string& table,
+                                                             int nfproto) {
   netfilter::native::NativeTableSnapshot s;
   s.table = {nfproto, table};
   auto cb = [](void* ctx, int kind, const void* attrs, size_t len) {
@@ -21,7 +22,8 @@ inline netfilter::native::NativeTableSnapshot native_capture(const std::string& 
   };
   for (const auto& r : nft_hex_replies("native/" + table + ".hex")) {
     std::uint32_t genid = 0;
-    const int rc = ngnft_table_parse(r.data(), r.size(), nfproto, table.c_str(), cb, &s.msgs, &genid);
+    const int rc =
+        ngnft_table_parse(r.data(), r.size(), nfproto, table.c_str(), cb, &s.msgs, &genid);
     EXPECT_GE(rc, 0);
     if (genid) s.genid = genid;
   }
@@ -31,7 +33,8 @@ inline netfilter::native::NativeTableSnapshot native_capture(const std::string& 
 
 // The same table without the messages `drop` picks (a flush, a deletion).
 template <class Pred>
-netfilter::native::NativeTableSnapshot without(netfilter::native::NativeTableSnapshot s, Pred drop) {
+netfilter::native::NativeTableSnapshot without(netfilter::native::NativeTableSnapshot s,
+                                               Pred drop) {
   std::vector<netfilter::native::NativeMsg> kept;
   for (auto& m : s.msgs) {
     if (!drop(m)) kept.push_back(std::move(m));

@@ -125,9 +125,10 @@ TEST_F(NativeGuardTest, ForeignDeleteIsRestoredAndAttributed) {
   EXPECT_EQ(health_.count_events("NativeTableRestored"), 1u);
   EXPECT_EQ(health_.events.front().attributes.at("writer_comm"), "nft");
   EXPECT_EQ(health_.events.front().attributes.at("writer_pid"), "6724");
-  EXPECT_EQ(counter("nodeguard_netfilter_drift_events_total",
-                    {{"backend", "nftables"}, {"table", "ip kube-proxy"}, {"kind", "table_deleted"},
-                     {"writer", "nft"}}),
+  EXPECT_EQ(counter("nodeguard_netfilter_drift_events_total", {{"backend", "nftables"},
+                                                               {"table", "ip kube-proxy"},
+                                                               {"kind", "table_deleted"},
+                                                               {"writer", "nft"}}),
             1);
   EXPECT_EQ(counter("nodeguard_netfilter_repairs_total",
                     {{"backend", "nftables"}, {"result", "applied"}, {"writer", "nft"}}),

@@ -115,7 +115,8 @@ TEST(NativeWire, TruncatedBuffersAreRejectedNotTrusted) {
 
 int batch_messages(const NativeTableSnapshot& s, int del, int* rc) {
   std::vector<ngnft_tmsg> msgs;
-  for (const auto& m : s.msgs) msgs.push_back({static_cast<int>(m.kind), m.attrs.data(), m.attrs.size()});
+  for (const auto& m : s.msgs)
+    msgs.push_back({static_cast<int>(m.kind), m.attrs.data(), m.attrs.size()});
   ngnft_batch* b = nullptr;
   *rc = ngnft_table_restore_batch(s.table.nfproto, s.table.name.c_str(), del, msgs.data(),
                                   msgs.size(), 42, 1, &b);
@@ -191,8 +192,8 @@ TEST(NativeClassify, WipeShapes) {
   EXPECT_EQ(wipe_shape(good, without(good, [](auto& m) { return m.kind == NativeKind::kRule; })),
             "base_chains_emptied");
   // Element changes and per-service chains flushed are not wipes.
-  EXPECT_EQ(wipe_shape(good, without(good, [](auto& m) { return m.kind == NativeKind::kElements; })),
-            "");
+  EXPECT_EQ(
+      wipe_shape(good, without(good, [](auto& m) { return m.kind == NativeKind::kElements; })), "");
   EXPECT_EQ(wipe_shape(good, good), "");
 }
 
@@ -205,9 +206,9 @@ TEST(NativeClassify, ForeignWipeIsRepairedOwnerWipeIsLearned) {
   // kube-proxy itself (or the `nft` it runs) deleting its table: learned.
   EXPECT_EQ(classify_native_change(good, std::nullopt, {writer("kube-proxy")}, kOwners).verdict,
             NativeVerdict::kLearn);
-  EXPECT_EQ(classify_native_change(good, std::nullopt, {writer("nft", "kube-proxy")}, kOwners)
-                .verdict,
-            NativeVerdict::kLearn);
+  EXPECT_EQ(
+      classify_native_change(good, std::nullopt, {writer("nft", "kube-proxy")}, kOwners).verdict,
+      NativeVerdict::kLearn);
   // An owner write followed by a foreign wipe: the foreign writer is blamed.
   c = classify_native_change(good, std::nullopt, {writer("nft", "kube-proxy"), writer("ansible")},
                              kOwners);
@@ -216,9 +217,9 @@ TEST(NativeClassify, ForeignWipeIsRepairedOwnerWipeIsLearned) {
   // Lost notifications: the writer is unknown, a wipe is repaired.
   EXPECT_EQ(classify_native_change(good, std::nullopt, {}, kOwners).verdict, NativeVerdict::kWipe);
   // Our own writes are never judged.
-  EXPECT_EQ(classify_native_change(good, std::nullopt, {writer("nodeguard", "", true)}, kOwners)
-                .verdict,
-            NativeVerdict::kLearn);
+  EXPECT_EQ(
+      classify_native_change(good, std::nullopt, {writer("nodeguard", "", true)}, kOwners).verdict,
+      NativeVerdict::kLearn);
 }
 
 TEST(NativeClassify, NonWipeChangesByAnyoneAreLearned) {
@@ -238,8 +239,8 @@ TEST(NativeConfig, SpecSyntax) {
   ok = parse_native_table_spec("  inet   filter ");
   ASSERT_TRUE(std::holds_alternative<NativeTableSpec>(ok));
   EXPECT_TRUE(std::get<NativeTableSpec>(ok).owners.empty());
-  for (const char* bad : {"", "ip", "ipx kube-proxy", "ip a b c", "ip t a-very-long-process-name",
-                          "ip t a,,b"}) {
+  for (const char* bad :
+       {"", "ip", "ipx kube-proxy", "ip a b c", "ip t a-very-long-process-name", "ip t a,,b"}) {
     EXPECT_TRUE(std::holds_alternative<std::string>(parse_native_table_spec(bad))) << bad;
   }
   NativeTablesConfig defaults;
