@@ -51,6 +51,7 @@ struct NativeTableGuard::Table {
   std::string last_error;
   std::uint64_t wipes = 0;
   std::uint64_t repairs = 0;
+  double last_dump_seconds = 0;
 };
 
 NativeTableGuard::NativeTableGuard(NativeTablesConfig config, bool enabled, bool dry_run,
@@ -171,9 +172,13 @@ void NativeTableGuard::schedule(Table& t, bool urgent, Reason why) {
   }
   if (!urgent && t.timer->armed()) return;  // coalesced into the pending read
   t.reason = why;
-  const core::Duration delay = urgent
-                                   ? core::Duration::zero()
-                                   : std::chrono::duration_cast<core::Duration>(config_.coalesce);
+  // A re-read to learn waits at least the configured quiet time, and at least ten times what
+  // the last read cost: learning a huge table (10,000 services: seconds per read) then takes
+  // at most a tenth of a core however often its owner writes. Possible wipes are read at once.
+  const auto learn_delay = std::max(std::chrono::duration_cast<core::Duration>(config_.coalesce),
+                                    std::chrono::duration_cast<core::Duration>(
+                                        std::chrono::duration<double>(10 * t.last_dump_seconds)));
+  const core::Duration delay = urgent ? core::Duration::zero() : learn_delay;
   t.timer->arm(delay, [this, tp = &t] { observe(*tp); });
 }
 
@@ -193,7 +198,12 @@ void NativeTableGuard::observe(Table& t) {
 }
 
 void NativeTableGuard::on_observed(Table& t, core::Result<NativeDump> dump, double seconds) {
+  if (stopped_) {  // shutting down: judge nothing, write nothing
+    t.busy = false;
+    return;
+  }
   metrics_.dump(t.family, t.id, reason_name(static_cast<int>(t.reason)), seconds);
+  t.last_dump_seconds = seconds;
   if (!dump) {
     d_.env_errors.report(std::string(kComponent), dump.error());
     t.last_error = dump.error().message;

@@ -11,7 +11,7 @@ namespace ng::netfilter::native {
 class NetlinkNativeBackend final : public NativeTableBackend {
  public:
   struct Limits {
-    std::size_t max_sets = 4096;
+    std::size_t max_sets = 1u << 20;     // kube-proxy: one anonymous map per service
     std::size_t max_bytes = 256u << 20;  // a dump larger than this is refused (kResourceLimit)
     int dump_attempts = 8;               // re-reads when a transaction lands mid-dump
     int commit_timeout_ms = 10000;

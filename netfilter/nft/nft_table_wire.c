@@ -241,11 +241,17 @@ int ngnft_table_parse(const void* buf, size_t len, int nfproto, const char* tabl
 typedef struct dump_ctx {
   ngnft_tmsg_cb cb;
   void* ctx;
-  char (*sets)[NFT_SET_MAXNAMELEN];
+  char** sets; /* names, grown as the set dump goes (kube-proxy: one anonymous map per service) */
   size_t nsets;
+  size_t cap;
   size_t max_sets;
   int too_many;
 } dump_ctx;
+
+static void free_sets(dump_ctx* d) {
+  for (size_t i = 0; i < d->nsets; ++i) free(d->sets[i]);
+  free(d->sets);
+}
 
 static void collect(void* p, int kind, const void* attrs, size_t len) {
   dump_ctx* d = p;
@@ -257,7 +263,22 @@ static void collect(void* p, int kind, const void* attrs, size_t len) {
         d->too_many = 1;
         return;
       }
-      strcpy(d->sets[d->nsets++], info.name);
+      if (d->nsets == d->cap) {
+        const size_t cap = d->cap ? d->cap * 2 : 64;
+        char** p = realloc(d->sets, cap * sizeof(*p));
+        if (!p) {
+          d->too_many = 1;
+          return;
+        }
+        d->sets = p;
+        d->cap = cap;
+      }
+      d->sets[d->nsets] = strdup(info.name);
+      if (!d->sets[d->nsets]) {
+        d->too_many = 1;
+        return;
+      }
+      d->nsets++;
     }
   }
   d->cb(d->ctx, kind, attrs, len);
@@ -335,16 +356,14 @@ int ngnft_table_dump(ngnft_sock* s, int nfproto, const char* table, size_t max_s
   uint32_t before = 0, after = 0;
   int rc = get_gen(s, &before, tap, tap_ctx);
   if (rc < 0) return rc;
-  dump_ctx d = {cb, ctx, NULL, 0, max_sets, 0};
-  d.sets = calloc(max_sets ? max_sets : 1, sizeof(*d.sets));
-  if (!d.sets) return -ENOMEM;
+  dump_ctx d = {cb, ctx, NULL, 0, 0, max_sets, 0};
   char buf[512];
   struct nlmsghdr* nlh = put_request(buf, NFT_MSG_GETTABLE, NLM_F_ACK, nfproto);
   mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
   rc = request(s, nlh, nfproto, table, &d, NULL, tap, tap_ctx);
   const int absent = rc == -ENOENT;
   if (rc == 0) rc = dump_parts(s, nfproto, table, &d, tap, tap_ctx);
-  free(d.sets);
+  free_sets(&d);
   if (rc < 0 && !absent) return rc;
   rc = get_gen(s, &after, tap, tap_ctx);
   if (rc < 0) return rc;

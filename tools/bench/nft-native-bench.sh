@@ -6,6 +6,7 @@
 #
 #   tools/bench/nft-native-bench.sh [BUILD_DIR] [WIPES] [SERVICES...]
 #   tools/bench/nft-native-bench.sh build 100 1000 10000
+#   NG_BENCH_LOADS=3 tools/bench/nft-native-bench.sh build 5 10000   # 10,000: ~40 s a round here
 #
 # A wipe is one transaction deleting the table (nft_native_bench, a process that is not the
 # owner); "restored" is when the agent's transaction re-creating it commits (heard on the
@@ -24,9 +25,9 @@ ng_require_root
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 for n in "${sizes[@]}"; do
   "$src/tools/bench/gen-kube-proxy-nft.sh" "$n" >"$NG_TMP/kp-$n.nft"
-  # nft -f into an empty namespace, 5 times: the median.
+  # nft -f into an empty namespace, NG_BENCH_LOADS times (default 5): the median.
   loads=()
-  for i in 1 2 3 4 5; do
+  for i in $(seq 1 "${NG_BENCH_LOADS:-5}"); do
     ns=$(ng_netns_add "load$n-$i")
     t0=$(date +%s%N)
     ng_in "$ns" nft -f "$NG_TMP/kp-$n.nft"
@@ -55,11 +56,11 @@ YAML
     "$build/agent/nodeguard" --config "$NG_TMP/ng-$n.yaml" >"$log" 2>&1 &
   agent=$!
   ng_track_pid "$agent"
-  ng_wait_until 60 grep -q '"msg":"native table guarded"' "$log" || ng_fail "not guarded: $(tail -5 "$log")"
+  ng_wait_until 600 grep -q '"msg":"native table guarded"' "$log" || ng_fail "not guarded: $(tail -5 "$log")"
   result=$(ng_in "$node" "$build/tools/bench/nft_native_bench" ip kube-proxy "$wipes")
   fails=$(grep -c '"msg":"native table restore failed"' "$log" || true)
   restored=$(grep -c '"msg":"native table restored"' "$log" || true)
-  echo "services $n: $result; restores read back equal $restored/$wipes (failed $fails); nft -f load median $load_ms ms"
+  echo "services $n: $result; restores read back equal $restored/$wipes (failed $fails); nft -f load median $load_ms ms; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   kill -TERM "$agent"
   wait "$agent" || true
 done
