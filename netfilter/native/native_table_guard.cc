@@ -52,6 +52,7 @@ struct NativeTableGuard::Table {
   std::uint64_t wipes = 0;
   std::uint64_t repairs = 0;
   double last_dump_seconds = 0;
+  bool writers_dropped = false;
 };
 
 NativeTableGuard::NativeTableGuard(NativeTablesConfig config, bool enabled, bool dry_run,
@@ -127,7 +128,12 @@ void NativeTableGuard::on_generation(const NftGeneration& gen) {
       }
     }
     if (w->self) continue;  // our own restore
-    if (t.writers.size() >= kMaxPendingWriters) t.writers.erase(t.writers.begin());
+    if (t.writers.size() >= kMaxPendingWriters) {
+      // Bounded: the oldest writer is forgotten, and counted as unknown (not the owner), so a
+      // wipe buried under a flood of owner transactions is still repaired.
+      t.writers.erase(t.writers.begin());
+      t.writers_dropped = true;
+    }
     t.writers.emplace_back(gen.writer.genid, *w);
     t.last_writer = *w;
     const bool owner = is_owner(*w, t.spec.owners);
@@ -233,6 +239,8 @@ void NativeTableGuard::settle(Table& t, NativeDump dump, bool fallback) {
   for (auto it = keep; it != t.writers.end(); ++it) writers.push_back(it->second);
   t.writers.erase(keep, t.writers.end());
   if (fallback) writers.push_back(NativeWriter{});  // transactions never heard: writer unknown
+  if (t.writers_dropped) writers.insert(writers.begin(), NativeWriter{});
+  t.writers_dropped = false;
   if (!t.good) {
     learn(t, std::move(dump), writers);
     finish(t);

@@ -248,6 +248,19 @@ TEST_F(NativeGuardTest, AWriteRightAfterTheRestoreIsJudgedOnItsOwn) {
   EXPECT_TRUE(same_native_table(backend_->tables[kKp], good_));
 }
 
+TEST_F(NativeGuardTest, AWipeBuriedUnderOwnerTransactionsIsStillRepaired) {
+  make();
+  backend_->set(kKp, std::nullopt);
+  heard(6724, "nft", {NFT_MSG_DELTABLE});
+  for (size_t i = 0; i < NativeTableGuard::kMaxPendingWriters + 6; ++i) {
+    ++backend_->genid;  // the owner's transactions elsewhere in its (absent) table
+    heard(900, "kube-proxy", {NFT_MSG_NEWSETELEM});
+  }
+  settle();
+  EXPECT_EQ(backend_->tables.count(kKp), 1u);
+  EXPECT_EQ(view().repairs, 1u);
+}
+
 TEST_F(NativeGuardTest, VerifyFailureIsReportedOnceNotLooped) {
   make();
   backend_->corrupt_restore = true;
