@@ -8,7 +8,8 @@
 # wipe must be undone: `nft flush ruleset`, `nft delete table ip kube-proxy`, `nft flush table
 # ip kube-proxy`, Debian's /etc/nftables.conf (starts with `flush ruleset`) loaded with `nft -f`.
 # After each, `nft list table ip kube-proxy` equals the listing before (counters stripped), the
-# ClusterIP answers through the DNAT, and the agent's log names the writer `nft`. The owner's
+# ClusterIP answers through the DNAT, and the agent's log names the writer `nft`. A Calico-shaped
+# table and one with named objects, created while the agent runs, come back too. The owner's
 # changes (a service added, an endpoint's element deleted, made by a process named kube-proxy)
 # are learned, not undone: the next wipe brings back the new state; the owner deleting its own
 # table is learned too (not recreated).
@@ -45,7 +46,7 @@ grpc_socket: $NG_TMP/ng.sock
 metrics_listen: ""
 health_listen: ""
 log_level: info
-netfilter: {backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy"], nft_tables_coalesce: 100ms}
+netfilter: {backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy", "ip calico calico-node", "inet objects"], nft_tables_coalesce: 100ms}
 firewalld: {enabled: false}
 bgp: {enabled: false}
 routes: {enabled: false}
@@ -101,6 +102,31 @@ table inet filter {
 NFT
 wipe "Debian nftables.conf" nft -f "$NG_TMP/nftables.conf"
 ng_in "$node" nft list table inet filter >/dev/null || fail "the admin's own table is gone"
+
+# A Calico-shaped table (interval sets, ifname verdict maps, anonymous sets) and one with named
+# counter and quota objects, an object map, a timeout set and a catch-all element
+# (tests/unit/netfilter/data/native/*.nft), created after the agent started: learned at first
+# sight, then all three tables restored after one `nft flush ruleset`.
+data=$NG_SOURCE_DIR/tests/unit/netfilter/data/native
+ng_in "$node" nft -f "$data/calico.nft"
+ng_in "$node" nft -f "$data/objects.nft"
+others() {
+  for t in "ip calico" "inet objects"; do
+    ng_in "$node" nft list table $t 2>/dev/null | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/; s/ expires [0-9a-z]+//g'
+  done
+}
+want_others=$(others)
+ng_wait_until 10 bash -c "(( \$(grep -c '\"msg\":\"native table guarded\"' '$log') >= 3 ))" ||
+  fail "the Calico-shaped and object tables were not learned"
+sleep 0.5
+before=$(grep -c '"msg":"native table restored"' "$log" || true)
+ng_in "$node" nft flush ruleset
+ng_wait_until 15 bash -c "(( \$(grep -c '\"msg\":\"native table restored\"' '$log') >= $before + 3 ))" ||
+  fail "not every table was restored after flush ruleset"
+[[ $(others) == "$want_others" ]] || { diff <(echo "$want_others") <(others) | head -20 >&2; fail "Calico/object tables differ"; }
+[[ $(listing) == "$want" ]] || fail "kube-proxy table differs after the three-table restore"
+ng_wait_until 10 answers || fail "the ClusterIP does not answer after the three-table restore"
+ng_log "flush ruleset with three guarded tables: all restored, listings identical"
 
 # The owner's changes: a process named kube-proxy (nft under that name) adds a service and
 # deletes an element; learned, so the next wipe restores the new state, not the old one.
