@@ -267,6 +267,12 @@ void NativeTableGuard::learn(Table& t, NativeDump dump, const std::vector<Native
                                            {"sets", c.sets},
                                            {"elements", c.elements}});
     }
+    d_.log.debug("native table learned", {{"table", t.id},
+                                          {"generation", static_cast<std::int64_t>(dump.genid)},
+                                          {"writers", static_cast<std::int64_t>(writers.size())},
+                                          {"chains", c.chains},
+                                          {"rules", c.rules},
+                                          {"elements", c.elements}});
     t.good = std::make_shared<const NativeTableSnapshot>(std::move(*dump.table));
     t.state = State::kGuarded;
   } else {

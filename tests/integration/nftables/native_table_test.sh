@@ -45,7 +45,7 @@ state_dir: $NG_TMP/state
 grpc_socket: $NG_TMP/ng.sock
 metrics_listen: ""
 health_listen: ""
-log_level: info
+log_level: debug
 netfilter: {backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy", "ip calico calico-node", "inet objects"], nft_tables_coalesce: 100ms}
 firewalld: {enabled: false}
 bgp: {enabled: false}
@@ -65,7 +65,11 @@ fail() {
 }
 ng_wait_until 20 grep -q '"msg":"native table guarded"' "$log" || fail "the table was not guarded"
 
-restored_by_nft() { grep '"msg":"native table restored"' "$log" | grep -c '"writer_comm":"nft"' || true; }
+# restored_by_nft [TABLE]: restores of the table (default ip kube-proxy) naming writer nft.
+restored_by_nft() {
+  grep '"msg":"native table restored"' "$log" | grep "\"table\":\"${1:-ip kube-proxy}\"" |
+    grep -c '"writer_comm":"nft"' || true
+}
 # wipe NAME CMD...: runs the wipe in the node, waits for the restore, checks listing and DNAT.
 wipe() {
   local name=$1 before
@@ -73,8 +77,11 @@ wipe() {
   before=$(restored_by_nft)
   local t=$SECONDS
   ng_in "$node" "$@" || fail "$name: the wipe itself failed"
-  ng_wait_until 15 bash -c "(( \$(grep '\"msg\":\"native table restored\"' '$log' | grep -c '\"writer_comm\":\"nft\"') > $before ))" ||
-    fail "$name: no restore naming writer nft"
+  local deadline=$((SECONDS + 15))
+  until (($(restored_by_nft) > before)); do
+    ((SECONDS < deadline)) || fail "$name: no restore naming writer nft"
+    sleep 0.05
+  done
   [[ $(listing) == "$want" ]] || { diff <(echo "$want") <(listing) | head -20 >&2; fail "$name: listing differs"; }
   ng_wait_until 10 answers || fail "$name: the ClusterIP does not answer after the restore"
   ng_log "$name: restored, listing identical, ClusterIP answers ($((SECONDS - t)) s)"
@@ -119,10 +126,16 @@ want_others=$(others)
 ng_wait_until 10 bash -c "(( \$(grep -c '\"msg\":\"native table guarded\"' '$log') >= 3 ))" ||
   fail "the Calico-shaped and object tables were not learned"
 sleep 0.5
-before=$(grep -c '"msg":"native table restored"' "$log" || true)
+declare -A before
+for t in "ip kube-proxy" "ip calico" "inet objects"; do before[$t]=$(restored_by_nft "$t"); done
 ng_in "$node" nft flush ruleset
-ng_wait_until 15 bash -c "(( \$(grep -c '\"msg\":\"native table restored\"' '$log') >= $before + 3 ))" ||
-  fail "not every table was restored after flush ruleset"
+for t in "ip kube-proxy" "ip calico" "inet objects"; do
+  deadline=$((SECONDS + 15))
+  until (($(restored_by_nft "$t") > ${before[$t]})); do
+    ((SECONDS < deadline)) || fail "$t was not restored after flush ruleset"
+    sleep 0.05
+  done
+done
 [[ $(others) == "$want_others" ]] || { diff <(echo "$want_others") <(others) | head -20 >&2; fail "Calico/object tables differ"; }
 [[ $(listing) == "$want" ]] || fail "kube-proxy table differs after the three-table restore"
 ng_wait_until 10 answers || fail "the ClusterIP does not answer after the three-table restore"
@@ -141,7 +154,9 @@ delete element ip kube-proxy cluster-ips { 10.96.0.2 }
 NFT
 want=$(listing)
 grep -q 10.96.99.99 <<<"$want" || fail "the owner's change did not apply"
-sleep 1  # past the coalescing delay: the owner's state is learned
+# Learned (after the coalescing delay): 5 elements a service, + 2 added - 1 deleted.
+ng_wait_until 15 grep -q "\"msg\":\"native table learned\",\"table\":\"ip kube-proxy\".*\"elements\":$((5 * SERVICES + 1))" "$log" ||
+  fail "the owner's change was not learned"
 [[ $(listing) == "$want" ]] || fail "the owner's change was undone"
 wipe "nft flush ruleset after the owner's change" nft flush ruleset
 grep -q 10.96.99.99 <<<"$(listing)" || fail "the restore brought back the old state"
