@@ -14,6 +14,9 @@
 #include "netfilter/firewalld/firewalld_watcher.h"
 #include "netfilter/firewalld/sd_bus_connection.h"
 #include "netfilter/guard_factory.h"
+#include "netfilter/native/native_table_guard.h"
+#include "netfilter/native/netlink_native_backend.h"
+#include "netfilter/nft/nft_monitor.h"
 #include "probes/bgp/asio_bird_connection.h"
 #include "probes/bgp/bgp_monitor.h"
 #include "probes/connectivity/asio_probe_transport.h"
@@ -31,6 +34,16 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
       ctx.config.netfilter, ctx.config.dry_run, ctx.config.state_dir, ctx.io, ctx.processes,
       netfilter::Guard::Deps{ctx.clock, ctx.loop, ctx.workers, ctx.files, ctx.health,
                              ctx.env_errors, ctx.metrics, ctx.log.with_component("netfilter")}));
+  // Native nftables tables (kube-proxy's, Calico's, portmap's nftables mode), guarded whole.
+  // Its own monitor socket: the iptables guard's monitor and listen gate stay as they are.
+  handles.nftables = &registry.add(std::make_unique<netfilter::native::NativeTableGuard>(
+      ctx.config.netfilter.native, ctx.config.netfilter.enabled, ctx.config.dry_run,
+      std::make_shared<netfilter::native::NetlinkNativeBackend>(),
+      std::make_unique<netfilter::NftMonitor>(ctx.io, ctx.log.with_component("nftables")),
+      netfilter::native::NativeTableGuard::Deps{ctx.clock, ctx.health, ctx.env_errors, ctx.metrics,
+                                                ctx.log.with_component("nftables"), ctx.loop,
+                                                ctx.workers, netfilter::native::pid_is_self,
+                                                netfilter::native::proc_parent_comm}));
   // firewalld right after: a reload or restart triggers an immediate check of the guard.
   handles.firewalld = &registry.add(std::make_unique<netfilter::firewalld::FirewalldWatcher>(
       ctx.config.firewalld,
@@ -97,7 +110,9 @@ std::vector<std::unique_ptr<grpc::Service>> make_component_services(ComponentHan
                                                                     ComponentContext& ctx) {
   std::vector<std::unique_ptr<grpc::Service>> services;
   if (handles.netfilter) {
-    services.push_back(std::make_unique<NetfilterService>(ctx.loop, *handles.netfilter));
+    auto netfilter = std::make_unique<NetfilterService>(ctx.loop, *handles.netfilter);
+    netfilter->set_native(handles.nftables);
+    services.push_back(std::move(netfilter));
   }
   services.push_back(
       std::make_unique<NetworkService>(ctx.loop, handles.routes, handles.bgp, handles.probes));

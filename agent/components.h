@@ -22,6 +22,9 @@ class Prober;
 namespace ng::netfilter {
 class Guard;
 }
+namespace ng::netfilter::native {
+class NativeTableGuard;
+}
 namespace ng::netfilter::firewalld {
 class FirewalldWatcher;
 }
@@ -48,6 +51,7 @@ struct ComponentHandles {
   probes::logs::LogsComponent* logs = nullptr;
   netfilter::cni::CniComponent* cni = nullptr;  // the CNI cache (hostPort rules of live pods)
   kube::KubeExporter* kube = nullptr;           // conditions, events, taints on the Node
+  netfilter::native::NativeTableGuard* nftables = nullptr;  // native nftables tables, whole
 };
 
 // The one place that decides which components run, in which order (start order; stop is the

@@ -55,6 +55,7 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "a live entry for the pod. A fresh snapshot also keeps pods whose sandbox cannot be "
           "checked. Pods the cache says are gone are never restored, whatever the age.",
           core::duration_range(10s, 168h));
+  native::bind_native_config(b, c.native);
 }
 
 }  // namespace ng::netfilter

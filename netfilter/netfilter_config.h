@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/config_binder.h"
+#include "netfilter/native/native_config.h"
 
 namespace ng::netfilter {
 
@@ -32,6 +33,8 @@ struct NetfilterConfig {
   // Older than this (since last confirmed against the table), a snapshot is trusted less: the
   // entries of CNI pods are restored from it only when the CNI cache vouches for the pod.
   core::Millis snapshot_max_age{15 * 60 * 1000};
+  // Native nftables tables guarded whole (netfilter/native/, docs/nftables.md).
+  native::NativeTablesConfig native;
 };
 
 void bind_config(core::ConfigBinder& b, NetfilterConfig& c);

@@ -7,6 +7,8 @@
 #   core/                       the seams; includes core/ only
 #   netfilter/, probes/         the components; core/ and themselves, never each other or agent/
 #   netfilter/legacy, .../nft   the backends; never the guard or the components built on it
+#   netfilter/native            the native nftables table guard; the nft backend's wire layer,
+#                               never the iptables guard, legacy, CNI or firewalld
 #   agent/                      the daemon; anything below, never tools/
 #   agent/{health,api,metrics,config,kube}: never agent/runtime (the loop wires them, not the reverse)
 set -euo pipefail
@@ -31,7 +33,8 @@ rule core 'agent/|netfilter/|probes/|tools/|nodeguard/' "core/ is the bottom lay
 rule netfilter 'agent/|probes/|tools/' "netfilter/ sees core/ only"
 rule probes 'agent/|netfilter/|tools/' "probes/ sees core/ only"
 rule netfilter/legacy 'netfilter/guard|netfilter/cni/|netfilter/firewalld/' "a backend does not know the guard"
-rule netfilter/nft 'netfilter/guard|netfilter/cni/|netfilter/firewalld/' "a backend does not know the guard"
+rule netfilter/nft 'netfilter/guard|netfilter/cni/|netfilter/firewalld/|netfilter/native/' "a backend does not know the guard"
+rule netfilter/native 'netfilter/guard|netfilter/cni/|netfilter/firewalld/|netfilter/legacy/' "the native table guard stands apart from the iptables guard"
 rule agent 'tools/' "the daemon does not depend on its tools"
 for d in health api metrics config kube; do
   rule "agent/$d" 'agent/runtime/' "agent/runtime wires agent/$d, not the reverse"

@@ -126,8 +126,38 @@ grpc::ServerUnaryReactor* NetfilterService::ListRules(grpc::CallbackServerContex
   }
   return unary_on_loop(ctx, loop_, [this, req, resp] {
     fill(guard_.view(), *req, *resp);
+    if (native_) fill_native(native_->tables(), *resp);
     return grpc::Status::OK;
   });
+}
+
+void NetfilterService::fill_native(const std::vector<netfilter::native::NativeTableView>& tables,
+                                   nodeguard::v1::ListRulesResponse& out) {
+  for (const auto& t : tables) {
+    auto* n = out.add_native_tables();
+    n->set_family(t.family);
+    n->set_name(t.name);
+    for (const auto& o : t.owners) n->add_owners(o);
+    n->set_state(t.state);
+    n->set_chains(static_cast<uint32_t>(t.counts.chains));
+    n->set_base_chains(static_cast<uint32_t>(t.counts.base_chains));
+    n->set_rules(static_cast<uint32_t>(t.counts.rules));
+    n->set_sets(static_cast<uint32_t>(t.counts.sets));
+    n->set_elements(static_cast<uint32_t>(t.counts.elements));
+    n->set_objects(static_cast<uint32_t>(t.counts.objects));
+    n->set_flowtables(static_cast<uint32_t>(t.counts.flowtables));
+    if (t.last_writer) {
+      n->set_last_writer_pid(t.last_writer->writer.pid);
+      n->set_last_writer_comm(t.last_writer->writer.comm);
+      n->set_last_writer_parent(t.last_writer->parent_comm);
+      n->set_last_writer_unit(t.last_writer->writer.unit);
+      n->set_last_writer_container(t.last_writer->writer.container);
+    }
+    n->set_last_drift(t.last_drift);
+    n->set_last_error(t.last_error);
+    n->set_wipes(t.wipes);
+    n->set_repairs(t.repairs);
+  }
 }
 
 grpc::ServerUnaryReactor* NetfilterService::Repair(grpc::CallbackServerContext* ctx,
@@ -153,6 +183,11 @@ grpc::ServerUnaryReactor* NetfilterService::Repair(grpc::CallbackServerContext* 
       return;
     }
     resp->set_dry_run(r.dry_run || guard_.view().dry_run);
+    // Native tables: a forced re-read; those that look wiped are restored (not in dry run).
+    if (native_ && !r.dry_run) {
+      native_->recheck();
+      for (const auto& t : native_->tables()) resp->add_native_rechecked(t.family + " " + t.name);
+    }
     guard_.repair_now(r, [reactor, resp](std::vector<netfilter::TableRepairResult> results) {
       for (const auto& t : results) {
         auto* c = resp->add_tables();

@@ -2,6 +2,7 @@
 
 #include "core/executor.h"
 #include "netfilter/guard.h"
+#include "netfilter/native/native_table_guard.h"
 #include "nodeguard/v1/netfilter.grpc.pb.h"
 
 namespace ng::agent {
@@ -12,6 +13,8 @@ namespace ng::agent {
 class NetfilterService final : public nodeguard::v1::Netfilter::CallbackService {
  public:
   NetfilterService(core::Executor& loop, netfilter::Guard& guard) : loop_(loop), guard_(guard) {}
+  // The native nftables table guard, when registered: listed by ListRules, re-checked by Repair.
+  void set_native(netfilter::native::NativeTableGuard* native) { native_ = native; }
 
   grpc::ServerUnaryReactor* ListRules(grpc::CallbackServerContext* ctx,
                                       const nodeguard::v1::ListRulesRequest* request,
@@ -27,10 +30,13 @@ class NetfilterService final : public nodeguard::v1::Netfilter::CallbackService 
   // Loop thread. Exposed for tests.
   static void fill(const netfilter::GuardView& view, const nodeguard::v1::ListRulesRequest& req,
                    nodeguard::v1::ListRulesResponse& out);
+  static void fill_native(const std::vector<netfilter::native::NativeTableView>& tables,
+                          nodeguard::v1::ListRulesResponse& out);
 
  private:
   core::Executor& loop_;
   netfilter::Guard& guard_;
+  netfilter::native::NativeTableGuard* native_ = nullptr;
 };
 
 }  // namespace ng::agent

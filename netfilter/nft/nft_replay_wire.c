@@ -604,6 +604,21 @@ ngnft_batch* ngnft_batch_begin(int family, uint32_t genid, uint32_t seq) {
   return b;
 }
 
+ngnft_batch* ngnft_batch_begin_nfproto(uint8_t nfproto, uint32_t genid, uint32_t seq) {
+  ngnft_batch* b = ngnft_batch_begin(4, genid, seq);
+  if (b) b->nfproto = nfproto;
+  return b;
+}
+
+int ngnft_batch_put(ngnft_batch* b, int msg, uint16_t flags, const void* attrs, size_t len) {
+  if (msg < 0 || msg >= NFT_MSG_MAX || !attrs_valid(attrs, len, 0xffffffffu)) return -EINVAL;
+  struct nlmsghdr* nlh = put_msg(b, (NFNL_SUBSYS_NFTABLES << 8) | msg, flags, len);
+  if (!nlh) return -ENOMEM;
+  put_raw(nlh, attrs, len);
+  done_msg(b, nlh);
+  return 0;
+}
+
 void ngnft_batch_free(ngnft_batch* b) {
   if (!b) return;
   free(b->buf);

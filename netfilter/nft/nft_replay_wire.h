@@ -131,6 +131,11 @@ int ngnft_batch_del_rule(ngnft_batch* b, const char* table, const char* chain, u
 enum { NGNFT_AT_END = 0, NGNFT_AT_HEAD = 1, NGNFT_AFTER = 2 };
 int ngnft_batch_new_rule(ngnft_batch* b, const char* table, const char* chain, const void* attrs,
                          size_t attrs_len, int where, uint64_t anchor);
+/* A batch for a table of any family: nfproto is the raw NFPROTO_* value (native tables). */
+ngnft_batch* ngnft_batch_begin_nfproto(uint8_t nfproto, uint32_t genid, uint32_t seq);
+/* Any nftables message (NFT_MSG_* type, NLM_F_* flags beyond NLM_F_REQUEST) whose attributes
+ * are given whole; attrs must be a well-formed attribute run padded to 4 bytes. */
+int ngnft_batch_put(ngnft_batch* b, int msg, uint16_t flags, const void* attrs, size_t len);
 /* Closes the batch: the last message asks for an ack, then NFNL_MSG_BATCH_END. */
 int ngnft_batch_end(ngnft_batch* b);
 const void* ngnft_batch_data(const ngnft_batch* b, size_t* len);

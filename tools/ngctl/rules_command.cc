@@ -10,6 +10,38 @@
 namespace ng::ngctl {
 
 namespace {
+// Native nftables tables (netfilter.nft_tables): owner, size, state, last writer.
+void print_native(const nodeguard::v1::ListRulesResponse& resp) {
+  if (resp.native_tables().empty()) return;
+  std::cout << "\nNative nftables tables:\n";
+  Table native({"FAMILY", "TABLE", "OWNER", "STATE", "CHAINS", "RULES", "SETS", "ELEMENTS",
+                "REPAIRS", "LAST WRITER"});
+  for (const auto& t : resp.native_tables()) {
+    std::string owners;
+    for (const auto& o : t.owners()) owners += (owners.empty() ? "" : ",") + o;
+    std::string writer = "-";
+    if (!t.last_writer_comm().empty() || t.last_writer_pid() != 0) {
+      writer = (t.last_writer_comm().empty() ? "?" : t.last_writer_comm()) + " (pid " +
+               std::to_string(t.last_writer_pid()) +
+               (t.last_writer_parent().empty() ? "" : ", parent " + t.last_writer_parent()) +
+               (t.last_writer_unit().empty() ? "" : ", unit " + t.last_writer_unit()) + ")";
+    }
+    std::string state = t.state();
+    if (!t.last_drift().empty()) state += " (last: " + t.last_drift() + ")";
+    native.add({t.family(), t.name(), owners.empty() ? "-" : owners, state,
+                std::to_string(t.chains()), std::to_string(t.rules()), std::to_string(t.sets()),
+                std::to_string(t.elements()), std::to_string(t.repairs()), writer});
+  }
+  native.print(std::cout);
+  for (const auto& t : resp.native_tables()) {
+    if (!t.last_error().empty()) {
+      std::cout << "  " << t.family() << " " << t.name() << ": error: " << t.last_error() << "\n";
+    }
+  }
+}
+}  // namespace
+
+namespace {
 
 struct RulesArgs {
   TableFilterArgs filter;
@@ -75,6 +107,7 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       }
       if (resp.tables().empty()) summary.add({"(none)", "", "", "", "", "", "", "", ""});
       summary.print(std::cout);
+      print_native(resp);
       for (const auto& t : resp.tables()) {
         if (t.chains().empty() && t.reports().empty() && t.last_error().empty() &&
             t.foreign().empty()) {

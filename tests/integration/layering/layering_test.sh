@@ -28,9 +28,11 @@ plant netfilter/nft/x.cc netfilter/guard.h
 plant netfilter/legacy/x.h netfilter/firewalld/bus.h
 plant agent/runtime/x.cc tools/ngctl/output.h
 plant agent/health/x.h agent/runtime/component_registry.h
+plant netfilter/nft/y.h netfilter/native/native_snapshot.h
+plant netfilter/native/x.cc netfilter/guard.h
 # And what is allowed passes.
 rm -rf "$T/tree" && mkdir -p "$T/tree/agent/runtime" "$T/tree/netfilter/cni"
 printf '#include "agent/health/health_model.h"\n#include "netfilter/guard.h"\n' >"$T/tree/agent/runtime/ok.cc"
 printf '#include "netfilter/guard.h"\n#include "core/log.h"\n' >"$T/tree/netfilter/cni/ok.cc"
 "$CHECK" "$T/tree" >/dev/null 2>&1 || { echo "FAIL: allowed includes rejected" >&2; exit 1; }
-echo "PASS: layering holds; 9 planted bad includes caught"
+echo "PASS: layering holds; 11 planted bad includes caught"

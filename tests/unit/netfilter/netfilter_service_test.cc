@@ -299,3 +299,47 @@ TEST_F(NetfilterServiceTest, ListRulesShowsForeignRules) {
 
 }  // namespace
 }  // namespace ng::agent
+
+namespace ng::agent {
+namespace {
+// Native nftables tables in ListRules: counts, state and the last writer, field by field.
+TEST(NetfilterServiceNative, FillNativeCopiesEveryField) {
+  netfilter::native::NativeTableView v;
+  v.family = "ip";
+  v.name = "kube-proxy";
+  v.owners = {"kube-proxy", "calico-node"};
+  v.state = "guarded";
+  v.counts.chains = 4014;
+  v.counts.base_chains = 7;
+  v.counts.rules = 8021;
+  v.counts.sets = 1007;
+  v.counts.elements = 5000;
+  netfilter::native::NativeWriter w;
+  w.writer.pid = 6724;
+  w.writer.comm = "nft";
+  w.parent_comm = "bash";
+  v.last_writer = w;
+  v.last_drift = "table_deleted";
+  v.repairs = 3;
+  v.wipes = 3;
+  nodeguard::v1::ListRulesResponse out;
+  NetfilterService::fill_native({v}, out);
+  ASSERT_EQ(out.native_tables_size(), 1);
+  const auto& n = out.native_tables(0);
+  EXPECT_EQ(n.family(), "ip");
+  EXPECT_EQ(n.name(), "kube-proxy");
+  EXPECT_EQ(n.owners_size(), 2);
+  EXPECT_EQ(n.state(), "guarded");
+  EXPECT_EQ(n.chains(), 4014u);
+  EXPECT_EQ(n.base_chains(), 7u);
+  EXPECT_EQ(n.rules(), 8021u);
+  EXPECT_EQ(n.sets(), 1007u);
+  EXPECT_EQ(n.elements(), 5000u);
+  EXPECT_EQ(n.last_writer_pid(), 6724u);
+  EXPECT_EQ(n.last_writer_comm(), "nft");
+  EXPECT_EQ(n.last_writer_parent(), "bash");
+  EXPECT_EQ(n.last_drift(), "table_deleted");
+  EXPECT_EQ(n.repairs(), 3u);
+}
+}  // namespace
+}  // namespace ng::agent
