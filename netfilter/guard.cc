@@ -12,10 +12,13 @@
 
 namespace ng::netfilter {
 
+using guard_detail::add_writer_attributes;
+using guard_detail::add_writer_fields;
 using guard_detail::chains_of;
 using guard_detail::join;
 using guard_detail::kComponent;
 using guard_detail::kinds_of;
+using guard_detail::writer_phrase;
 
 namespace {
 
@@ -226,6 +229,9 @@ void Guard::on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot>
   }
   arm_poll();
   arm_verify();
+  // The first mixed-mode scan waits for the first check of every table (finish()): it reads
+  // watched nft tables through their watch.
+  if (watches_.empty()) scan_mixed_modes();
 }
 
 void Guard::stop() {
@@ -472,42 +478,62 @@ bool Guard::in_grace(Watch& w, const Assessment& A, core::MonoTime& detected_at)
   return false;
 }
 
-// Drift about to be repaired: metrics, the log line and the event.
+// Drift about to be repaired: metrics, the log line and the event, naming the writer.
 void Guard::report_drift(Watch& w, const Assessment& A, const std::string& trigger) {
   w.last_drift = A.drift;
   w.state = "drift";
+  w.drift_writer = writer_of(w.key);
+  w.drift_writer_label = writer_labels_.label(w.drift_writer);
   for (const auto& k : kinds_of(A.drift)) {
     for (const auto& f : A.drift) {
       if (to_string(f.kind) == k) {
-        metrics_.drift(w.key.backend, w.key.family, w.key.table, f.kind);
+        metrics_.drift(w.key.backend, w.key.family, w.key.table, f.kind, w.drift_writer_label);
         break;
       }
     }
   }
   const auto kinds = join(kinds_of(A.drift), ",");
   const auto chains = join(chains_of(A.drift), ",");
-  d_.log.warn("netfilter drift", {{"table", w.key.str()},
-                                  {"kinds", kinds},
-                                  {"chains", chains},
-                                  {"flush", A.flush},
-                                  {"detail", A.flush ? A.drift.front().detail : A.signature},
-                                  {"trigger", trigger}});
-  d_.health.record_event(
-      core::HealthEvent{kComponent,
-                        "NetfilterDrift",
-                        A.flush ? "Guarded iptables chains were flushed in " + w.key.str() + " (" +
-                                      A.drift.front().detail + ")"
-                                : "Guarded iptables rules changed in " + w.key.str() + ": " + kinds,
-                        core::Severity::kWarning,
-                        {{"table", w.key.table},
-                         {"family", std::string(to_string(w.key.family))},
-                         {"backend", std::string(to_string(w.key.backend))},
-                         {"kinds", kinds},
-                         {"chains", chains}}});
+  std::vector<core::LogField> fields = {{"table", w.key.str()},
+                                        {"kinds", kinds},
+                                        {"chains", chains},
+                                        {"flush", A.flush},
+                                        {"detail", A.flush ? A.drift.front().detail : A.signature},
+                                        {"trigger", trigger}};
+  add_writer_fields(fields, w.key.backend, w.drift_writer);
+  d_.log.log(core::LogLevel::kWarn, "netfilter drift", fields);
+  core::HealthEvent e{
+      kComponent,
+      "NetfilterDrift",
+      (A.flush ? "Guarded iptables chains were flushed in " + w.key.str() + " (" +
+                     A.drift.front().detail + ")"
+               : "Guarded iptables rules changed in " + w.key.str() + ": " + kinds) +
+          writer_phrase(w.key.backend, w.drift_writer),
+      core::Severity::kWarning,
+      {{"table", w.key.table},
+       {"family", std::string(to_string(w.key.family))},
+       {"backend", std::string(to_string(w.key.backend))},
+       {"kinds", kinds},
+       {"chains", chains}}};
+  add_writer_attributes(e.attributes, w.key.backend, w.drift_writer);
+  d_.health.record_event(std::move(e));
+}
+
+std::optional<ChangeWriter> Guard::writer_of(const TableKey& k) const {
+  if (k.backend != BackendKind::kNft || !nft_events_ || !nft_events_running_) return std::nullopt;
+  return nft_events_->last_writer(k.family, k.table);
 }
 
 void Guard::finish(Watch& w) {
   update_conditions();
+  if (!mixed_first_scan_) {
+    bool all = true;
+    for (const auto& [k, x] : watches_) all = all && x->last_check.has_value();
+    if (all) {
+      mixed_first_scan_ = true;
+      scan_mixed_modes();
+    }
+  }
   if (!listeners_.empty()) {
     const TableView v = table_view(w);
     for (const auto& [id, l] : listeners_) l(v);
@@ -586,6 +612,7 @@ void Guard::verify_all() {
     start_check(*w, "verify", now);
     if (w->persist_failed) persist(*w);  // the state dir may be writable again
   }
+  scan_mixed_modes();
   arm_verify();
 }
 

@@ -55,6 +55,12 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "a live entry for the pod. A fresh snapshot also keeps pods whose sandbox cannot be "
           "checked. Pods the cache says are gone are never restored, whatever the age.",
           core::duration_range(10s, 168h));
+  b.field("proc_root", c.proc_root,
+          "The host's /proc as the agent sees it. The process that committed an nftables change "
+          "(its pid, a pid of the host's pid namespace) is mapped to its systemd unit or "
+          "container through <proc_root>/<pid>/cgroup. In a pod without hostPID, mount the "
+          "host's /proc read-only (the DaemonSet uses /host/proc). Empty: the writer is named "
+          "by pid and process name only.");
 }
 
 }  // namespace ng::netfilter

@@ -32,6 +32,9 @@ struct NetfilterConfig {
   // Older than this (since last confirmed against the table), a snapshot is trusted less: the
   // entries of CNI pods are restored from it only when the CNI cache vouches for the pod.
   core::Millis snapshot_max_age{15 * 60 * 1000};
+  // The host's /proc as the agent sees it: the writer of an nftables generation (a pid of the
+  // host's pid namespace) is looked up in <proc_root>/<pid>/cgroup. Empty: pid and name only.
+  std::string proc_root = "/proc";
 };
 
 void bind_config(core::ConfigBinder& b, NetfilterConfig& c);
