@@ -398,6 +398,10 @@ void Guard::take_read(Watch& w, const Table& read, const Assessment& A,
   if (basis.unpruned) apply_pruned(w, basis.unpruned, basis.snapshot, basis.pruned);
   w.canary_present = A.canary_present;
   if (A.canary_present) w.canary_expected = true;
+  w.save_note.clear();
+  for (const auto& l : read.before) {
+    if (w.save_note = incompatible_note(l); !w.save_note.empty()) break;
+  }
   w.reports = A.reports;
   note_foreign(w, A);
   prune_forgotten(w, read);

@@ -122,6 +122,8 @@ struct Guard::Watch {
   // Who wrote the table when the last drift was found, and its metric label.
   std::optional<ChangeWriter> drift_writer;
   std::string drift_writer_label = "unknown";
+  // iptables-nft-save's note on a native base chain it left out of the last read (mixed modes).
+  std::string save_note;
   std::vector<DriftFinding> reports;
   std::string last_error;
   std::uint64_t repairs = 0;

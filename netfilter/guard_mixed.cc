@@ -35,6 +35,8 @@ void Guard::scan_mixed_modes() {
           h.table = t;
           if (w->last_error.find("incompatible") != std::string::npos) {
             h.incompatible = w->last_error.substr(0, 300);
+          } else {
+            h.incompatible = w->save_note;
           }
           known.tables.push_back(std::move(h));
           continue;
