@@ -346,6 +346,7 @@ class Guard final : public core::Component {
   std::unique_ptr<core::Timer> poll_timer_;
   std::unique_ptr<core::Timer> verify_timer_;
   bool poll_in_flight_ = false;
+  std::uint64_t poll_ticks_ = 0;
   bool fight_condition_ = false;
   bool policy_condition_ = false;
   bool failing_condition_ = false;

@@ -109,6 +109,7 @@ struct Guard::Watch {
   std::string rerun_trigger;
   core::MonoTime rerun_detected{};
   std::optional<std::uint64_t> last_token;
+  std::optional<std::uint64_t> last_info;  // the backend's loop token at the last poll
   // For the view.
   std::string state = "unknown";
   size_t guarded_rules = 0;
