@@ -37,7 +37,7 @@ struct GuardOptions {
   std::string backend_mode = "auto";  // auto | legacy | nft
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   GuardPolicy policy;
-  core::Duration poll_interval = std::chrono::milliseconds(100);  // legacy change check
+  core::Duration poll_interval = std::chrono::milliseconds(20);  // legacy change check
   core::Duration verify_interval = std::chrono::seconds(60);  // full read without a change signal
   core::Duration retry_interval = std::chrono::seconds(5);    // after a failed read or commit
   // A partial change (not a flush) must persist this long before it is repaired: the CNI
