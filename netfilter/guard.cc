@@ -96,6 +96,8 @@ void Guard::start() {
   if (phase_ != Phase::kStopped || !opt_.enabled) return;
   phase_ = Phase::kStarting;
   alive_ = std::make_shared<bool>(true);
+  mixed_in_flight_ = false;  // a scan cut short by stop() never came back
+  mixed_first_scan_ = false;
   d_.log.info("netfilter guard starting", {{"backend", opt_.backend_mode},
                                            {"tables", join(policy_->tables(), ",")},
                                            {"dry_run", opt_.dry_run},
@@ -240,6 +242,7 @@ void Guard::stop() {
   alive_.reset();
   if (poll_timer_) poll_timer_->cancel();
   if (verify_timer_) verify_timer_->cancel();
+  if (mixed_timer_) mixed_timer_->cancel();
   if (nft_events_running_) nft_events_->stop();
   nft_events_running_ = false;
   for (auto& [k, w] : watches_) {
@@ -537,8 +540,11 @@ void Guard::finish(Watch& w) {
     bool all = true;
     for (const auto& [k, x] : watches_) all = all && x->last_check.has_value();
     if (all) {
+      // Not at once: the canary setups and the first repairs of start-up need the workers
+      // more than this report does.
       mixed_first_scan_ = true;
-      scan_mixed_modes();
+      if (!mixed_timer_) mixed_timer_ = d_.clock.make_timer();
+      mixed_timer_->arm(kFirstMixedScanDelay, [this] { scan_mixed_modes(); });
     }
   }
   if (!listeners_.empty()) {

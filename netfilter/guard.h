@@ -372,6 +372,8 @@ class Guard final : public core::Component {
   std::map<std::string, std::string> mixed_set_;
   bool mixed_in_flight_ = false;
   bool mixed_first_scan_ = false;
+  std::unique_ptr<core::Timer> mixed_timer_;
+  static constexpr std::chrono::seconds kFirstMixedScanDelay{2};
 };
 
 }  // namespace ng::netfilter

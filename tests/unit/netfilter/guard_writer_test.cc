@@ -84,6 +84,8 @@ class GuardWriterTest : public ::testing::Test {
     guard->start();
     settle();
     ASSERT_TRUE(guard->started());
+    clock.advance(2s);  // the first mixed-mode scan waits for start-up to settle
+    settle();
   }
   void settle() {
     while (loop.pending() || workers.pending()) {
