@@ -17,6 +17,7 @@
 #include "netfilter/native/native_table_guard.h"
 #include "netfilter/native/netlink_native_backend.h"
 #include "netfilter/nft/nft_monitor.h"
+#include "netfilter/writer_resolver.h"
 #include "probes/bgp/asio_bird_connection.h"
 #include "probes/bgp/bgp_monitor.h"
 #include "probes/connectivity/asio_probe_transport.h"
@@ -27,6 +28,35 @@
 
 namespace ng::agent {
 
+namespace {
+
+// Native nftables tables (kube-proxy's, Calico's, portmap's nftables mode), guarded whole. Its
+// own monitor socket: the iptables guard's monitor and listen gate stay as they are. Writers
+// are resolved through the host's /proc as mounted (netfilter.proc_root).
+std::unique_ptr<netfilter::native::NativeTableGuard> make_native_table_guard(
+    ComponentContext& ctx) {
+  const auto& nf = ctx.config.netfilter;
+  const std::string proc_root = nf.proc_root.empty() ? "/proc" : nf.proc_root;
+  auto monitor =
+      std::make_unique<netfilter::NftMonitor>(ctx.io, ctx.log.with_component("nftables"));
+  if (!nf.proc_root.empty()) {
+    auto resolver = std::make_shared<netfilter::CgroupWriterResolver>(ctx.files, nf.proc_root);
+    monitor->set_writer_resolver([resolver](netfilter::ChangeWriter& w) { (*resolver)(w); });
+  }
+  return std::make_unique<netfilter::native::NativeTableGuard>(
+      nf.native, nf.enabled, ctx.config.dry_run,
+      std::make_shared<netfilter::native::NetlinkNativeBackend>(), std::move(monitor),
+      netfilter::native::NativeTableGuard::Deps{
+          ctx.clock, ctx.health, ctx.env_errors, ctx.metrics, ctx.log.with_component("nftables"),
+          ctx.loop, ctx.workers,
+          [proc_root](std::uint32_t pid) { return netfilter::native::pid_is_self(pid, proc_root); },
+          [proc_root](std::uint32_t pid) {
+            return netfilter::native::proc_parent_comm(pid, proc_root);
+          }});
+}
+
+}  // namespace
+
 ComponentHandles register_components(core::ComponentRegistry& registry, ComponentContext& ctx) {
   ComponentHandles handles;
   // The netfilter guard first: later components (firewalld watcher, CNI cache) feed it.
@@ -36,14 +66,7 @@ ComponentHandles register_components(core::ComponentRegistry& registry, Componen
                              ctx.env_errors, ctx.metrics, ctx.log.with_component("netfilter")}));
   // Native nftables tables (kube-proxy's, Calico's, portmap's nftables mode), guarded whole.
   // Its own monitor socket: the iptables guard's monitor and listen gate stay as they are.
-  handles.nftables = &registry.add(std::make_unique<netfilter::native::NativeTableGuard>(
-      ctx.config.netfilter.native, ctx.config.netfilter.enabled, ctx.config.dry_run,
-      std::make_shared<netfilter::native::NetlinkNativeBackend>(),
-      std::make_unique<netfilter::NftMonitor>(ctx.io, ctx.log.with_component("nftables")),
-      netfilter::native::NativeTableGuard::Deps{ctx.clock, ctx.health, ctx.env_errors, ctx.metrics,
-                                                ctx.log.with_component("nftables"), ctx.loop,
-                                                ctx.workers, netfilter::native::pid_is_self,
-                                                netfilter::native::proc_parent_comm}));
+  handles.nftables = &registry.add(make_native_table_guard(ctx));
   // firewalld right after: a reload or restart triggers an immediate check of the guard.
   handles.firewalld = &registry.add(std::make_unique<netfilter::firewalld::FirewalldWatcher>(
       ctx.config.firewalld,

@@ -13,6 +13,13 @@ class Files {
  public:
   virtual ~Files() = default;
   virtual Result<std::string> read(const std::string& path) = 0;
+  // At most max_bytes from the start of the file: for files whose size is not ours to trust
+  // (another process's /proc entries). The default reads whole and cuts.
+  virtual Result<std::string> read_prefix(const std::string& path, size_t max_bytes) {
+    auto r = read(path);
+    if (r && r->size() > max_bytes) r->resize(max_bytes);
+    return r;
+  }
   // Crash-safe replace: write a temp file in the same directory, fsync, rename, fsync the
   // directory. A reader sees the old content or the new, never a mix.
   virtual Status write_atomic(const std::string& path, std::string_view data) = 0;
@@ -25,6 +32,7 @@ class Files {
 class PosixFiles final : public Files {
  public:
   Result<std::string> read(const std::string& path) override;
+  Result<std::string> read_prefix(const std::string& path, size_t max_bytes) override;
   Status write_atomic(const std::string& path, std::string_view data) override;
   Status make_dirs(const std::string& path) override;
   Status remove(const std::string& path) override;

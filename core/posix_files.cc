@@ -45,6 +45,24 @@ Result<std::string> PosixFiles::read(const std::string& path) {
   return data;
 }
 
+Result<std::string> PosixFiles::read_prefix(const std::string& path, size_t max_bytes) {
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (f.fd < 0) return EnvError::from_errno(errno, "open " + path);
+  std::string data(max_bytes, '\0');
+  size_t got = 0;
+  while (got < max_bytes) {
+    const ssize_t n = ::read(f.fd, data.data() + got, max_bytes - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return EnvError::from_errno(errno, "read " + path);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  data.resize(got);
+  return data;
+}
+
 Status PosixFiles::write_atomic(const std::string& path, std::string_view data) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   {

@@ -72,6 +72,16 @@ class Backend {
   // copying no rules (legacy: IPT_SO_GET_INFO size, entry count and hook offsets; nft: the
   // ruleset generation id, which covers every table). kNotFound when the table is not there.
   virtual core::Result<std::uint64_t> change_token(Family family, const std::string& table) = 0;
+  // A token of the table's shape cheap enough for the loop thread: a few microseconds, never
+  // waiting on another thread's long work (legacy: IPT_SO_GET_INFO alone, skipped while a
+  // worker holds the socket for a content hash). nullopt: none (nft), or not now; the guard
+  // then polls change_token on a worker. It misses same-size changes (a policy flip): the
+  // worker's change_token, polled less often, covers those.
+  virtual std::optional<std::uint64_t> loop_token(Family family, const std::string& table) {
+    (void)family;
+    (void)table;
+    return std::nullopt;
+  }
 };
 
 // Push notifications of table changes (nft: NFNLGRP_NFTABLES netlink, netfilter/nft). Without

@@ -12,10 +12,13 @@
 
 namespace ng::netfilter {
 
+using guard_detail::add_writer_attributes;
+using guard_detail::add_writer_fields;
 using guard_detail::chains_of;
 using guard_detail::join;
 using guard_detail::kComponent;
 using guard_detail::kinds_of;
+using guard_detail::writer_phrase;
 
 namespace {
 
@@ -93,6 +96,8 @@ void Guard::start() {
   if (phase_ != Phase::kStopped || !opt_.enabled) return;
   phase_ = Phase::kStarting;
   alive_ = std::make_shared<bool>(true);
+  mixed_in_flight_ = false;  // a scan cut short by stop() never came back
+  mixed_first_scan_ = false;
   d_.log.info("netfilter guard starting", {{"backend", opt_.backend_mode},
                                            {"tables", join(policy_->tables(), ",")},
                                            {"dry_run", opt_.dry_run},
@@ -226,6 +231,9 @@ void Guard::on_detected(BackendChoice choice, std::map<TableKey, LoadedSnapshot>
   }
   arm_poll();
   arm_verify();
+  // The first mixed-mode scan waits for the first check of every table (finish()): it reads
+  // watched nft tables through their watch.
+  if (watches_.empty()) scan_mixed_modes();
 }
 
 void Guard::stop() {
@@ -234,6 +242,7 @@ void Guard::stop() {
   alive_.reset();
   if (poll_timer_) poll_timer_->cancel();
   if (verify_timer_) verify_timer_->cancel();
+  if (mixed_timer_) mixed_timer_->cancel();
   if (nft_events_running_) nft_events_->stop();
   nft_events_running_ = false;
   for (auto& [k, w] : watches_) {
@@ -277,7 +286,10 @@ void Guard::start_check(Watch& w, std::string_view trigger, core::MonoTime detec
     return;
   }
   w.busy = Watch::Busy::kChecking;
-  const bool skip_if_unchanged = trigger == "verify" && w.backend->kind() == BackendKind::kNft;
+  // A verify re-reads only when the change token moved (nft: the generation id; legacy:
+  // IPT_SO_GET_INFO and a content hash at most 5 s old): an unchanged token is an unchanged
+  // table, and at 10,000 legacy rules the read costs ~0.2 % of a core every minute.
+  const bool skip_if_unchanged = trigger == "verify";
   d_.workers.post([this, alive = std::weak_ptr<bool>(alive_), backend = w.backend, key = w.key,
                    snapshot = w.snapshot, contributed = contributions(w.key),
                    opts = assess_options(w), policy = policy_, last = w.last_token,
@@ -392,6 +404,10 @@ void Guard::take_read(Watch& w, const Table& read, const Assessment& A,
   if (basis.unpruned) apply_pruned(w, basis.unpruned, basis.snapshot, basis.pruned);
   w.canary_present = A.canary_present;
   if (A.canary_present) w.canary_expected = true;
+  w.save_note.clear();
+  for (const auto& l : read.before) {
+    if (w.save_note = incompatible_note(l); !w.save_note.empty()) break;
+  }
   w.reports = A.reports;
   note_foreign(w, A);
   prune_forgotten(w, read);
@@ -472,42 +488,65 @@ bool Guard::in_grace(Watch& w, const Assessment& A, core::MonoTime& detected_at)
   return false;
 }
 
-// Drift about to be repaired: metrics, the log line and the event.
+// Drift about to be repaired: metrics, the log line and the event, naming the writer.
 void Guard::report_drift(Watch& w, const Assessment& A, const std::string& trigger) {
   w.last_drift = A.drift;
   w.state = "drift";
+  w.drift_writer = writer_of(w.key);
+  w.drift_writer_label = writer_labels_.label(w.drift_writer);
   for (const auto& k : kinds_of(A.drift)) {
     for (const auto& f : A.drift) {
       if (to_string(f.kind) == k) {
-        metrics_.drift(w.key.backend, w.key.family, w.key.table, f.kind);
+        metrics_.drift(w.key.backend, w.key.family, w.key.table, f.kind, w.drift_writer_label);
         break;
       }
     }
   }
   const auto kinds = join(kinds_of(A.drift), ",");
   const auto chains = join(chains_of(A.drift), ",");
-  d_.log.warn("netfilter drift", {{"table", w.key.str()},
-                                  {"kinds", kinds},
-                                  {"chains", chains},
-                                  {"flush", A.flush},
-                                  {"detail", A.flush ? A.drift.front().detail : A.signature},
-                                  {"trigger", trigger}});
-  d_.health.record_event(
-      core::HealthEvent{kComponent,
-                        "NetfilterDrift",
-                        A.flush ? "Guarded iptables chains were flushed in " + w.key.str() + " (" +
-                                      A.drift.front().detail + ")"
-                                : "Guarded iptables rules changed in " + w.key.str() + ": " + kinds,
-                        core::Severity::kWarning,
-                        {{"table", w.key.table},
-                         {"family", std::string(to_string(w.key.family))},
-                         {"backend", std::string(to_string(w.key.backend))},
-                         {"kinds", kinds},
-                         {"chains", chains}}});
+  std::vector<core::LogField> fields = {{"table", w.key.str()},
+                                        {"kinds", kinds},
+                                        {"chains", chains},
+                                        {"flush", A.flush},
+                                        {"detail", A.flush ? A.drift.front().detail : A.signature},
+                                        {"trigger", trigger}};
+  add_writer_fields(fields, w.key.backend, w.drift_writer);
+  d_.log.log(core::LogLevel::kWarn, "netfilter drift", fields);
+  core::HealthEvent e{
+      kComponent,
+      "NetfilterDrift",
+      (A.flush ? "Guarded iptables chains were flushed in " + w.key.str() + " (" +
+                     A.drift.front().detail + ")"
+               : "Guarded iptables rules changed in " + w.key.str() + ": " + kinds) +
+          writer_phrase(w.key.backend, w.drift_writer),
+      core::Severity::kWarning,
+      {{"table", w.key.table},
+       {"family", std::string(to_string(w.key.family))},
+       {"backend", std::string(to_string(w.key.backend))},
+       {"kinds", kinds},
+       {"chains", chains}}};
+  add_writer_attributes(e.attributes, w.key.backend, w.drift_writer);
+  d_.health.record_event(std::move(e));
+}
+
+std::optional<ChangeWriter> Guard::writer_of(const TableKey& k) const {
+  if (k.backend != BackendKind::kNft || !nft_events_ || !nft_events_running_) return std::nullopt;
+  return nft_events_->last_writer(k.family, k.table);
 }
 
 void Guard::finish(Watch& w) {
   update_conditions();
+  if (!mixed_first_scan_) {
+    bool all = true;
+    for (const auto& [k, x] : watches_) all = all && x->last_check.has_value();
+    if (all) {
+      // Not at once: the canary setups and the first repairs of start-up need the workers
+      // more than this report does.
+      mixed_first_scan_ = true;
+      if (!mixed_timer_) mixed_timer_ = d_.clock.make_timer();
+      mixed_timer_->arm(kFirstMixedScanDelay, [this] { scan_mixed_modes(); });
+    }
+  }
   if (!listeners_.empty()) {
     const TableView v = table_view(w);
     for (const auto& [id, l] : listeners_) l(v);
@@ -543,14 +582,34 @@ void Guard::arm_poll() {
   poll_timer_->arm(opt_.poll_interval, [this] { poll(); });
 }
 
+// Each tick, tables whose backend has a loop token (legacy: IPT_SO_GET_INFO, ~1 us) are
+// checked right here; the worker hop for the full change token (two thread wake-ups, tens of
+// microseconds: more than the check itself, and what made a 10 ms poll cost ~1 % of a core)
+// runs about once a second for them (it also sees same-size changes: a policy flip), and every
+// tick for the others (nft without notifications).
 void Guard::poll() {
   if (phase_ != Phase::kRunning) return;
   arm_poll();  // a fixed cadence; a poll still in flight makes this tick a no-op
-  if (poll_in_flight_) return;
+  const auto now = d_.clock.now();
+  const auto per_second =
+      std::chrono::seconds(1) /
+      std::max<core::Duration>(opt_.poll_interval, std::chrono::milliseconds(1));
+  const bool slow_tick =
+      ++poll_ticks_ % static_cast<std::uint64_t>(std::max<long>(1, per_second)) == 0;
   std::vector<std::pair<TableKey, std::shared_ptr<Backend>>> targets;
-  for (const auto& [k, w] : watches_) {
-    if (polled(k)) targets.emplace_back(k, w->backend);
+  for (auto& [k, w] : watches_) {
+    if (!polled(k)) continue;
+    if (auto t = w->backend->loop_token(k.family, k.table)) {
+      if (w->have_snapshot && w->last_info && *t != *w->last_info) {
+        d_.log.debug("netfilter change token moved", {{"table", k.str()}});
+        start_check(*w, "poll", now);
+      }
+      w->last_info = *t;
+      if (!slow_tick) continue;
+    }
+    targets.emplace_back(k, w->backend);
   }
+  if (targets.empty() || poll_in_flight_) return;
   poll_in_flight_ = true;
   d_.workers.post([this, alive = std::weak_ptr<bool>(alive_), targets, &loop = d_.loop] {
     std::vector<std::pair<TableKey, std::optional<std::uint64_t>>> tokens;
@@ -586,6 +645,7 @@ void Guard::verify_all() {
     start_check(*w, "verify", now);
     if (w->persist_failed) persist(*w);  // the state dir may be writable again
   }
+  scan_mixed_modes();
   arm_verify();
 }
 

@@ -23,9 +23,11 @@
 #include "netfilter/forget_entry.h"
 #include "netfilter/guard_metrics.h"
 #include "netfilter/guard_policy.h"
+#include "netfilter/mixed_modes.h"
 #include "netfilter/rule_provenance.h"
 #include "netfilter/snapshot_store.h"
 #include "netfilter/snapshot_trust.h"
+#include "netfilter/writer_label.h"
 #include "netfilter/xtables_lock.h"
 
 namespace ng::netfilter {
@@ -35,7 +37,7 @@ struct GuardOptions {
   std::string backend_mode = "auto";  // auto | legacy | nft
   std::vector<Family> families = {Family::kIPv4, Family::kIPv6};
   GuardPolicy policy;
-  core::Duration poll_interval = std::chrono::milliseconds(100);  // legacy change check
+  core::Duration poll_interval = std::chrono::milliseconds(20);  // legacy change check
   core::Duration verify_interval = std::chrono::seconds(60);  // full read without a change signal
   core::Duration retry_interval = std::chrono::seconds(5);    // after a failed read or commit
   // A partial change (not a flush) must persist this long before it is repaired: the CNI
@@ -84,6 +86,12 @@ struct TableView {
   std::string last_repair_result;  // applied | failed | verify_failed | dry_run
   std::vector<std::string> last_repair_changes;
   std::vector<DriftFinding> last_drift;
+  // Attribution: the last process heard writing the table (nft: the generation's committing
+  // process), and the writer of the table when the last drift was found. Empty for legacy
+  // (writer_note says why) and when no generation named one.
+  std::optional<ChangeWriter> last_writer;
+  std::optional<ChangeWriter> drift_writer;
+  std::string writer_note;            // why the writer is unknown, when it is
   std::vector<DriftFinding> reports;  // policy DROP observed, not repaired
   std::vector<ForeignRule> foreign;   // at the last check (at most 64 listed)
   size_t foreign_total = 0;
@@ -222,6 +230,11 @@ class Guard final : public core::Component {
   // vouch for are foreign (reported, not restored). Unset: the comment is trusted.
   void set_container_vouch(ContainerVouch vouch) { vouch_ = std::move(vouch); }
 
+  // Lists the native nftables tables that exist ("ip kube-proxy"), called on a worker for the
+  // mixed-mode checks (guard_mixed.cc). Unset: the kube-proxy/Calico check is skipped.
+  using NativeTableLister = std::function<core::Result<std::vector<std::string>>()>;
+  void set_native_table_lister(NativeTableLister l) { native_lister_ = std::move(l); }
+
   int add_table_listener(TableListener listener);
   void remove_table_listener(int id);
   bool dry_run() const { return opt_.dry_run; }
@@ -295,6 +308,8 @@ class Guard final : public core::Component {
   AssessOptions assess_options(const Watch& w) const;
   void report_error(Watch& w, const core::EnvError& e, std::string_view what);
   void report_env_error(const core::EnvError& e);
+  // The last writer of a table as the change source heard it (nft only).
+  std::optional<ChangeWriter> writer_of(const TableKey& k) const;
   // Snapshot trust (guard_trust.cc).
   void apply_pruned(Watch& w, const std::shared_ptr<const Table>& from,
                     const std::shared_ptr<const Table>& to, const std::vector<PrunedEntry>& pruned);
@@ -309,12 +324,16 @@ class Guard final : public core::Component {
   void prune_forgotten(Watch& w, const Table& read);
   std::shared_ptr<const std::set<std::string>> unvouched(const Watch& w) const;
   void maybe_recovered();
+  // Mixed firewall modes (guard_mixed.cc).
+  void scan_mixed_modes();
+  void on_mixed_modes(const MixedModeInput& in);
 
   GuardOptions opt_;
   std::shared_ptr<const GuardPolicy> policy_;
   std::vector<std::shared_ptr<Backend>> backends_;
   Deps d_;
   GuardMetrics metrics_;
+  WriterLabels writer_labels_;
   XtablesLock lock_;
   Phase phase_ = Phase::kStopped;
   std::shared_ptr<bool> alive_;  // worker results check it before touching the guard
@@ -327,6 +346,7 @@ class Guard final : public core::Component {
   std::unique_ptr<core::Timer> poll_timer_;
   std::unique_ptr<core::Timer> verify_timer_;
   bool poll_in_flight_ = false;
+  std::uint64_t poll_ticks_ = 0;
   bool fight_condition_ = false;
   bool policy_condition_ = false;
   bool failing_condition_ = false;
@@ -341,6 +361,19 @@ class Guard final : public core::Component {
   SnapshotTrust trust_;
   bool holding_ = false;  // start-up checks wait for the CNI cache's first answer
   std::unique_ptr<core::Timer> hold_timer_;
+  // Mixed modes: the last scan's summary per table (reused while its change token holds), and
+  // the message of each condition as last set ("" inactive).
+  struct HeldTable {
+    std::optional<std::uint64_t> token;
+    TableHolding holding;
+  };
+  NativeTableLister native_lister_;
+  std::map<TableKey, HeldTable> mixed_held_;
+  std::map<std::string, std::string> mixed_set_;
+  bool mixed_in_flight_ = false;
+  bool mixed_first_scan_ = false;
+  std::unique_ptr<core::Timer> mixed_timer_;
+  static constexpr std::chrono::seconds kFirstMixedScanDelay{2};
 };
 
 }  // namespace ng::netfilter

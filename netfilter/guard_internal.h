@@ -4,6 +4,7 @@
 // helpers of the log lines and events. Not part of the guard's API.
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -48,6 +49,53 @@ inline double seconds(core::Duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// Attribution (issue 19): who wrote the table the guard found broken.
+inline constexpr char kLegacyWriterUnknown[] =
+    "writer unknown (legacy iptables has no change record)";
+inline constexpr char kNftWriterUnknown[] =
+    "writer unknown (no nftables generation named a process for this table)";
+
+inline std::string writer_unknown_text(BackendKind b) {
+  return b == BackendKind::kLegacy ? kLegacyWriterUnknown : kNftWriterUnknown;
+}
+
+// " by iptables-nft (pid 4242, unit kubelet.service)" or "; writer unknown (...)".
+inline std::string writer_phrase(BackendKind b, const std::optional<ChangeWriter>& w) {
+  if (!w || !w->known()) return "; " + writer_unknown_text(b);
+  std::string s =
+      " by " + (w->comm.empty() ? std::string("pid") : w->comm) + " (pid " + std::to_string(w->pid);
+  if (!w->unit.empty()) s += ", unit " + w->unit;
+  if (!w->container.empty()) s += ", container " + w->container.substr(0, 12);
+  return s + ")";
+}
+
+// writer_pid, writer_comm (and writer_unit, writer_container when known) for a log line; for
+// an unknown writer, writer: the reason it is unknown.
+inline void add_writer_fields(std::vector<core::LogField>& f, BackendKind b,
+                              const std::optional<ChangeWriter>& w) {
+  if (!w || !w->known()) {
+    f.emplace_back("writer", writer_unknown_text(b));
+    return;
+  }
+  f.emplace_back("writer_pid", w->pid);
+  f.emplace_back("writer_comm", w->comm);
+  if (!w->unit.empty()) f.emplace_back("writer_unit", w->unit);
+  if (!w->container.empty()) f.emplace_back("writer_container", w->container);
+}
+
+// The same as event attributes.
+inline void add_writer_attributes(std::map<std::string, std::string>& a, BackendKind b,
+                                  const std::optional<ChangeWriter>& w) {
+  if (!w || !w->known()) {
+    a["writer"] = writer_unknown_text(b);
+    return;
+  }
+  a["writer_pid"] = std::to_string(w->pid);
+  a["writer_comm"] = w->comm;
+  if (!w->unit.empty()) a["writer_unit"] = w->unit;
+  if (!w->container.empty()) a["writer_container"] = w->container;
+}
+
 }  // namespace guard_detail
 
 struct Guard::Watch {
@@ -61,6 +109,7 @@ struct Guard::Watch {
   std::string rerun_trigger;
   core::MonoTime rerun_detected{};
   std::optional<std::uint64_t> last_token;
+  std::optional<std::uint64_t> last_info;  // the backend's loop token at the last poll
   // For the view.
   std::string state = "unknown";
   size_t guarded_rules = 0;
@@ -71,6 +120,11 @@ struct Guard::Watch {
   std::string last_repair_result;
   std::vector<std::string> last_changes;
   std::vector<DriftFinding> last_drift;
+  // Who wrote the table when the last drift was found, and its metric label.
+  std::optional<ChangeWriter> drift_writer;
+  std::string drift_writer_label = "unknown";
+  // iptables-nft-save's note on a native base chain it left out of the last read (mixed modes).
+  std::string save_note;
   std::vector<DriftFinding> reports;
   std::string last_error;
   std::uint64_t repairs = 0;

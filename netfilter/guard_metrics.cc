@@ -1,5 +1,7 @@
 #include "netfilter/guard_metrics.h"
 
+#include "netfilter/drift_metric_families.h"
+
 namespace ng::netfilter {
 
 namespace {
@@ -14,16 +16,8 @@ prometheus::Labels key(BackendKind b, Family f, const std::string& table) {
 }  // namespace
 
 GuardMetrics::GuardMetrics(prometheus::Registry& r)
-    : drift_(prometheus::BuildCounter()
-                 .Name("nodeguard_netfilter_drift_events_total")
-                 .Help("Drift found in a guarded table, by kind (flush, chain_missing, "
-                       "rule_missing, rule_reordered, policy_changed).")
-                 .Register(r)),
-      repairs_(prometheus::BuildCounter()
-                   .Name("nodeguard_netfilter_repairs_total")
-                   .Help("Repairs of a guarded table by result (applied, failed, verify_failed, "
-                         "dry_run).")
-                   .Register(r)),
+    : drift_(drift_events_family(r)),
+      repairs_(repairs_family(r)),
       duration_(prometheus::BuildHistogram()
                     .Name("nodeguard_netfilter_repair_duration_seconds")
                     .Help("Time from detecting drift to the committed repair.")
@@ -76,16 +70,19 @@ GuardMetrics::GuardMetrics(prometheus::Registry& r)
                            "forget (ngctl forget).")
                      .Register(r)) {}
 
-void GuardMetrics::drift(BackendKind b, Family f, const std::string& table, DriftKind kind) {
+void GuardMetrics::drift(BackendKind b, Family f, const std::string& table, DriftKind kind,
+                         const std::string& writer) {
   auto l = key(b, f, table);
   l["kind"] = std::string(to_string(kind));
+  l["writer"] = writer;
   drift_.Add(l).Increment();
 }
 
 void GuardMetrics::repair(BackendKind b, Family f, const std::string& table,
-                          std::string_view result) {
+                          std::string_view result, const std::string& writer) {
   auto l = key(b, f, table);
   l["result"] = std::string(result);
+  l["writer"] = writer;
   repairs_.Add(l).Increment();
 }
 

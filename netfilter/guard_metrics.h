@@ -14,14 +14,17 @@
 namespace ng::netfilter {
 
 // The guard's Prometheus series (docs/metrics.md). Labels are bounded: backend (2), family (2),
-// table (the configured tables), kind/result/trigger (small fixed sets).
+// table (the configured tables), kind/result/trigger (small fixed sets), writer (WriterLabels).
 class GuardMetrics {
  public:
   explicit GuardMetrics(prometheus::Registry& registry);
 
-  void drift(BackendKind b, Family f, const std::string& table, DriftKind kind);
+  // writer: a WriterLabels value (writer_label.h), bounded.
+  void drift(BackendKind b, Family f, const std::string& table, DriftKind kind,
+             const std::string& writer);
   // result: applied | failed | verify_failed | dry_run
-  void repair(BackendKind b, Family f, const std::string& table, std::string_view result);
+  void repair(BackendKind b, Family f, const std::string& table, std::string_view result,
+              const std::string& writer);
   void repair_duration(BackendKind b, Family f, double seconds);
   void guarded(BackendKind b, Family f, const std::string& table, size_t rules, size_t chains);
   void backend_info(BackendKind b, Family f, const std::string& mode, bool watched);

@@ -9,10 +9,13 @@ namespace ng::netfilter {
 
 namespace {
 
+using guard_detail::add_writer_attributes;
+using guard_detail::add_writer_fields;
 using guard_detail::join;
 using guard_detail::kComponent;
 using guard_detail::kinds_of;
 using guard_detail::seconds;
+using guard_detail::writer_phrase;
 
 void record_writes(GuardMetrics& m, const TableKey& k, const RepairOutcome& o) {
   for (const auto& [path, result] : o.writes) m.commit(k.backend, k.family, path, result);
@@ -123,24 +126,27 @@ void Guard::on_repaired(Watch& w, RepairOutcome o, core::MonoTime detected_at, s
 void Guard::repair_failed(Watch& w, const RepairOutcome& o, bool setup) {
   const auto& k = w.key;
   if (!setup) {
-    metrics_.repair(k.backend, k.family, k.table, "failed");
+    metrics_.repair(k.backend, k.family, k.table, "failed", w.drift_writer_label);
     w.last_repair_result = "failed";
     w.repair_failing = true;
-    d_.health.record_event(
-        core::HealthEvent{kComponent,
-                          "NetfilterRepairFailed",
-                          "Could not repair " + k.str() + ": " + o.error->message,
-                          core::Severity::kError,
-                          {{"table", k.table},
-                           {"family", std::string(to_string(k.family))},
-                           {"backend", std::string(to_string(k.backend))}}});
+    core::HealthEvent e{kComponent,
+                        "NetfilterRepairFailed",
+                        "Could not repair " + k.str() + ": " + o.error->message,
+                        core::Severity::kError,
+                        {{"table", k.table},
+                         {"family", std::string(to_string(k.family))},
+                         {"backend", std::string(to_string(k.backend))}}};
+    add_writer_attributes(e.attributes, k.backend, w.drift_writer);
+    d_.health.record_event(std::move(e));
   }
-  d_.log.error(setup ? "netfilter canary setup failed" : "netfilter repair failed",
-               {{"table", k.str()},
-                {"error", o.error->message},
-                {"path", to_string(o.path)},
-                {"fallback", o.fallback},
-                {"restore", o.restore_text}});
+  std::vector<core::LogField> fields = {{"table", k.str()},
+                                        {"error", o.error->message},
+                                        {"path", to_string(o.path)},
+                                        {"fallback", o.fallback},
+                                        {"restore", o.restore_text}};
+  if (!setup) add_writer_fields(fields, k.backend, w.drift_writer);
+  d_.log.log(core::LogLevel::kError,
+             setup ? "netfilter canary setup failed" : "netfilter repair failed", fields);
   report_error(w, *o.error, setup ? "canary setup" : "repair");
   finish(w);
 }
@@ -156,7 +162,7 @@ void Guard::canary_created(Watch& w, const Assessment& A) {
 void Guard::would_repair(Watch& w, const RepairOutcome& o) {
   const auto& k = w.key;
   const auto changes = o.plan.describe();
-  metrics_.repair(k.backend, k.family, k.table, "dry_run");
+  metrics_.repair(k.backend, k.family, k.table, "dry_run", w.drift_writer_label);
   w.last_repair_result = "dry_run";
   w.last_changes = changes;
   d_.log.warn("netfilter dry-run: would apply",
@@ -172,7 +178,7 @@ void Guard::repair_applied(Watch& w, const RepairOutcome& o, core::MonoTime dete
   const Assessment& A = *o.assessment;
   const bool verified = o.verify_problems.empty();
   const std::string result = verified ? "applied" : "verify_failed";
-  metrics_.repair(k.backend, k.family, k.table, result);
+  metrics_.repair(k.backend, k.family, k.table, result, w.drift_writer_label);
   metrics_.repair_duration(k.backend, k.family, seconds(o.committed_at - detected_at));
   ++w.repairs;
   ++repairs_total_;
@@ -200,34 +206,37 @@ void Guard::tell_repaired(const Watch& w, const RepairOutcome& o, core::MonoTime
   const double took = seconds(o.committed_at - detected_at);
   const auto kinds = join(kinds_of(A.drift), ",");
   const auto chains = join(o.plan.chain_names(), ",");
-  d_.log.log(verified ? core::LogLevel::kInfo : core::LogLevel::kWarn, "repair applied",
-             {{"table", k.str()},
-              {"backend", to_string(k.backend)},
-              {"family", to_string(k.family)},
-              {"trigger", trigger},
-              {"kinds", kinds},
-              {"why", A.flush ? A.drift.front().detail : A.signature},
-              {"chains", chains},
-              {"rules_written", o.plan.rules_written()},
-              {"changes", join(w.last_changes, " | ", 12)},
-              {"detect_to_commit_ms", took * 1000.0},
-              {"since_detect_ms", seconds(d_.clock.now() - detected_at) * 1000.0},
-              {"result", w.last_repair_result},
-              {"path", to_string(o.path)},
-              {"fallback", o.fallback},
-              {"verify", join(o.verify_problems, "; ")}});
-  d_.health.record_event(core::HealthEvent{
-      kComponent,
-      verified ? "NetfilterRepaired" : "NetfilterRepairUnverified",
-      "Restored " + std::to_string(o.plan.rules_written()) + " guarded rules in " + k.str() +
-          " after " + kinds +
-          (verified ? "" : "; read-back differs: " + join(o.verify_problems, "; ")),
-      verified ? core::Severity::kInfo : core::Severity::kWarning,
-      {{"table", k.table},
-       {"family", std::string(to_string(k.family))},
-       {"backend", std::string(to_string(k.backend))},
-       {"kinds", kinds},
-       {"chains", chains}}});
+  std::vector<core::LogField> fields = {
+      {"table", k.str()},
+      {"backend", to_string(k.backend)},
+      {"family", to_string(k.family)},
+      {"trigger", trigger},
+      {"kinds", kinds},
+      {"why", A.flush ? A.drift.front().detail : A.signature},
+      {"chains", chains},
+      {"rules_written", o.plan.rules_written()},
+      {"changes", join(w.last_changes, " | ", 12)},
+      {"detect_to_commit_ms", took * 1000.0},
+      {"since_detect_ms", seconds(d_.clock.now() - detected_at) * 1000.0},
+      {"result", w.last_repair_result},
+      {"path", to_string(o.path)},
+      {"fallback", o.fallback},
+      {"verify", join(o.verify_problems, "; ")}};
+  add_writer_fields(fields, k.backend, w.drift_writer);
+  d_.log.log(verified ? core::LogLevel::kInfo : core::LogLevel::kWarn, "repair applied", fields);
+  core::HealthEvent e{kComponent,
+                      verified ? "NetfilterRepaired" : "NetfilterRepairUnverified",
+                      "Restored " + std::to_string(o.plan.rules_written()) + " guarded rules in " +
+                          k.str() + " after " + kinds + writer_phrase(k.backend, w.drift_writer) +
+                          (verified ? "" : "; read-back differs: " + join(o.verify_problems, "; ")),
+                      verified ? core::Severity::kInfo : core::Severity::kWarning,
+                      {{"table", k.table},
+                       {"family", std::string(to_string(k.family))},
+                       {"backend", std::string(to_string(k.backend))},
+                       {"kinds", kinds},
+                       {"chains", chains}}};
+  add_writer_attributes(e.attributes, k.backend, w.drift_writer);
+  d_.health.record_event(std::move(e));
 }
 
 void Guard::repair_now(RepairRequest req,
@@ -274,23 +283,29 @@ void Guard::operator_repaired(Watch& w, const RepairOutcome& o,
   if (o.pruned_to) apply_pruned(w, o.pruned_from, o.pruned_to, o.pruned);
   if (o.committed && o.assessment) {
     const bool ok = o.verify_problems.empty();
-    metrics_.repair(key.backend, key.family, key.table, ok ? "applied" : "verify_failed");
+    // An operator's repair: the drift it repaired was last written by the table's last writer.
+    w.drift_writer = writer_of(key);
+    w.drift_writer_label = writer_labels_.label(w.drift_writer);
+    metrics_.repair(key.backend, key.family, key.table, ok ? "applied" : "verify_failed",
+                    w.drift_writer_label);
     metrics_.repair_duration(key.backend, key.family, seconds(o.committed_at - detected_at));
     ++w.repairs;
     ++repairs_total_;
     w.last_repair = d_.clock.wall_now();
     w.last_repair_result = ok ? "applied" : "verify_failed";
     w.last_changes = changes;
-    d_.log.info("repair applied", {{"table", key.str()},
-                                   {"trigger", "rpc"},
-                                   {"reason", reason},
-                                   {"kinds", join(kinds_of(o.assessment->drift), ",")},
-                                   {"chains", join(o.plan.chain_names(), ",")},
-                                   {"rules_written", o.plan.rules_written()},
-                                   {"changes", join(changes, " | ", 12)},
-                                   {"result", w.last_repair_result},
-                                   {"path", to_string(o.path)},
-                                   {"fallback", o.fallback}});
+    std::vector<core::LogField> fields = {{"table", key.str()},
+                                          {"trigger", "rpc"},
+                                          {"reason", reason},
+                                          {"kinds", join(kinds_of(o.assessment->drift), ",")},
+                                          {"chains", join(o.plan.chain_names(), ",")},
+                                          {"rules_written", o.plan.rules_written()},
+                                          {"changes", join(changes, " | ", 12)},
+                                          {"result", w.last_repair_result},
+                                          {"path", to_string(o.path)},
+                                          {"fallback", o.fallback}};
+    add_writer_fields(fields, key.backend, w.drift_writer);
+    d_.log.log(core::LogLevel::kInfo, "repair applied", fields);
     accept_snapshot(w, o.assessment->expected, true);
   } else if (dry && !o.plan.empty()) {
     d_.log.info("netfilter dry-run: would apply",

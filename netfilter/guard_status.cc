@@ -127,6 +127,9 @@ TableView Guard::table_view(const Watch& w) const {
   t.repairs = w.repairs;
   t.fighting = w.fight.fighting();
   t.backoff = w.fight.backoff();
+  t.last_writer = writer_of(w.key);
+  t.drift_writer = w.drift_writer;
+  if (!t.last_writer) t.writer_note = guard_detail::writer_unknown_text(w.key.backend);
   return t;
 }
 

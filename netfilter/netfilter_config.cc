@@ -24,12 +24,15 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "guarded chains (KUBE-*, cali-*) are their owners' rewrites and update the snapshot.",
           core::not_empty());
   b.field("poll_interval", c.poll_interval,
-          "How often the cheap change check runs for legacy tables (IPT_SO_GET_INFO, copies no "
-          "rules), and for nft tables when netlink notifications are unavailable.",
+          "How often the cheap change check runs for legacy tables (IPT_SO_GET_INFO on the "
+          "agent's loop, about a microsecond, copies no rules; the full change token with the "
+          "content hash once a second), and for nft tables when netlink notifications are "
+          "unavailable.",
           core::duration_range(1ms, 10s));
   b.field("verify_interval", c.verify_interval,
-          "How often every guarded table is verified without a change signal (nft skips the "
-          "read when the ruleset generation did not move).",
+          "How often every guarded table is verified without a change signal (the read is "
+          "skipped when the table's change token did not move: nft's ruleset generation, "
+          "legacy's IPT_SO_GET_INFO and content hash).",
           core::duration_range(100ms, 1h));
   b.field("drift_grace", c.drift_grace,
           "How long a partial change (rules or chains missing, not a flush) must persist before "
@@ -56,6 +59,12 @@ void bind_config(core::ConfigBinder& b, NetfilterConfig& c) {
           "checked. Pods the cache says are gone are never restored, whatever the age.",
           core::duration_range(10s, 168h));
   native::bind_native_config(b, c.native);
+  b.field("proc_root", c.proc_root,
+          "The host's /proc as the agent sees it. The process that committed an nftables change "
+          "(its pid, a pid of the host's pid namespace) is mapped to its systemd unit or "
+          "container through <proc_root>/<pid>/cgroup. In a pod without hostPID, mount the "
+          "host's /proc read-only (the DaemonSet uses /host/proc). Empty: the writer is named "
+          "by pid and process name only.");
 }
 
 }  // namespace ng::netfilter

@@ -22,7 +22,9 @@ struct NetfilterConfig {
   };
   // Chains their owners write whole and never edit in place: a rule missing from one is drift.
   std::vector<std::string> write_once = {"CNI-*"};
-  core::Millis poll_interval{100};
+  // 20 ms: legacy drift seen within ~16 ms (p99) for about the idle CPU the 100 ms worker-hop
+  // poll cost (docs/benchmarks.md, "Legacy detection").
+  core::Millis poll_interval{20};
   core::Millis verify_interval{60000};
   core::Millis lock_timeout{5000};
   core::Millis drift_grace{1000};
@@ -35,6 +37,9 @@ struct NetfilterConfig {
   core::Millis snapshot_max_age{15 * 60 * 1000};
   // Native nftables tables guarded whole (netfilter/native/, docs/nftables.md).
   native::NativeTablesConfig native;
+  // The host's /proc as the agent sees it: the writer of an nftables generation (a pid of the
+  // host's pid namespace) is looked up in <proc_root>/<pid>/cgroup. Empty: pid and name only.
+  std::string proc_root = "/proc";
 };
 
 void bind_config(core::ConfigBinder& b, NetfilterConfig& c);

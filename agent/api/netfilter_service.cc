@@ -47,6 +47,14 @@ void fill_finding(const netfilter::DriftFinding& f, nodeguard::v1::DriftFinding*
   out->set_detail(f.detail);
 }
 
+void fill_writer(const netfilter::ChangeWriter& w, nodeguard::v1::ChangeWriter* out) {
+  out->set_pid(w.pid);
+  out->set_comm(w.comm);
+  out->set_unit(w.unit);
+  out->set_container(w.container);
+  out->set_generation(w.genid);
+}
+
 }  // namespace
 
 void NetfilterService::fill(const netfilter::GuardView& view,
@@ -89,6 +97,9 @@ void NetfilterService::fill(const netfilter::GuardView& view,
       x->set_why(fr.why);
     }
     g->set_foreign_rules(static_cast<uint32_t>(t.foreign_total));
+    if (t.last_writer) fill_writer(*t.last_writer, g->mutable_last_writer());
+    if (t.drift_writer) fill_writer(*t.drift_writer, g->mutable_drift_writer());
+    g->set_writer_note(t.writer_note);
     if (!t.snapshot) continue;
     for (const auto& c : t.snapshot->chains) {
       if (c.name == netfilter::GuardPolicy::kCanary) continue;

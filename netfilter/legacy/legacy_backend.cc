@@ -123,6 +123,20 @@ core::Result<std::uint64_t> LegacyBackend::info_token(Family f, const std::strin
   return fnv1a(&info, sizeof(info));
 }
 
+std::optional<std::uint64_t> LegacyBackend::loop_token(Family f, const std::string& table) {
+  std::unique_lock lock(info_mu_, std::try_to_lock);
+  if (!lock.owns_lock()) return std::nullopt;
+  auto& entry = names_[f];
+  // The names as the last listed() saw them (refreshed by the workers' calls): no file read here.
+  if (entry.second.count(table) == 0)
+    return entry.second.empty() ? std::nullopt : std::optional<std::uint64_t>(0);
+  const int fd = info_fd(f);
+  if (fd < 0) return std::nullopt;
+  ngiptc_info info{};
+  if (ngiptc_get_info(fd, fam(f), table.c_str(), &info) != 0) return std::nullopt;
+  return fnv1a(&info, sizeof(info));
+}
+
 core::Result<std::uint64_t> LegacyBackend::change_token(Family f, const std::string& table) {
   if (!listed(f, table)) return std::uint64_t{0};
   auto info = info_token(f, table);

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -36,6 +37,9 @@ class LegacyBackend final : public Backend {
   // rules) combined with a content hash of the entries without counters that is refreshed at
   // most every content_every (a policy flip or a same-size rule replacement shows within that).
   core::Result<std::uint64_t> change_token(Family family, const std::string& table) override;
+  // IPT_SO_GET_INFO only (~1 us), for the guard's poll on the loop; nullopt while a worker
+  // holds the info socket (a content hash copies the table: milliseconds) or on error.
+  std::optional<std::uint64_t> loop_token(Family family, const std::string& table) override;
 
   // The two halves, for the benchmark.
   core::Result<std::uint64_t> info_token(Family f, const std::string& table);

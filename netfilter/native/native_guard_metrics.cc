@@ -1,5 +1,7 @@
 #include "netfilter/native/native_guard_metrics.h"
 
+#include "netfilter/drift_metric_families.h"
+
 namespace ng::netfilter::native {
 
 namespace {
@@ -8,16 +10,8 @@ const prometheus::Histogram::BucketBoundaries kSeconds = {
 }
 
 NativeGuardMetrics::NativeGuardMetrics(prometheus::Registry& r)
-    : drift_(prometheus::BuildCounter()
-                 .Name("nodeguard_netfilter_drift_events_total")
-                 .Help("Drift found in a guarded table, by kind (flush, chain_missing, "
-                       "rule_missing, rule_reordered, policy_changed).")
-                 .Register(r)),
-      repairs_(prometheus::BuildCounter()
-                   .Name("nodeguard_netfilter_repairs_total")
-                   .Help("Repairs of a guarded table by result (applied, failed, verify_failed, "
-                         "dry_run).")
-                   .Register(r)),
+    : drift_(drift_events_family(r)),
+      repairs_(repairs_family(r)),
       repair_seconds_(prometheus::BuildHistogram()
                           .Name("nodeguard_netfilter_native_repair_duration_seconds")
                           .Help("Native nftables tables: time from reading the wiped table to "

@@ -461,16 +461,16 @@ std::vector<NativeTableView> NativeTableGuard::tables() const {
   return out;
 }
 
-bool pid_is_self(std::uint32_t pid) {
+bool pid_is_self(std::uint32_t pid, const std::string& proc_root) {
   if (pid == 0) return false;
-  if (pid == static_cast<std::uint32_t>(::getpid())) return true;
-  const std::string task = "/proc/self/task/" + std::to_string(pid);
+  if (proc_root == "/proc" && pid == static_cast<std::uint32_t>(::getpid())) return true;
+  const std::string task = proc_root + "/self/task/" + std::to_string(pid);
   return ::access(task.c_str(), F_OK) == 0;
 }
 
-std::string proc_parent_comm(std::uint32_t pid) {
+std::string proc_parent_comm(std::uint32_t pid, const std::string& proc_root) {
   if (pid == 0) return "";
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::ifstream stat(proc_root + "/" + std::to_string(pid) + "/stat");
   std::string line;
   if (!std::getline(stat, line)) return "";
   // "pid (comm) state ppid ...": comm may hold spaces and parentheses; the last ')' ends it.
@@ -480,7 +480,7 @@ std::string proc_parent_comm(std::uint32_t pid) {
   std::string state;
   long ppid = 0;
   if (!(rest >> state >> ppid) || ppid <= 0) return "";
-  std::ifstream comm("/proc/" + std::to_string(ppid) + "/comm");
+  std::ifstream comm(proc_root + "/" + std::to_string(ppid) + "/comm");
   std::string name;
   std::getline(comm, name);
   return name.substr(0, 15);

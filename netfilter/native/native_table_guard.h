@@ -120,9 +120,11 @@ class NativeTableGuard final : public core::Component {
   std::shared_ptr<bool> alive_;
 };
 
-// Production helpers for Deps: pid is one of this process's threads (the kernel names the
-// committing thread); the parent's comm from /proc/PID/stat and /proc/PPID/comm.
-bool pid_is_self(std::uint32_t pid);
-std::string proc_parent_comm(std::uint32_t pid);
+// Production helpers for Deps, over the host's /proc as mounted (netfilter.proc_root; the kernel
+// names the committing thread by its pid in the host's pid namespace, and a procfs resolves
+// `self` in its own namespace, so <proc_root>/self/task works in a pod without hostPID too):
+// pid is one of this process's threads; the parent's comm from PID/stat and PPID/comm.
+bool pid_is_self(std::uint32_t pid, const std::string& proc_root = "/proc");
+std::string proc_parent_comm(std::uint32_t pid, const std::string& proc_root = "/proc");
 
 }  // namespace ng::netfilter::native

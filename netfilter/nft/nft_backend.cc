@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "netfilter/mixed_modes.h"
 #include "netfilter/nft/nft_netlink.h"
 #include "netfilter/nft/nft_replay_wire.h"
 #include "netfilter/save_codec.h"
@@ -122,6 +123,14 @@ core::Result<std::string> NftBackend::save(Family f, const std::string& table) {
   auto out = run_tool(runner_, {tool(f, "save"), "-t", table});
   if (!out && out.error().message.find("does not exist") != std::string::npos) {
     return std::string();  // parses as the table without chains
+  }
+  // Native nftables rules in the table: iptables-nft-save exits 0 with only a comment, which
+  // must not read as a table without chains (every guarded chain "flushed").
+  if (out && save_unusable(*out)) {
+    return core::EnvError{core::EnvErrorKind::kInvalidInput,
+                          tool(f, "save") + " -t " + table + ": " + incompatible_note(*out) +
+                              " (native nftables rules in an iptables-nft table; its guarded "
+                              "chains are not guarded until they are moved out)"};
   }
   return out;
 }

@@ -4,6 +4,7 @@
 #
 #   sudo tools/bench/netfilter-bench.sh                      # the full set (about 30 minutes)
 #   sudo tools/bench/netfilter-bench.sh --sizes "100 10000" --flushes 20 --idle-seconds 10
+#   sudo tools/bench/netfilter-bench.sh --backends legacy --poll-interval 100ms   # another poll (ms)
 #
 # For each backend (legacy, nft) and size (guarded rules in nat): p50/p99 of detection and
 # detection-to-repair over --flushes flushes (tools/bench/netfilter_bench.cc), the cost of one
@@ -19,6 +20,7 @@ flushes=100
 family=ipv4
 idle_seconds=60
 idle_rules=10000
+poll=  # netfilter.poll_interval for both runs (e.g. 10ms); empty: the default
 while (($#)); do
   case $1 in
     --sizes) sizes=$2; shift ;;
@@ -27,7 +29,8 @@ while (($#)); do
     --family) family=$2; shift ;;
     --idle-seconds) idle_seconds=$2; shift ;;
     --idle-rules) idle_rules=$2; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --poll-interval) poll=$2; shift ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "netfilter-bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -44,7 +47,7 @@ for backend in $backends; do
     f=$flushes
     ng_in "$ns" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" \
       "$BUILD/tools/bench/netfilter_bench" --backend "$backend" --family "$family" --rules "$n" \
-      --flushes "$f" || echo "  (run failed: exit $?)"
+      --flushes "$f" ${poll:+--poll-interval-ms "${poll%ms}"} || echo "  (run failed: exit $?)"
     ip netns del "$ns"
   done
 done
@@ -56,7 +59,7 @@ for backend in $backends; do
   ng_in "$ns" "$BUILD/tools/bench/netfilter_bench" --load-only --backend "$backend" \
     --family "$family" --rules "$idle_rules"
   ng_nf_agent_config "$NG_TMP/idle.yaml" "$NG_TMP/state-$backend" "$NG_TMP/idle-$backend.sock" \
-    "{backend: $backend, families: [$family]}"
+    "{backend: $backend, families: [$family]${poll:+, poll_interval: $poll}}"
   ip netns exec "$ns" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" "$BUILD/agent/nodeguard" \
     --config "$NG_TMP/idle.yaml" >"$NG_TMP/idle-$backend.log" 2>&1 &
   pid=$!

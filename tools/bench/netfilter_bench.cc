@@ -189,6 +189,7 @@ double thread_cpu_seconds() {
 int main(int argc, char** argv) {
   std::string backend = "nft", family = "ipv4";
   size_t rules = 10000, flushes = 100;
+  long poll_ms = 0;  // 0: the production default (GuardOptions)
   bool load_only = false;
   for (int i = 1; i < argc && std::string(argv[i]) == "--load-only"; ++i) load_only = true;
   for (int i = load_only ? 2 : 1; i + 1 < argc; i += 2) {
@@ -201,10 +202,12 @@ int main(int argc, char** argv) {
       rules = std::stoul(v);
     else if (k == "--flushes")
       flushes = std::stoul(v);
+    else if (k == "--poll-interval-ms")
+      poll_ms = std::stol(v);
     else {
       std::cerr
           << "usage: netfilter_bench [--load-only] [--backend nft|legacy] [--family ipv4|ipv6] "
-             "[--rules N] [--flushes N]\n";
+             "[--rules N] [--flushes N] [--poll-interval-ms MS]\n";
       return 2;
     }
   }
@@ -254,6 +257,7 @@ int main(int argc, char** argv) {
   netfilter::GuardOptions o;
   o.backend_mode = backend;
   o.families = {fam};
+  if (poll_ms > 0) o.poll_interval = std::chrono::milliseconds(poll_ms);
   o.policy = netfilter::GuardPolicy({{"nat", {"CNI-*", "KUBE-*", "cali-*"}}}, {"CNI-*"});
   std::unique_ptr<netfilter::ChangeSource> events;
   if (nft) events = std::make_unique<netfilter::NftMonitor>(io, log, quiet);

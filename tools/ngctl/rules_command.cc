@@ -56,6 +56,16 @@ std::string ago(const google::protobuf::Timestamp& t) {
   return format_duration_seconds(std::max(0LL, now - t.seconds())) + " ago";
 }
 
+// "iptables-nft (pid 4242, kubelet.service)", "-" when nobody was heard.
+std::string writer_text(const nodeguard::v1::GuardedTable& t) {
+  if (!t.has_last_writer()) return t.backend() == "legacy" ? "unknown" : "-";
+  const auto& w = t.last_writer();
+  std::string s = (w.comm().empty() ? "?" : w.comm()) + " (pid " + std::to_string(w.pid());
+  if (!w.unit().empty()) s += ", " + w.unit();
+  if (!w.container().empty()) s += ", container " + w.container().substr(0, 12);
+  return s + ")";
+}
+
 }  // namespace
 
 void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
@@ -92,7 +102,7 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
       std::cout << " (mode " << resp.backend_mode() << ": " << resp.backend_reason() << ")"
                 << (resp.dry_run() ? "  [dry-run]" : "") << "\n\n";
       Table summary({"BACKEND", "FAMILY", "TABLE", "STATE", "CHAINS", "RULES", "CANARY", "REPAIRS",
-                     "LAST REPAIR"});
+                     "LAST REPAIR", "LAST WRITER"});
       for (const auto& t : resp.tables()) {
         std::string last = t.last_repair_result().empty()
                                ? "-"
@@ -103,14 +113,14 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
         }
         summary.add({t.backend(), t.family(), t.table(), state, std::to_string(t.guarded_chains()),
                      std::to_string(t.guarded_rules()), t.canary_present() ? "yes" : "no",
-                     std::to_string(t.repairs()), last});
+                     std::to_string(t.repairs()), last, writer_text(t)});
       }
-      if (resp.tables().empty()) summary.add({"(none)", "", "", "", "", "", "", "", ""});
+      if (resp.tables().empty()) summary.add({"(none)", "", "", "", "", "", "", "", "", ""});
       summary.print(std::cout);
       print_native(resp);
       for (const auto& t : resp.tables()) {
         if (t.chains().empty() && t.reports().empty() && t.last_error().empty() &&
-            t.foreign().empty()) {
+            t.foreign().empty() && t.last_drift().empty()) {
           continue;
         }
         std::cout << "\n" << t.backend() << "/" << t.family() << "/" << t.table() << ":\n";
@@ -128,6 +138,16 @@ void add_rules_command(CLI::App& app, const ClientOptions& opts, Runner& run) {
         for (const auto& d : t.last_drift()) {
           std::cout << "  last drift: " << d.kind() << (d.chain().empty() ? "" : " " + d.chain())
                     << (d.detail().empty() ? "" : " (" + d.detail() + ")") << "\n";
+        }
+        if (!t.last_drift().empty()) {
+          if (t.has_drift_writer()) {
+            const auto& w = t.drift_writer();
+            std::cout << "  drift written by: " << w.comm() << " (pid " << w.pid()
+                      << (w.unit().empty() ? "" : ", unit " + w.unit())
+                      << (w.container().empty() ? "" : ", container " + w.container()) << ")\n";
+          } else if (!t.writer_note().empty()) {
+            std::cout << "  drift written by: " << t.writer_note() << "\n";
+          }
         }
         Table chains({"  CHAIN", "KIND", "GUARDED RULES"});
         for (const auto& c : t.chains()) {

@@ -166,8 +166,11 @@ dry=$(ip netns exec "$node" "$NGCTL" --socket "$sock" repair --dry-run -o json) 
 want_nat=$(guarded nat)  # the snapshot took kube-proxy's rewrite
 port=$(grep -o '"msg":"metrics endpoint listening"[^}]*"port":[0-9]*' "$log.cur" | grep -o '[0-9]*$')
 metrics=$(ip netns exec "$node" curl -sf "http://127.0.0.1:$port/metrics") || fail "scrape failed"
-for m in "nodeguard_netfilter_repairs_total{backend=\"$BACKEND\",family=\"$FAMILY\",result=\"applied\",table=\"nat\"}" \
-  "nodeguard_netfilter_drift_events_total{backend=\"$BACKEND\",family=\"$FAMILY\",kind=\"flush\",table=\"nat\"}" \
+# The writer label: iptables-nft names the flushing process; legacy has no change record.
+writer='writer="'
+[[ $BACKEND == legacy ]] && writer='writer="unknown"}'
+for m in "nodeguard_netfilter_repairs_total{backend=\"$BACKEND\",family=\"$FAMILY\",result=\"applied\",table=\"nat\",$writer" \
+  "nodeguard_netfilter_drift_events_total{backend=\"$BACKEND\",family=\"$FAMILY\",kind=\"flush\",table=\"nat\",$writer" \
   "nodeguard_netfilter_guarded_rules{backend=\"$BACKEND\",family=\"$FAMILY\",table=\"nat\"}" \
   "nodeguard_netfilter_backend_info{backend=\"$BACKEND\",family=\"$FAMILY\",mode=\"$BACKEND\"} 1" \
   "nodeguard_netfilter_repair_duration_seconds_count{backend=\"$BACKEND\",family=\"$FAMILY\"}"; do

@@ -88,6 +88,8 @@ PY
 pod_node_root() {
   mkdir -p "$POD_ROOT"/{etc,run/dbus,var/log/containers,var/log/pods,var/log/journal,var/lib/cni/results}
   mkdir -p "$POD_ROOT/var/run/netns" "$POD_ROOT/var/run/calico" "$POD_ROOT/run/log/journal"
+  # The host-proc volume (netfilter.proc_root): empty here, so writers are named by pid and name.
+  mkdir -p "$POD_ROOT/proc"
   # A machine id as systemd writes it (the journal reader keys on it).
   printf '%s\n' "$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')" >"$POD_ROOT/etc/machine-id"
   mount --bind "$POD_ROOT/var/run/netns" "$POD_ROOT/var/run/netns" || ng_fail "bind netns dir"

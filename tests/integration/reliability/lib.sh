@@ -216,6 +216,12 @@ rel_metric() {
   ng_in "$NODE" curl -sf "http://127.0.0.1:$(rel_metrics_port)/metrics" |
     awk -v m="$1" '$1 == m {print $2; found=1} END {if (!found) print 0}'
 }
+# rel_metric_sum PREFIX: the sum of every series whose name and labels start with PREFIX (a
+# label set left open, e.g. to add up the writer label of the repairs counter).
+rel_metric_sum() {
+  ng_in "$NODE" curl -sf "http://127.0.0.1:$(rel_metrics_port)/metrics" |
+    awk -v p="$1" 'index($1, p) == 1 {s += $2} END {print s + 0}'
+}
 rel_condition() { rel_metric "nodeguard_condition{status=\"true\",type=\"$1\"}"; }
 # How often a log message appears in this run's log.
 rel_count() { grep -c "\"msg\":\"$1\"" "$LOG" || true; }

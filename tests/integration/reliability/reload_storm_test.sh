@@ -21,7 +21,7 @@ rel_intact || { rel_explain; rel_fail "the agent changed the tables at start"; }
 ng_log "agent up; $(grep -c . <<<"$REL_WANT_NAT") guarded nat rules; storm: $FLUSHES flushes in ${SECONDS_TOTAL}s"
 
 interval_ms=$((SECONDS_TOTAL * 1000 / FLUSHES))
-repairs_before=$(rel_metric "nodeguard_netfilter_repairs_total{backend=\"$BACKEND\",family=\"ipv4\",result=\"applied\",table=\"nat\"}")
+repairs_before=$(rel_metric_sum "nodeguard_netfilter_repairs_total{backend=\"$BACKEND\",family=\"ipv4\",result=\"applied\",table=\"nat\",")
 start=$(now_ms)
 late=0
 waits=()
@@ -47,7 +47,7 @@ rel_answers || ng_wait_until 10 rel_answers || rel_fail "hostPort does not answe
 sleep 1.5  # longer than drift_grace: anything still pending would show now
 rel_intact || { rel_explain; rel_fail "tables not intact after the storm"; }
 
-repairs=$(($(rel_metric "nodeguard_netfilter_repairs_total{backend=\"$BACKEND\",family=\"ipv4\",result=\"applied\",table=\"nat\"}") - repairs_before))
+repairs=$(($(rel_metric_sum "nodeguard_netfilter_repairs_total{backend=\"$BACKEND\",family=\"ipv4\",result=\"applied\",table=\"nat\",") - repairs_before))
 fights=$(rel_count "netfilter fight: backing off")
 ((fights == 0)) || rel_fail "the storm was taken for a fight ($fights backoffs)"
 [[ $(rel_condition NetfilterFight) == 0 ]] || rel_fail "NetfilterFight raised during a reload storm"

@@ -21,7 +21,7 @@ TEST(ConfigLoader, DefaultsAreValid) {
   EXPECT_TRUE(validate(c).empty());
   EXPECT_EQ(c.metrics_listen, "0.0.0.0:9746");
   EXPECT_EQ(c.health_listen, "0.0.0.0:9747");
-  EXPECT_EQ(c.netfilter.poll_interval, 100ms);
+  EXPECT_EQ(c.netfilter.poll_interval, 20ms);
 }
 
 TEST(ConfigLoader, ReadsEveryKindOfValue) {

@@ -505,8 +505,11 @@ TEST_F(WatcherWithGuardTest, ReloadAfterTheGuardRepairedIsCheapAndNoFight) {
   backend->flush_table(Family::kIPv4, "nat");
   guard->notify_changed(BackendKind::kNft, Family::kIPv4, "nat");
   settle();
-  ASSERT_EQ(m("nodeguard_netfilter_repairs_total",
-              {{"backend", "nft"}, {"family", "ipv4"}, {"table", "nat"}, {"result", "applied"}}),
+  ASSERT_EQ(m("nodeguard_netfilter_repairs_total", {{"backend", "nft"},
+                                                    {"family", "ipv4"},
+                                                    {"table", "nat"},
+                                                    {"result", "applied"},
+                                                    {"writer", "unknown"}}),
             1);
   const int commits = backend->commits();
   const int reads = backend->reads();
@@ -516,8 +519,11 @@ TEST_F(WatcherWithGuardTest, ReloadAfterTheGuardRepairedIsCheapAndNoFight) {
   EXPECT_EQ(backend->commits(), commits);  // nothing to repair
   // One read per watched table (nat, filter, mangle), nothing else.
   EXPECT_LE(backend->reads() - reads, static_cast<int>(guard->view().tables.size()));
-  EXPECT_EQ(m("nodeguard_netfilter_repairs_total",
-              {{"backend", "nft"}, {"family", "ipv4"}, {"table", "nat"}, {"result", "applied"}}),
+  EXPECT_EQ(m("nodeguard_netfilter_repairs_total", {{"backend", "nft"},
+                                                    {"family", "ipv4"},
+                                                    {"table", "nat"},
+                                                    {"result", "applied"},
+                                                    {"writer", "unknown"}}),
             1);
   EXPECT_FALSE(health.active("NetfilterFight"));
   EXPECT_EQ(
