@@ -13,9 +13,11 @@ bool is_owner(const NativeWriter& w, const std::vector<std::string>& owners) {
 
 std::string wipe_shape(const NativeTableSnapshot& before,
                        const std::optional<NativeTableSnapshot>& after) {
+  const auto& b = before.counts;
+  // A table that held nothing (`nft add table` alone) owes nothing: deleting it is no wipe.
+  if (b.chains + b.sets + b.objects + b.flowtables == 0) return "";
   if (!after) return "table_deleted";
   const auto& a = after->counts;
-  const auto& b = before.counts;
   if (b.chains > 0 && a.chains == 0) return "chains_deleted";
   if (b.base_rules > 0 && a.base_rules == 0) return "base_chains_emptied";
   return "";

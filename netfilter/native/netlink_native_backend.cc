@@ -45,7 +45,10 @@ core::Result<NativeDump> NetlinkNativeBackend::dump(const NftTableRef& table) {
   auto sock = open_sock();
   if (!sock) return sock.error();
   int rc = -EINTR;
-  for (int attempt = 0; attempt < limits_.dump_attempts && rc == -EINTR; ++attempt) {
+  // EINTR: a transaction landed mid-dump. EBUSY: the kernel refused a dump step while another
+  // transaction was being committed (seen when three tables were restored at once): both pass.
+  for (int attempt = 0; attempt < limits_.dump_attempts && (rc == -EINTR || rc == -EBUSY);
+       ++attempt) {
     NativeTableSnapshot snap;
     snap.table = table;
     Collect c{&snap.msgs, 0, limits_.max_bytes, false};

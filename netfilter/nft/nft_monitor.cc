@@ -116,6 +116,9 @@ core::Status NftMonitor::start(OnChange on_change, OnLost on_lost) {
 
 void NftMonitor::stop() {
   if (gate_) gate_->detach();
+  if (hold_timer_) hold_timer_->cancel();
+  hold_armed_ = false;
+  held_.clear();
   alive_.reset();
   if (sd_) {
     boost::system::error_code ec;
@@ -131,8 +134,17 @@ void NftMonitor::arm() {
                     if (ec || alive.expired()) return;
                     Batch batch{this, {}};
                     const int rc = ngnft_monitor_drain(sd_->native_handle(), collect, &batch);
-                    for (const auto& [family, table] : batch.tables) {
-                      on_change_(family == 4 ? Family::kIPv4 : Family::kIPv6, table);
+                    held_.insert(batch.tables.begin(), batch.tables.end());
+                    if (rc == -ENOBUFS) {
+                      // The transaction's messages are incomplete: its NEWGEN must not name a
+                      // writer for tables it did not see whole.
+                      pending_.clear();
+                      pending_truncated_ = false;
+                    }
+                    if (pending_.empty()) {
+                      report_held();
+                    } else {
+                      hold_until_generation();
                     }
                     if (rc == -ENOBUFS) {
                       on_lost_(true);
@@ -141,6 +153,35 @@ void NftMonitor::arm() {
                     }
                     arm();
                   });
+}
+
+// A big transaction's notifications arrive over several reads, its NEWGEN (and with it the
+// committing process) last: the tables it touched are reported once it ended, so a check
+// started by them can name the writer. Bounded wait: a NEWGEN that never comes (our own listen
+// gate left the group meanwhile) holds them at most kHoldLimit.
+void NftMonitor::hold_until_generation() {
+  if (!hold_timer_) hold_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  if (hold_armed_) return;
+  hold_armed_ = true;
+  hold_timer_->expires_after(kHoldLimit);
+  hold_timer_->async_wait(
+      [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
+        if (ec || alive.expired()) return;
+        hold_armed_ = false;
+        report_held();
+      });
+}
+
+void NftMonitor::report_held() {
+  if (hold_armed_ && hold_timer_) {
+    hold_timer_->cancel();
+    hold_armed_ = false;
+  }
+  auto tables = std::move(held_);
+  held_.clear();
+  for (const auto& [family, table] : tables) {
+    on_change_(family == 4 ? Family::kIPv4 : Family::kIPv6, table);
+  }
 }
 
 }  // namespace ng::netfilter

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/log.h"
 #include "core/result.h"
@@ -63,6 +65,8 @@ class NftMonitor final : public ChangeSource {
  private:
   void arm();
   void end_generation(ChangeWriter writer);
+  void hold_until_generation();
+  void report_held();
 
   boost::asio::io_context& io_;
   OnChange on_change_;
@@ -79,6 +83,11 @@ class NftMonitor final : public ChangeSource {
   // table -> writer of its last transaction, with an age order to bound it.
   std::map<NftTableRef, std::pair<std::uint64_t, ChangeWriter>> writers_;
   std::uint64_t generations_heard_ = 0;
+  // Tables changed by a transaction whose NEWGEN has not been read yet (see arm()).
+  static constexpr std::chrono::milliseconds kHoldLimit{100};
+  std::set<std::pair<int, std::string>> held_;
+  std::unique_ptr<boost::asio::steady_timer> hold_timer_;
+  bool hold_armed_ = false;
 };
 
 }  // namespace ng::netfilter

@@ -195,6 +195,9 @@ TEST(NativeClassify, WipeShapes) {
   EXPECT_EQ(
       wipe_shape(good, without(good, [](auto& m) { return m.kind == NativeKind::kElements; })), "");
   EXPECT_EQ(wipe_shape(good, good), "");
+  // An empty table (`nft add table` alone) owes nothing: its deletion is learned.
+  const auto empty = without(good, [](auto& m) { return m.kind != NativeKind::kTable; });
+  EXPECT_EQ(wipe_shape(empty, std::nullopt), "");
 }
 
 TEST(NativeClassify, ForeignWipeIsRepairedOwnerWipeIsLearned) {
