@@ -320,9 +320,8 @@ int main(int argc, char** argv) {
     // Let our own commit's notifications, the verify read and the quiet re-check after the
     // repair (a whole-table dump) finish before the next flush: at 50,000 rules a flush 300 ms
     // after the commit landed in that re-check and measured the overlap, not a repair.
-    const auto settle = std::chrono::milliseconds(
-        static_cast<long long>(std::max(rules >= 10000 ? 300.0 : 50.0,
-                                        3 * rep.detect_to_commit_ms)));
+    const auto settle = std::chrono::milliseconds(static_cast<long long>(
+        std::max(rules >= 10000 ? 300.0 : 50.0, 3 * rep.detect_to_commit_ms)));
     std::this_thread::sleep_for(settle);
     done = sink->count();
   }
