@@ -470,9 +470,8 @@ int ngnft_parse_dump(const void* buf, size_t len, const ngnft_dump_cb* cb, void*
   return 0;
 }
 
-/* One request, then replies until the dump (or the ack) ends. */
-static int request(ngnft_sock* s, struct nlmsghdr* nlh, const ngnft_dump_cb* cb, void* ctx,
-                   ngnft_tap_fn tap, void* tap_ctx) {
+int ngnft_request(ngnft_sock* s, struct nlmsghdr* nlh, ngnft_reply_fn parse, void* parse_ctx,
+                  ngnft_tap_fn tap, void* tap_ctx) {
   nlh->nlmsg_seq = ++s->seq;
   if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0) return -errno;
   const size_t cap = 1 << 17;
@@ -486,22 +485,43 @@ static int request(ngnft_sock* s, struct nlmsghdr* nlh, const ngnft_dump_cb* cb,
       break;
     }
     if (tap) tap(tap_ctx, buf, (size_t)n);
-    rc = ngnft_parse_dump(buf, (size_t)n, cb, ctx);
+    rc = parse(parse_ctx, buf, (size_t)n);
     if (rc != 0) break;
   }
   free(buf);
   return rc < 0 ? rc : 0;
 }
 
-static struct nlmsghdr* put_request(char* buf, uint16_t msg, uint16_t flags, int family) {
+struct nlmsghdr* ngnft_put_request(char* buf, int msg, uint16_t flags, int nfproto) {
   struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
   nlh->nlmsg_flags = NLM_F_REQUEST | flags;
   struct nfgenmsg* g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-  g->nfgen_family = nfproto_of(family);
+  g->nfgen_family = (uint8_t)nfproto;
   g->version = NFNETLINK_V0;
   g->res_id = 0;
   return nlh;
+}
+
+struct dump_parse {
+  const ngnft_dump_cb* cb;
+  void* ctx;
+};
+
+static int parse_dump_reply(void* ctx, const void* buf, size_t len) {
+  const struct dump_parse* p = ctx;
+  return ngnft_parse_dump(buf, len, p->cb, p->ctx);
+}
+
+/* One request, then replies until the dump (or the ack) ends. */
+static int request(ngnft_sock* s, struct nlmsghdr* nlh, const ngnft_dump_cb* cb, void* ctx,
+                   ngnft_tap_fn tap, void* tap_ctx) {
+  struct dump_parse p = {cb, ctx};
+  return ngnft_request(s, nlh, parse_dump_reply, &p, tap, tap_ctx);
+}
+
+static struct nlmsghdr* put_request(char* buf, uint16_t msg, uint16_t flags, int family) {
+  return ngnft_put_request(buf, msg, flags, nfproto_of(family));
 }
 
 int ngnft_dump_table(ngnft_sock* s, int family, const char* table, const ngnft_dump_cb* cb,

@@ -3,11 +3,27 @@
 #define NODEGUARD_NETFILTER_NFT_NFT_SOCK_H
 
 #include <libmnl/libmnl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netfilter/nft/nft_replay_wire.h"
 
 struct ngnft_sock {
   struct mnl_socket* nl;
   unsigned int portid;
   unsigned int seq;
 };
+
+/* An nftables request header (NFNL_SUBSYS_NFTABLES, NLM_F_REQUEST | flags) for family nfproto
+ * (NFPROTO_*) at the start of buf (MNL_SOCKET_BUFFER_SIZE bytes). */
+struct nlmsghdr* ngnft_put_request(char* buf, int msg, uint16_t flags, int nfproto);
+
+/* Parses one buffer of replies: 1 when the dump (or the ack) ended, 0 for more, <0 an error. */
+typedef int (*ngnft_reply_fn)(void* ctx, const void* buf, size_t len);
+
+/* Sends one request, then hands every reply buffer (to tap first, when set) to parse until it
+ * says the dump ended or fails. Returns 0 or -errno. Defined in nft_replay_wire.c. */
+int ngnft_request(ngnft_sock* s, struct nlmsghdr* nlh, ngnft_reply_fn parse, void* parse_ctx,
+                  ngnft_tap_fn tap, void* tap_ctx);
 
 #endif

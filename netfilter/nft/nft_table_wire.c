@@ -284,42 +284,27 @@ static void collect(void* p, int kind, const void* attrs, size_t len) {
   d->cb(d->ctx, kind, attrs, len);
 }
 
-static int request(ngnft_sock* s, struct nlmsghdr* nlh, int nfproto, const char* table, dump_ctx* d,
-                   uint32_t* genid, ngnft_tap_fn tap, void* tap_ctx) {
-  nlh->nlmsg_seq = ++s->seq;
-  if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0) return -errno;
-  const size_t cap = 1 << 17;
-  char* buf = malloc(cap);
-  if (!buf) return -ENOMEM;
-  int rc = 0;
-  for (;;) {
-    const ssize_t n = mnl_socket_recvfrom(s->nl, buf, cap);
-    if (n < 0) {
-      rc = -errno;
-      break;
-    }
-    if (tap) tap(tap_ctx, buf, (size_t)n);
-    rc = ngnft_table_parse(buf, (size_t)n, nfproto, table, d ? collect : NULL, d, genid);
-    if (rc != 0) break;
-  }
-  free(buf);
-  return rc < 0 ? rc : 0;
+struct table_parse {
+  int nfproto;
+  const char* table;
+  dump_ctx* d;
+  uint32_t* genid;
+};
+
+static int parse_table_reply(void* ctx, const void* buf, size_t len) {
+  const struct table_parse* p = ctx;
+  return ngnft_table_parse(buf, len, p->nfproto, p->table, p->d ? collect : NULL, p->d, p->genid);
 }
 
-static struct nlmsghdr* put_request(char* buf, int msg, uint16_t flags, int nfproto) {
-  struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
-  nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-  struct nfgenmsg* g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
-  g->nfgen_family = (uint8_t)nfproto;
-  g->version = NFNETLINK_V0;
-  g->res_id = 0;
-  return nlh;
+static int request(ngnft_sock* s, struct nlmsghdr* nlh, int nfproto, const char* table, dump_ctx* d,
+                   uint32_t* genid, ngnft_tap_fn tap, void* tap_ctx) {
+  struct table_parse p = {nfproto, table, d, genid};
+  return ngnft_request(s, nlh, parse_table_reply, &p, tap, tap_ctx);
 }
 
 static int get_gen(ngnft_sock* s, uint32_t* genid, ngnft_tap_fn tap, void* tap_ctx) {
   char buf[256];
-  struct nlmsghdr* nlh = put_request(buf, NFT_MSG_GETGEN, NLM_F_ACK, AF_UNSPEC);
+  struct nlmsghdr* nlh = ngnft_put_request(buf, NFT_MSG_GETGEN, NLM_F_ACK, AF_UNSPEC);
   *genid = 0;
   return request(s, nlh, 0, "", NULL, genid, tap, tap_ctx);
 }
@@ -331,20 +316,20 @@ static int dump_parts(ngnft_sock* s, int nfproto, const char* table, dump_ctx* d
   static const int kDumps[] = {NFT_MSG_GETCHAIN, NFT_MSG_GETOBJ, NFT_MSG_GETFLOWTABLE,
                                NFT_MSG_GETSET};
   for (size_t i = 0; i < sizeof(kDumps) / sizeof(kDumps[0]); ++i) {
-    struct nlmsghdr* nlh = put_request(buf, kDumps[i], NLM_F_DUMP, nfproto);
+    struct nlmsghdr* nlh = ngnft_put_request(buf, kDumps[i], NLM_F_DUMP, nfproto);
     mnl_attr_put_strz(nlh, 1, table); /* NFTA_*_TABLE: the kernel filters by it */
     const int rc = request(s, nlh, nfproto, table, d, NULL, tap, tap_ctx);
     if (rc < 0) return rc;
   }
   if (d->too_many) return -E2BIG;
   for (size_t i = 0; i < d->nsets; ++i) {
-    struct nlmsghdr* nlh = put_request(buf, NFT_MSG_GETSETELEM, NLM_F_DUMP, nfproto);
+    struct nlmsghdr* nlh = ngnft_put_request(buf, NFT_MSG_GETSETELEM, NLM_F_DUMP, nfproto);
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
     mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, d->sets[i]);
     const int rc = request(s, nlh, nfproto, table, d, NULL, tap, tap_ctx);
     if (rc < 0) return rc;
   }
-  struct nlmsghdr* nlh = put_request(buf, NFT_MSG_GETRULE, NLM_F_DUMP, nfproto);
+  struct nlmsghdr* nlh = ngnft_put_request(buf, NFT_MSG_GETRULE, NLM_F_DUMP, nfproto);
   mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
   return request(s, nlh, nfproto, table, d, NULL, tap, tap_ctx);
 }
@@ -358,7 +343,7 @@ int ngnft_table_dump(ngnft_sock* s, int nfproto, const char* table, size_t max_s
   if (rc < 0) return rc;
   dump_ctx d = {cb, ctx, NULL, 0, 0, max_sets, 0};
   char buf[512];
-  struct nlmsghdr* nlh = put_request(buf, NFT_MSG_GETTABLE, NLM_F_ACK, nfproto);
+  struct nlmsghdr* nlh = ngnft_put_request(buf, NFT_MSG_GETTABLE, NLM_F_ACK, nfproto);
   mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
   rc = request(s, nlh, nfproto, table, &d, NULL, tap, tap_ctx);
   const int absent = rc == -ENOENT;
