@@ -23,4 +23,23 @@ inline double metric_value(prometheus::Registry& registry, const std::string& na
   return -1;
 }
 
+// The sum over every series of `name` whose labels include `want` (counters, gauges, and a
+// histogram's sample count); 0 when none does.
+inline double metric_sum(prometheus::Registry& registry, const std::string& name,
+                         const std::map<std::string, std::string>& want) {
+  double sum = 0;
+  for (const auto& f : registry.Collect()) {
+    if (f.name != name) continue;
+    for (const auto& m : f.metric) {
+      std::map<std::string, std::string> l;
+      for (const auto& x : m.label) l[x.name] = x.value;
+      bool match = true;
+      for (const auto& [k, v] : want) match = match && l[k] == v;
+      if (!match) continue;
+      sum += m.counter.value + m.gauge.value + static_cast<double>(m.histogram.sample_count);
+    }
+  }
+  return sum;
+}
+
 }  // namespace ng::testing

@@ -91,23 +91,7 @@ want=$(listing)
 wipe "nft flush ruleset" nft flush ruleset
 wipe "nft delete table" nft delete table ip kube-proxy
 wipe "nft flush table" nft flush table ip kube-proxy
-cat >"$NG_TMP/nftables.conf" <<'NFT'
-#!/usr/sbin/nft -f
-flush ruleset
-
-table inet filter {
-	chain input {
-		type filter hook input priority filter;
-	}
-	chain forward {
-		type filter hook forward priority filter;
-	}
-	chain output {
-		type filter hook output priority filter;
-	}
-}
-NFT
-wipe "Debian nftables.conf" nft -f "$NG_TMP/nftables.conf"
+wipe "Debian nftables.conf" nft -f "$NG_SOURCE_DIR/tests/integration/nftables/debian-nftables.conf"
 ng_in "$node" nft list table inet filter >/dev/null || fail "the admin's own table is gone"
 
 # A Calico-shaped table (interval sets, ifname verdict maps, anonymous sets) and one with named

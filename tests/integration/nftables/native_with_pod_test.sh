@@ -68,23 +68,7 @@ wipe() {
 }
 
 wipe "nft flush ruleset" nft flush ruleset
-cat >"$NG_TMP/nftables.conf" <<'NFT'
-#!/usr/sbin/nft -f
-flush ruleset
-
-table inet filter {
-	chain input {
-		type filter hook input priority filter;
-	}
-	chain forward {
-		type filter hook forward priority filter;
-	}
-	chain output {
-		type filter hook output priority filter;
-	}
-}
-NFT
-wipe "Debian nftables.conf (systemctl restart nftables)" nft -f "$NG_TMP/nftables.conf"
+wipe "Debian nftables.conf (systemctl restart nftables)" nft -f "$NG_SOURCE_DIR/tests/integration/nftables/debian-nftables.conf"
 ng_in "$node" nft list table inet filter >/dev/null || fail "the admin's own table is gone"
 grep -q '"msg":"native table restore failed"' "$log.cur" && fail "a native restore failed"
 ng_nf_agent_stop "$log" || fail "agent exit code $?"

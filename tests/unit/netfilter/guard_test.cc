@@ -8,6 +8,7 @@
 #include "tests/fakes/fake_files.h"
 #include "tests/fakes/manual_executor.h"
 #include "tests/fakes/recording_health_sink.h"
+#include "tests/support/metric_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/netfilter/guard_fixture.h"
 
@@ -17,22 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-double metric(prometheus::Registry& reg, const std::string& name,
-              std::map<std::string, std::string> want) {
-  double sum = 0;
-  for (const auto& f : reg.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      std::map<std::string, std::string> labels;
-      for (const auto& l : m.label) labels[l.name] = l.value;
-      bool match = true;
-      for (const auto& [k, v] : want) match = match && labels[k] == v;
-      if (!match) continue;
-      sum += m.counter.value + m.gauge.value + static_cast<double>(m.histogram.sample_count);
-    }
-  }
-  return sum;
-}
+using ng::testing::metric_sum;
 
 std::string detail(const core::ComponentStatus& s, const std::string& key) {
   for (const auto& [k, v] : s.details) {
@@ -96,7 +82,7 @@ class GuardTest : public ::testing::Test {
     return {};
   }
   double m(const std::string& name, std::map<std::string, std::string> labels = {}) {
-    return metric(registry, name, std::move(labels));
+    return metric_sum(registry, name, std::move(labels));
   }
 
   BackendKind kind = BackendKind::kNft;

@@ -8,6 +8,7 @@
 #include "tests/fakes/fake_files.h"
 #include "tests/fakes/manual_executor.h"
 #include "tests/fakes/recording_health_sink.h"
+#include "tests/support/metric_value.h"
 #include "tests/support/temp_dir.h"
 #include "tests/unit/netfilter/guard_fixture.h"
 
@@ -17,21 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-double metric(prometheus::Registry& reg, const std::string& name,
-              std::map<std::string, std::string> want) {
-  double sum = 0;
-  for (const auto& f : reg.Collect()) {
-    if (f.name != name) continue;
-    for (const auto& m : f.metric) {
-      std::map<std::string, std::string> labels;
-      for (const auto& l : m.label) labels[l.name] = l.value;
-      bool match = true;
-      for (const auto& [k, v] : want) match = match && labels[k] == v;
-      if (match) sum += m.counter.value;
-    }
-  }
-  return sum;
-}
+using ng::testing::metric_sum;
 
 // The NftMonitor's part for the guard: change notifications and the last writer per table.
 class FakeChangeSource final : public ChangeSource {
@@ -100,7 +87,7 @@ class GuardWriterTest : public ::testing::Test {
     return {};
   }
   double m(const std::string& name, std::map<std::string, std::string> labels) {
-    return metric(registry, name, std::move(labels));
+    return metric_sum(registry, name, std::move(labels));
   }
 
   testing::TempDir tmp;
