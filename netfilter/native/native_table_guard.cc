@@ -53,6 +53,7 @@ struct NativeTableGuard::Table {
   std::uint64_t repairs = 0;
   double last_dump_seconds = 0;
   bool writers_dropped = false;
+  core::Duration retry_delay{};  // after a failed read; doubles up to kRetryMax
 };
 
 NativeTableGuard::NativeTableGuard(NativeTablesConfig config, bool enabled, bool dry_run,
@@ -214,8 +215,10 @@ void NativeTableGuard::on_observed(Table& t, core::Result<NativeDump> dump, doub
     d_.env_errors.report(std::string(kComponent), dump.error());
     t.last_error = dump.error().message;
     finish(t);
+    retry_later(t);
     return;
   }
+  t.retry_delay = core::Duration::zero();
   d_.env_errors.recovered(std::string(kComponent));
   // The read includes every transaction up to its generation: judge it once all of them were
   // heard (their writers decide learn or repair). A table never seen is learned at once.
@@ -370,6 +373,15 @@ void NativeTableGuard::on_repaired(Table& t, NativeRepairOutcome out, double sec
   }
   update_condition();
   finish(t);
+}
+
+// A read that failed (busy kernel, a limit) is tried again with backoff: the table stays
+// guarded even when no later transaction touches it.
+void NativeTableGuard::retry_later(Table& t) {
+  if (stopped_ || t.busy || t.timer->armed()) return;
+  t.retry_delay = std::clamp(2 * t.retry_delay, kRetryMin, kRetryMax);
+  t.reason = Reason::kChange;
+  t.timer->arm(t.retry_delay, [this, tp = &t] { observe(*tp); });
 }
 
 void NativeTableGuard::finish(Table& t) {

@@ -88,6 +88,8 @@ class NativeTableGuard final : public core::Component {
 
   static constexpr std::size_t kMaxPendingWriters = 64;
   static constexpr core::Duration kSettleFallback = std::chrono::seconds(2);
+  static constexpr core::Duration kRetryMin = std::chrono::milliseconds(500);
+  static constexpr core::Duration kRetryMax = std::chrono::seconds(30);
 
  private:
   enum class State { kUnseen, kAbsent, kGuarded, kWiped, kFailed };
@@ -102,6 +104,7 @@ class NativeTableGuard final : public core::Component {
   void wiped(Table& t, NativeDump dump, const NativeChange& change);
   void on_repaired(Table& t, NativeRepairOutcome out, double seconds, const NativeChange& change);
   void finish(Table& t);
+  void retry_later(Table& t);
   void update_condition();
   std::vector<std::pair<std::string, std::string>> writer_fields(const NativeWriter& w) const;
 

@@ -42,13 +42,13 @@ core::Result<Sock> open_sock() {
 }  // namespace
 
 core::Result<NativeDump> NetlinkNativeBackend::dump(const NftTableRef& table) {
-  auto sock = open_sock();
-  if (!sock) return sock.error();
   int rc = -EINTR;
-  // EINTR: a transaction landed mid-dump. EBUSY: the kernel refused a dump step while another
-  // transaction was being committed (seen when three tables were restored at once): both pass.
+  // EINTR: a transaction landed mid-dump; read again, on a fresh socket so nothing of the
+  // given-up read can be left on it (EBUSY would be a dump still running there).
   for (int attempt = 0; attempt < limits_.dump_attempts && (rc == -EINTR || rc == -EBUSY);
        ++attempt) {
+    auto sock = open_sock();
+    if (!sock) return sock.error();
     NativeTableSnapshot snap;
     snap.table = table;
     Collect c{&snap.msgs, 0, limits_.max_bytes, false};

@@ -470,8 +470,22 @@ int ngnft_parse_dump(const void* buf, size_t len, const ngnft_dump_cb* cb, void*
   return 0;
 }
 
+/* Whether a read holds the end of a reply (NLMSG_DONE or an error/ack). */
+static int holds_end(const void* buf, size_t len) {
+  const unsigned char* at = buf;
+  while (len >= sizeof(struct nlmsghdr)) {
+    const struct nlmsghdr* nlh = (const struct nlmsghdr*)at;
+    if (nlh->nlmsg_len < sizeof(struct nlmsghdr) || MNL_ALIGN(nlh->nlmsg_len) > len) return 1;
+    if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR) return 1;
+    at += MNL_ALIGN(nlh->nlmsg_len);
+    len -= MNL_ALIGN(nlh->nlmsg_len);
+  }
+  return 0;
+}
+
 int ngnft_request(ngnft_sock* s, struct nlmsghdr* nlh, ngnft_reply_fn parse, void* parse_ctx,
                   ngnft_tap_fn tap, void* tap_ctx) {
+  const int dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
   nlh->nlmsg_seq = ++s->seq;
   if (mnl_socket_sendto(s->nl, nlh, nlh->nlmsg_len) < 0) return -errno;
   const size_t cap = 1 << 17;
@@ -486,7 +500,15 @@ int ngnft_request(ngnft_sock* s, struct nlmsghdr* nlh, ngnft_reply_fn parse, voi
     }
     if (tap) tap(tap_ctx, buf, (size_t)n);
     rc = parse(parse_ctx, buf, (size_t)n);
-    if (rc != 0) break;
+    if (rc == 0) continue;
+    /* A dump given up mid-way (NLM_F_DUMP_INTR: a transaction landed) is still running on the
+     * socket: the kernel refuses the next dump with EBUSY until the rest is read. */
+    if (rc < 0 && dump && !holds_end(buf, (size_t)n)) {
+      ssize_t m;
+      while ((m = mnl_socket_recvfrom(s->nl, buf, cap)) > 0 && !holds_end(buf, (size_t)m)) {
+      }
+    }
+    break;
   }
   free(buf);
   return rc < 0 ? rc : 0;

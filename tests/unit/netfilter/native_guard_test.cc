@@ -112,6 +112,27 @@ TEST_F(NativeGuardTest, FirstSightIsLearnedAbsentTablesAreNotCreated) {
   EXPECT_EQ(backend_->tables.count({2, "calico"}), 0u);
 }
 
+TEST_F(NativeGuardTest, AFailedFirstReadIsRetriedWithoutAnyTransaction) {
+  backend_->dump_error = core::EnvError::from_errno(EBUSY, "dump of table ip kube-proxy");
+  make();
+  EXPECT_EQ(view().state, "unseen");
+  EXPECT_FALSE(view().last_error.empty());
+  const int failed = backend_->dumps;
+  backend_->dump_error.reset();  // the kernel answers again; nobody touches the table
+  settle(2s);
+  EXPECT_GT(backend_->dumps, failed);
+  EXPECT_EQ(view().state, "guarded");
+  EXPECT_EQ(guard_->status().state, core::ComponentState::kRunning);
+}
+
+TEST_F(NativeGuardTest, RetriesOfAFailingReadBackOff) {
+  backend_->dump_error = core::EnvError::from_errno(EBUSY, "dump of table ip kube-proxy");
+  make();
+  settle(60s);  // 0.5 + 1 + 2 + ... capped at 30 s: a handful of reads per table, not hundreds
+  EXPECT_LE(backend_->dumps, 2 * 8);
+  EXPECT_GE(backend_->dumps, 2 * 4);
+}
+
 TEST_F(NativeGuardTest, ForeignDeleteIsRestoredAndAttributed) {
   make();
   backend_->set(kKp, std::nullopt);  // nft delete table ip kube-proxy
