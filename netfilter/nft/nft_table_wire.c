@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netfilter/nft/nft_restore_order.h"
 #include "netfilter/nft/nft_sock.h"
 
 /* ---- attribute walking over raw bytes: every step checks the length first ---- */
@@ -509,24 +510,25 @@ static int put_set(ngnft_batch* b, const ngnft_tmsg* m, uint32_t id) {
 }
 
 static int put_all(ngnft_batch* b, const char* table, const ngnft_tmsg* msgs, size_t n) {
+  size_t* order = NULL;
+  int rc = ngnft_restore_order(msgs, n, &order);
+  if (rc < 0) return rc;
   uint32_t set_id = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const ngnft_tmsg* m = &msgs[i];
+  for (size_t k = 0; k < n && rc == 0; ++k) {
+    const ngnft_tmsg* m = &msgs[order[k]];
     const char* t = NULL;
     if (m->kind < 0 || m->kind >= NGNFT_T_KINDS || m->len % 4 != 0 ||
         table_of(m->attrs, m->len, &t) < 0 || !t || strcmp(t, table) != 0) {
-      return -EINVAL;
-    }
-    int rc;
-    if (m->kind == NGNFT_T_SET) {
+      rc = -EINVAL;
+    } else if (m->kind == NGNFT_T_SET) {
       rc = put_set(b, m, ++set_id);
     } else {
       const uint16_t flags = NLM_F_CREATE | (m->kind == NGNFT_T_RULE ? NLM_F_APPEND : 0);
       rc = ngnft_batch_put(b, kMsgOfKind[m->kind], flags, m->attrs, m->len);
     }
-    if (rc < 0) return rc;
   }
-  return 0;
+  free(order);
+  return rc < 0 ? rc : 0;
 }
 
 int ngnft_table_restore_batch(int nfproto, const char* table, int delete_first,

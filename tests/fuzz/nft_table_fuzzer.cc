@@ -4,10 +4,12 @@
 // and encode into a restore batch without crashing either.
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "netfilter/native/native_snapshot.h"
+#include "netfilter/nft/nft_restore_order.h"
 #include "netfilter/nft/nft_table_wire.h"
 
 using namespace ng::netfilter::native;
@@ -51,5 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)ngnft_setelem_each(copy.data(), copy.size(), elem, nullptr);
     (void)ngnft_tmsg_canonicalize(kind, copy.data(), copy.size());
   }
+  // One message of every kind from the same bytes, put in restore order.
+  std::vector<ngnft_tmsg> kinds;
+  for (int kind = 0; kind < NGNFT_T_KINDS; ++kind) kinds.push_back({kind, data, size});
+  size_t* order = nullptr;
+  if (ngnft_restore_order(kinds.data(), kinds.size(), &order) == 0) std::free(order);
   return 0;
 }

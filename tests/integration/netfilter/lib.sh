@@ -248,10 +248,13 @@ ng_nf_flush_tables() {
   # repairing the first table: the tool's retry then fails with CHAIN_DEL ENOENT on chains it
   # listed before). Flushing again is still the flush the test means.
   # Seen failing twice in a row (the guard repairs nat, then filter, each a commit of its own),
-  # about one run in five of guard_test.sh nft ipv4: up to four tries.
+  # about one run in five of guard_test.sh nft ipv4; and four times in a row under parallel
+  # load (the fast path repairs in milliseconds): up to six tries, letting the repair of a
+  # half-applied try finish before the next.
   local try
-  for try in 1 2 3; do
+  for try in 1 2 3 4 5; do
     ng_nf_restore "$node" "$backend" "$family" --noflush <<<"$input" 2>/dev/null && return 0
+    sleep "0.$((try * 2))"
   done
   ng_nf_restore "$node" "$backend" "$family" --noflush <<<"$input"
 }

@@ -3,12 +3,18 @@
 // the canonical comparison, the wipe classifier and the config syntax.
 #include <gtest/gtest.h>
 
+#include <linux/netfilter/nf_tables.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <random>
+#include <set>
 
 #include "netfilter/native/native_classify.h"
 #include "netfilter/native/native_config.h"
 #include "netfilter/native/native_snapshot.h"
+#include "netfilter/nft/nft_restore_order.h"
 #include "netfilter/nft/nft_table_wire.h"
 #include "tests/unit/netfilter/native_capture.h"
 
@@ -136,6 +142,62 @@ TEST(NativeWire, RestoreBatchIsOneTransactionOfTheTableOnly) {
   other.table.name = "calico";
   EXPECT_EQ(batch_messages(other, 0, &rc), -1);
   EXPECT_EQ(rc, -EINVAL);
+}
+
+// The restore batch's order (nft_restore_order.h): each anonymous set and its elements right
+// before the first rule naming it, the chains binding them first, rules in chain order.
+TEST(NativeWire, AnonymousSetsAreCreatedRightBeforeTheirRule) {
+  for (const char* table : {"kube-proxy", "calico", "objects"}) {
+    SCOPED_TRACE(table);
+    const auto s = native_capture(table, std::string(table) == "objects" ? kInet : kIp);
+    std::vector<ngnft_tmsg> msgs;
+    for (const auto& m : s.msgs)
+      msgs.push_back({static_cast<int>(m.kind), m.attrs.data(), m.attrs.size()});
+    size_t* raw = nullptr;
+    ASSERT_EQ(ngnft_restore_order(msgs.data(), msgs.size(), &raw), 0);
+    std::vector<size_t> order(raw, raw + msgs.size());
+    std::free(raw);
+    auto sorted = order;
+    std::sort(sorted.begin(), sorted.end());
+    for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);  // each exactly once
+    std::map<std::string, size_t> last_rule;  // chain -> index of its last placed rule
+    std::set<std::string> defined;            // chains and sets created so far
+    int anon = 0;
+    for (size_t k = 0; k < order.size(); ++k) {
+      const auto& m = msgs[order[k]];
+      ngnft_tmsg_info info{};
+      ASSERT_EQ(ngnft_tmsg_describe(m.kind, m.attrs, m.len, &info), 0);
+      if (m.kind == NGNFT_T_CHAIN || m.kind == NGNFT_T_SET) defined.insert(info.name);
+      if (m.kind == NGNFT_T_SETELEM) EXPECT_TRUE(defined.count(info.name)) << info.name;
+      if (m.kind == NGNFT_T_SET && (info.set_flags & NFT_SET_ANONYMOUS)) {
+        ++anon;
+        // Its elements (and other anonymous sets the same rule binds), then the rule.
+        size_t j = k + 1;
+        while (j < order.size() && (msgs[order[j]].kind == NGNFT_T_SETELEM ||
+                                    msgs[order[j]].kind == NGNFT_T_SET))
+          ++j;
+        ASSERT_LT(j, order.size());
+        EXPECT_EQ(msgs[order[j]].kind, NGNFT_T_RULE) << info.name;
+      }
+      if (m.kind == NGNFT_T_RULE) {
+        EXPECT_TRUE(defined.count(info.chain)) << info.chain;
+        auto it = last_rule.find(info.chain);
+        if (it != last_rule.end()) EXPECT_LT(it->second, order[k]) << "rule order in chain";
+        last_rule[info.chain] = order[k];
+      }
+    }
+    if (std::string(table) == "kube-proxy") EXPECT_GT(anon, 0);
+  }
+}
+
+TEST(NativeWire, RestoreOrderOfNothingAndOfGarbage) {
+  size_t* order = nullptr;
+  EXPECT_EQ(ngnft_restore_order(nullptr, 0, &order), 0);
+  std::free(order);
+  const unsigned char junk[] = {0xff, 0xff, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00};
+  ngnft_tmsg m{NGNFT_T_SET, junk, sizeof(junk)};
+  EXPECT_EQ(ngnft_restore_order(&m, 1, &order), -EINVAL);
+  EXPECT_EQ(order, nullptr);
 }
 
 TEST(NativeSnapshot, SameIgnoresCountersAndElementOrder) {
