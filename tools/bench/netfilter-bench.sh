@@ -54,6 +54,7 @@ done
 
 # Idle CPU of the real agent: one table of idle_rules guarded rules, nothing changing.
 hz=$(getconf CLK_TCK)
+((idle_seconds > 0)) || backends=  # --idle-seconds 0: no idle run
 for backend in $backends; do
   ns=$(ng_netns_add "idle$backend")
   ng_in "$ns" "$BUILD/tools/bench/netfilter_bench" --load-only --backend "$backend" \
