@@ -19,6 +19,7 @@ static int by_name(const void* a, const void* b) {
 }
 
 static anon_set* find(anon_set* sets, size_t n, const char* name) {
+  if (n == 0) return NULL; /* bsearch's base must not be NULL, even for 0 elements */
   const anon_set key = {name, 0, NULL, 0, 0};
   return bsearch(&key, sets, n, sizeof(*sets), by_name);
 }

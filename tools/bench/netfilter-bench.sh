@@ -67,11 +67,24 @@ for backend in $backends; do
   ng_track_pid "$pid"
   sleep 10  # start-up: detection, first read, canary
   ticks() { awk '{print $14+$15+$16+$17}' "/proc/$pid/stat"; }
+  # Per thread: "loop" (the io_context thread, tid = pid) and the others by name, with their
+  # context switches: where the idle cost goes (wake-ups or work).
+  threads() {
+    local t
+    for t in /proc/"$pid"/task/*; do
+      echo "$([[ ${t##*/} == "$pid" ]] && echo loop || tr ' ' _ <"$t/comm") $(awk '{print $14+$15}' "$t/stat") $(awk '/ctxt_switches/ {s += $2} END {print s}' "$t/status")"
+    done 2>/dev/null | sort
+  }
   t0=$(ticks)
+  threads >"$NG_TMP/threads0"
   sleep "$idle_seconds"
   t1=$(ticks)
+  threads >"$NG_TMP/threads1"
   awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$idle_seconds" -v b="$backend" -v n="$idle_rules" \
     'BEGIN { printf "idle backend=%s rules=%d: %.3f%% of one core over %d s (agent and its children)\n", b, n, 100 * d / hz / s, s }'
+  paste "$NG_TMP/threads0" "$NG_TMP/threads1" | awk -v hz="$hz" -v s="$idle_seconds" '
+    { cpu[$1] += $5 - $2; sw[$1] += $6 - $3 }
+    END { for (k in cpu) printf "  thread %-16s %.3f%% of one core, %.1f wake-ups/s\n", k, 100 * cpu[k] / hz / s, sw[k] / s }' | sort
   kill -TERM "$pid"
   wait "$pid" 2>/dev/null || true
   ip netns del "$ns"
