@@ -382,12 +382,14 @@ int main(int argc, char** argv) {
               pct(total, 50), pct(total, 99));
   std::printf("  repairs written by:%s\n", sink->paths().c_str());
   if (legacy) {
+    // The content hash runs at most every 5 s: amortised over the polls of those 5 s.
+    const double poll_s = std::chrono::duration<double>(o.poll_interval).count();
+    const double polls = std::max(1.0, 5.0 / poll_s), per_poll = info_us + content_us / polls;
     std::printf(
-        "  idle check us: GET_INFO %.2f, content hash %.1f, per poll at 100ms (amortised) %.2f\n",
-        info_us, content_us, info_us + content_us / 50.0);  // content hash every 5 s
+        "  idle check us: GET_INFO %.2f, content hash %.1f, per poll at %.0f ms (amortised) %.2f\n",
+        info_us, content_us, poll_s * 1000, per_poll);
     std::printf("  iptables-save us %.0f   ratio save/GET_INFO %.0fx   save/amortised poll %.0fx\n",
-                save_us, save_us / std::max(info_us, 0.001),
-                save_us / std::max(info_us + content_us / 50.0, 0.001));
+                save_us, save_us / std::max(info_us, 0.001), save_us / std::max(per_poll, 0.001));
   } else {
     std::printf("  idle check us: genid %.2f (and none at all while idle: netlink events)\n",
                 token_us);
