@@ -6,13 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A set whose elements travel with it: anonymous sets (placed before the first rule binding
+ * them) and constant ones (placed where they are defined). The kernel refuses elements for
+ * either kind once a rule has bound the set (EBUSY). */
 typedef struct anon_set {
   const char* name;
-  size_t msg;        /* the NEWSET */
-  size_t* elems;     /* its element messages, in order */
+  size_t msg;    /* the NEWSET */
+  size_t* elems; /* its element messages, in order */
   size_t nelems;
   int placed;
+  int lazy; /* anonymous: placed by the first rule naming it */
 } anon_set;
+
+/* What held[i] says of message i. */
+enum { kRegular = 0, kHeld = 1, kConstantSet = 2 };
 
 static int by_name(const void* a, const void* b) {
   return strcmp(((const anon_set*)a)->name, ((const anon_set*)b)->name);
@@ -20,7 +27,7 @@ static int by_name(const void* a, const void* b) {
 
 static anon_set* find(anon_set* sets, size_t n, const char* name) {
   if (n == 0) return NULL; /* bsearch's base must not be NULL, even for 0 elements */
-  const anon_set key = {name, 0, NULL, 0, 0};
+  const anon_set key = {name, 0, NULL, 0, 0, 0};
   return bsearch(&key, sets, n, sizeof(*sets), by_name);
 }
 
@@ -33,10 +40,14 @@ static const char* str_of(const struct nlattr* a) {
 /* The set an expression's data names: lookup, dynset and objref take it as a string. */
 static const char* expr_set(const char* expr, const struct nlattr* data) {
   int want;
-  if (strcmp(expr, "lookup") == 0) want = NFTA_LOOKUP_SET;
-  else if (strcmp(expr, "dynset") == 0) want = NFTA_DYNSET_SET_NAME;
-  else if (strcmp(expr, "objref") == 0) want = NFTA_OBJREF_SET_NAME;
-  else return NULL;
+  if (strcmp(expr, "lookup") == 0)
+    want = NFTA_LOOKUP_SET;
+  else if (strcmp(expr, "dynset") == 0)
+    want = NFTA_DYNSET_SET_NAME;
+  else if (strcmp(expr, "objref") == 0)
+    want = NFTA_OBJREF_SET_NAME;
+  else
+    return NULL;
   const struct nlattr* a;
   mnl_attr_for_each_nested(a, data) {
     if (mnl_attr_get_type(a) == want) return str_of(a);
@@ -83,24 +94,24 @@ static void place_set(placing* p, anon_set* s) {
 static void place_named(void* ctx, const char* name) {
   placing* p = ctx;
   anon_set* s = find(p->sets, p->nsets, name);
-  if (s) place_set(p, s);
+  if (s && s->lazy) place_set(p, s);
 }
 
-/* The anonymous sets, sorted by name, each with its element messages. */
-static int collect(const ngnft_tmsg* msgs, size_t n, anon_set** out, size_t* nout,
-                   char* is_anon) {
+/* The anonymous and constant sets, sorted by name, each with its element messages. */
+static int collect(const ngnft_tmsg* msgs, size_t n, anon_set** out, size_t* nout, char* held) {
   anon_set* sets = NULL;
   size_t nsets = 0;
   for (size_t i = 0; i < n; ++i) {
     ngnft_tmsg_info info;
     if (msgs[i].kind != NGNFT_T_SET) continue;
     if (ngnft_tmsg_describe(msgs[i].kind, msgs[i].attrs, msgs[i].len, &info) < 0) return -EINVAL;
-    if (!(info.set_flags & NFT_SET_ANONYMOUS) || !info.name) continue;
+    const int anon = (info.set_flags & NFT_SET_ANONYMOUS) != 0;
+    if ((!anon && !(info.set_flags & NFT_SET_CONSTANT)) || !info.name) continue;
     anon_set* grown = realloc(sets, (nsets + 1) * sizeof(*sets));
     if (!grown) goto nomem;
     sets = grown;
-    sets[nsets++] = (anon_set){info.name, i, NULL, 0, 0};
-    is_anon[i] = 1;
+    sets[nsets++] = (anon_set){info.name, i, NULL, 0, 0, anon};
+    held[i] = anon ? kHeld : kConstantSet;
   }
   if (nsets) qsort(sets, nsets, sizeof(*sets), by_name);
   for (size_t i = 0; i < n; ++i) {
@@ -113,7 +124,7 @@ static int collect(const ngnft_tmsg* msgs, size_t n, anon_set** out, size_t* nou
     if (!grown) goto nomem;
     s->elems = grown;
     s->elems[s->nelems++] = i;
-    is_anon[i] = 1;
+    held[i] = kHeld;
   }
   *out = sets;
   *nout = nsets;
@@ -139,7 +150,8 @@ static const char* rule_chain(const ngnft_tmsg* m) {
 
 static void count_named(void* ctx, const char* name) {
   placing* p = ctx;
-  if (find(p->sets, p->nsets, name)) p->at++;
+  const anon_set* s = find(p->sets, p->nsets, name);
+  if (s && s->lazy) p->at++;
 }
 
 /* The chains (sorted) holding a rule that binds an anonymous set. */
@@ -176,16 +188,21 @@ static int in_chains(const char** chains, size_t n, const char* c) {
  * the chains that bind anonymous sets (each set and its elements right before its first
  * rule), then the named sets' elements, then every other rule. Rules keep their order within
  * each chain (they are appended), which is all the kernel keeps. */
-static void place_all(const ngnft_tmsg* msgs, size_t n, const char* anon, placing* p,
+static void place_all(const ngnft_tmsg* msgs, size_t n, const char* held, placing* p,
                       const char** chains, size_t nc) {
   for (size_t i = 0; i < n; ++i) {
-    if (!anon[i] && msgs[i].kind != NGNFT_T_RULE && msgs[i].kind != NGNFT_T_SETELEM) {
+    if (held[i] == kConstantSet) {
+      ngnft_tmsg_info info;
+      (void)ngnft_tmsg_describe(msgs[i].kind, msgs[i].attrs, msgs[i].len, &info);
+      anon_set* s = info.name ? find(p->sets, p->nsets, info.name) : NULL;
+      if (s) place_set(p, s);
+    } else if (!held[i] && msgs[i].kind != NGNFT_T_RULE && msgs[i].kind != NGNFT_T_SETELEM) {
       p->out[p->at++] = i;
     }
   }
   for (int pass = 0; pass < 3; ++pass) {
     for (size_t i = 0; i < n; ++i) {
-      if (anon[i]) continue;
+      if (held[i]) continue;
       if (pass == 1 && msgs[i].kind == NGNFT_T_SETELEM) p->out[p->at++] = i;
       if (pass == 1 || msgs[i].kind != NGNFT_T_RULE) continue;
       if (in_chains(chains, nc, rule_chain(&msgs[i])) != (pass == 0)) continue;
@@ -200,22 +217,22 @@ int ngnft_restore_order(const ngnft_tmsg* msgs, size_t n, size_t** order) {
   *order = NULL;
   if (n && !msgs) return -EINVAL;
   size_t* out = malloc((n ? n : 1) * sizeof(size_t));
-  char* is_anon = calloc(n ? n : 1, 1);
+  char* held = calloc(n ? n : 1, 1);
   anon_set* sets = NULL;
   size_t nsets = 0;
   const char** chains = NULL;
   size_t nc = 0;
-  int rc = out && is_anon ? collect(msgs, n, &sets, &nsets, is_anon) : -ENOMEM;
+  int rc = out && held ? collect(msgs, n, &sets, &nsets, held) : -ENOMEM;
   placing p = {sets, nsets, out, 0};
   if (rc == 0) rc = binding_chains(msgs, n, &p, &chains, &nc);
   if (rc == 0) {
-    place_all(msgs, n, is_anon, &p, chains, nc);
+    place_all(msgs, n, held, &p, chains, nc);
     if (p.at != n) rc = -EINVAL; /* every message exactly once */
   }
   free(chains);
   for (size_t i = 0; i < nsets; ++i) free(sets[i].elems);
   free(sets);
-  free(is_anon);
+  free(held);
   if (rc < 0) {
     free(out);
     return rc;

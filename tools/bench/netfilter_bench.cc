@@ -243,7 +243,8 @@ int main(int argc, char** argv) {
   prometheus::Registry registry;
   auto sink = std::make_shared<WatchSink>();
   // NG_BENCH_RAW: every log line of the guard (debug level) on stderr.
-  core::Logger log(sink, std::getenv("NG_BENCH_RAW") ? core::LogLevel::kDebug : core::LogLevel::kInfo);
+  core::Logger log(sink,
+                   std::getenv("NG_BENCH_RAW") ? core::LogLevel::kDebug : core::LogLevel::kInfo);
   core::EnvErrorReporter env(registry, log);
   std::shared_ptr<netfilter::Backend> be;
   std::shared_ptr<netfilter::LegacyBackend> legacy;

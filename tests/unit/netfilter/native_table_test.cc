@@ -56,10 +56,10 @@ TEST(NativeWire, CalicoAndObjectCaptures) {
   EXPECT_EQ(c.counts.sets, 7u);  // 5 named (intervals, ifname vmaps), 2 anonymous
   EXPECT_EQ(c.counts.elements, 21u);
   const auto o = native_capture("objects", kInet);
-  EXPECT_EQ(o.counts.objects, 2u);  // counter web-hits, quota monthly
-  EXPECT_EQ(o.counts.sets, 3u);
-  EXPECT_EQ(o.counts.elements, 6u);  // including the catch-all
-  EXPECT_EQ(o.counts.rules, 5u);
+  EXPECT_EQ(o.counts.objects, 2u);    // counter web-hits, quota monthly
+  EXPECT_EQ(o.counts.sets, 5u);       // 4 named (one constant), 1 anonymous
+  EXPECT_EQ(o.counts.elements, 10u);  // including the catch-all
+  EXPECT_EQ(o.counts.rules, 6u);
 }
 
 TEST(NativeWire, StripsWhatTheKernelGenerates) {
@@ -145,7 +145,8 @@ TEST(NativeWire, RestoreBatchIsOneTransactionOfTheTableOnly) {
 }
 
 // The restore batch's order (nft_restore_order.h): each anonymous set and its elements right
-// before the first rule naming it, the chains binding them first, rules in chain order.
+// before the first rule naming it, a constant set's elements right after it, the chains
+// binding anonymous sets first, rules in chain order.
 TEST(NativeWire, AnonymousSetsAreCreatedRightBeforeTheirRule) {
   for (const char* table : {"kube-proxy", "calico", "objects"}) {
     SCOPED_TRACE(table);
@@ -162,19 +163,29 @@ TEST(NativeWire, AnonymousSetsAreCreatedRightBeforeTheirRule) {
     for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], i);  // each exactly once
     std::map<std::string, size_t> last_rule;  // chain -> index of its last placed rule
     std::set<std::string> defined;            // chains and sets created so far
-    int anon = 0;
+    int anon = 0, constant = 0;
     for (size_t k = 0; k < order.size(); ++k) {
       const auto& m = msgs[order[k]];
       ngnft_tmsg_info info{};
       ASSERT_EQ(ngnft_tmsg_describe(m.kind, m.attrs, m.len, &info), 0);
       if (m.kind == NGNFT_T_CHAIN || m.kind == NGNFT_T_SET) defined.insert(info.name);
       if (m.kind == NGNFT_T_SETELEM) EXPECT_TRUE(defined.count(info.name)) << info.name;
+      if (m.kind == NGNFT_T_SET && (info.set_flags & NFT_SET_CONSTANT) &&
+          !(info.set_flags & NFT_SET_ANONYMOUS)) {
+        ++constant;  // its elements right after it: the kernel refuses them once it is bound
+        ASSERT_LT(k + 1, order.size());
+        ngnft_tmsg_info next{};
+        const auto& n = msgs[order[k + 1]];
+        ASSERT_EQ(ngnft_tmsg_describe(n.kind, n.attrs, n.len, &next), 0);
+        EXPECT_EQ(n.kind, NGNFT_T_SETELEM);
+        EXPECT_STREQ(next.name, info.name);
+      }
       if (m.kind == NGNFT_T_SET && (info.set_flags & NFT_SET_ANONYMOUS)) {
         ++anon;
         // Its elements (and other anonymous sets the same rule binds), then the rule.
         size_t j = k + 1;
-        while (j < order.size() && (msgs[order[j]].kind == NGNFT_T_SETELEM ||
-                                    msgs[order[j]].kind == NGNFT_T_SET))
+        while (j < order.size() &&
+               (msgs[order[j]].kind == NGNFT_T_SETELEM || msgs[order[j]].kind == NGNFT_T_SET))
           ++j;
         ASSERT_LT(j, order.size());
         EXPECT_EQ(msgs[order[j]].kind, NGNFT_T_RULE) << info.name;
@@ -187,6 +198,7 @@ TEST(NativeWire, AnonymousSetsAreCreatedRightBeforeTheirRule) {
       }
     }
     if (std::string(table) == "kube-proxy") EXPECT_GT(anon, 0);
+    if (std::string(table) == "objects") EXPECT_EQ(constant, 1);
   }
 }
 
