@@ -6,7 +6,8 @@
 #
 #   tools/bench/nft-native-bench.sh [BUILD_DIR] [WIPES] [SERVICES...]
 #   tools/bench/nft-native-bench.sh build 100 1000 10000
-#   NG_BENCH_LOADS=3 tools/bench/nft-native-bench.sh build 5 10000   # 10,000: ~40 s a round here
+#   NG_BENCH_LOADS=3 tools/bench/nft-native-bench.sh build 5 10000   # 10,000: ~60 s a round here
+#   NG_BENCH_RAW=1 tools/bench/nft-native-bench.sh build 20 1000      # + each round's stamps
 #
 # A wipe is one transaction deleting the table (nft_native_bench, a process that is not the
 # owner); "restored" is when the agent's transaction re-creating it commits (heard on the
@@ -61,6 +62,12 @@ YAML
   fails=$(grep -c '"msg":"native table restore failed"' "$log" || true)
   restored=$(grep -c '"msg":"native table restored"' "$log" || true)
   echo "services $n: $result; restores read back equal $restored/$wipes (failed $fails); nft -f load median $load_ms ms; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  # NG_BENCH_RAW=1: the bench's rounds (wall clock, on stderr) and the agent's own stamps to
+  # line them up with: "wiped" is logged when the guard has judged the wipe and posts the restore.
+  if [[ -n ${NG_BENCH_RAW:-} ]]; then
+    grep -E '"msg":"native table (wiped|restored)"' "$log" |
+      sed -E 's/.*"ts":"[^T]*T([^Z]*)Z".*"msg":"native table ([a-z]*)".*/agent \2 \1/' >&2
+  fi
   kill -TERM "$agent"
   wait "$agent" || true
 done

@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +46,19 @@ void on_change(void* ctx, const ngnft_change* c) {
     if (w->created && c->proc_pid != w->self) w->restored = true;
     w->created = false;
   }
+}
+
+// HH:MM:SS.mmm (UTC), as the agent's log stamps its lines.
+std::string wall_ms(std::chrono::system_clock::time_point t) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
 }
 
 int delete_table(int nfproto, const std::string& table, uint32_t seq) {
@@ -78,6 +92,7 @@ int main(int argc, char** argv) {
   const int fd = ngnft_monitor_open(1 << 28);
   if (fd < 0) return 1;
   std::vector<double> ms;
+  const bool raw = std::getenv("NG_BENCH_RAW") != nullptr;  // each round's wall times on stderr
   for (int i = 0; i < wipes; ++i) {
     (void)ngnft_monitor_drain(fd, on_change, &w);
     w.restored = false;
@@ -101,6 +116,13 @@ int main(int argc, char** argv) {
       }
     }
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    if (raw) {  // wall clock, to line up with the agent's log (its "native table wiped" line)
+      const auto wall = std::chrono::system_clock::now();
+      const auto ack = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                  Clock::now() - t0);
+      std::fprintf(stderr, "round %d deleted (ack) %s restored seen %s: %.1f ms\n", i,
+                   wall_ms(ack).c_str(), wall_ms(wall).c_str(), ms.back());
+    }
     // Let the agent read back and settle before the next wipe (not part of the figure).
     std::this_thread::sleep_for(std::chrono::milliseconds(100) +
                                 std::chrono::milliseconds(static_cast<int>(ms.back())));
