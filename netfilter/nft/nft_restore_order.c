@@ -9,25 +9,25 @@
 /* A set whose elements travel with it: anonymous sets (placed before the first rule binding
  * them) and constant ones (placed where they are defined). The kernel refuses elements for
  * either kind once a rule has bound the set (EBUSY). */
-typedef struct anon_set {
+typedef struct held_set {
   const char* name;
   size_t msg;    /* the NEWSET */
   size_t* elems; /* its element messages, in order */
   size_t nelems;
   int placed;
   int lazy; /* anonymous: placed by the first rule naming it */
-} anon_set;
+} held_set;
 
 /* What held[i] says of message i. */
 enum { kRegular = 0, kHeld = 1, kConstantSet = 2 };
 
 static int by_name(const void* a, const void* b) {
-  return strcmp(((const anon_set*)a)->name, ((const anon_set*)b)->name);
+  return strcmp(((const held_set*)a)->name, ((const held_set*)b)->name);
 }
 
-static anon_set* find(anon_set* sets, size_t n, const char* name) {
+static held_set* find(held_set* sets, size_t n, const char* name) {
   if (n == 0) return NULL; /* bsearch's base must not be NULL, even for 0 elements */
-  const anon_set key = {name, 0, NULL, 0, 0, 0};
+  const held_set key = {name, 0, NULL, 0, 0, 0};
   return bsearch(&key, sets, n, sizeof(*sets), by_name);
 }
 
@@ -78,13 +78,13 @@ static void rule_sets(const void* attrs, size_t len, name_fn place, void* ctx) {
 }
 
 typedef struct placing {
-  anon_set* sets;
+  held_set* sets;
   size_t nsets;
   size_t* out;
   size_t at;
 } placing;
 
-static void place_set(placing* p, anon_set* s) {
+static void place_set(placing* p, held_set* s) {
   if (s->placed) return;
   s->placed = 1;
   p->out[p->at++] = s->msg;
@@ -93,13 +93,13 @@ static void place_set(placing* p, anon_set* s) {
 
 static void place_named(void* ctx, const char* name) {
   placing* p = ctx;
-  anon_set* s = find(p->sets, p->nsets, name);
+  held_set* s = find(p->sets, p->nsets, name);
   if (s && s->lazy) place_set(p, s);
 }
 
 /* The anonymous and constant sets, sorted by name, each with its element messages. */
-static int collect(const ngnft_tmsg* msgs, size_t n, anon_set** out, size_t* nout, char* held) {
-  anon_set* sets = NULL;
+static int collect(const ngnft_tmsg* msgs, size_t n, held_set** out, size_t* nout, char* held) {
+  held_set* sets = NULL;
   size_t nsets = 0;
   for (size_t i = 0; i < n; ++i) {
     ngnft_tmsg_info info;
@@ -107,10 +107,10 @@ static int collect(const ngnft_tmsg* msgs, size_t n, anon_set** out, size_t* nou
     if (ngnft_tmsg_describe(msgs[i].kind, msgs[i].attrs, msgs[i].len, &info) < 0) return -EINVAL;
     const int anon = (info.set_flags & NFT_SET_ANONYMOUS) != 0;
     if ((!anon && !(info.set_flags & NFT_SET_CONSTANT)) || !info.name) continue;
-    anon_set* grown = realloc(sets, (nsets + 1) * sizeof(*sets));
+    held_set* grown = realloc(sets, (nsets + 1) * sizeof(*sets));
     if (!grown) goto nomem;
     sets = grown;
-    sets[nsets++] = (anon_set){info.name, i, NULL, 0, 0, anon};
+    sets[nsets++] = (held_set){info.name, i, NULL, 0, 0, anon};
     held[i] = anon ? kHeld : kConstantSet;
   }
   if (nsets) qsort(sets, nsets, sizeof(*sets), by_name);
@@ -118,7 +118,7 @@ static int collect(const ngnft_tmsg* msgs, size_t n, anon_set** out, size_t* nou
     ngnft_tmsg_info info;
     if (msgs[i].kind != NGNFT_T_SETELEM) continue;
     if (ngnft_tmsg_describe(msgs[i].kind, msgs[i].attrs, msgs[i].len, &info) < 0) goto bad;
-    anon_set* s = info.name ? find(sets, nsets, info.name) : NULL;
+    held_set* s = info.name ? find(sets, nsets, info.name) : NULL;
     if (!s) continue;
     size_t* grown = realloc(s->elems, (s->nelems + 1) * sizeof(size_t));
     if (!grown) goto nomem;
@@ -150,7 +150,7 @@ static const char* rule_chain(const ngnft_tmsg* m) {
 
 static void count_named(void* ctx, const char* name) {
   placing* p = ctx;
-  const anon_set* s = find(p->sets, p->nsets, name);
+  const held_set* s = find(p->sets, p->nsets, name);
   if (s && s->lazy) p->at++;
 }
 
@@ -194,7 +194,7 @@ static void place_all(const ngnft_tmsg* msgs, size_t n, const char* held, placin
     if (held[i] == kConstantSet) {
       ngnft_tmsg_info info;
       (void)ngnft_tmsg_describe(msgs[i].kind, msgs[i].attrs, msgs[i].len, &info);
-      anon_set* s = info.name ? find(p->sets, p->nsets, info.name) : NULL;
+      held_set* s = info.name ? find(p->sets, p->nsets, info.name) : NULL;
       if (s) place_set(p, s);
     } else if (!held[i] && msgs[i].kind != NGNFT_T_RULE && msgs[i].kind != NGNFT_T_SETELEM) {
       p->out[p->at++] = i;
@@ -218,7 +218,7 @@ int ngnft_restore_order(const ngnft_tmsg* msgs, size_t n, size_t** order) {
   if (n && !msgs) return -EINVAL;
   size_t* out = malloc((n ? n : 1) * sizeof(size_t));
   char* held = calloc(n ? n : 1, 1);
-  anon_set* sets = NULL;
+  held_set* sets = NULL;
   size_t nsets = 0;
   const char** chains = NULL;
   size_t nc = 0;

@@ -118,8 +118,8 @@ int main(int argc, char** argv) {
     ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
     if (raw) {  // wall clock, to line up with the agent's log (its "native table wiped" line)
       const auto wall = std::chrono::system_clock::now();
-      const auto ack = wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                  Clock::now() - t0);
+      const auto ack =
+          wall - std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - t0);
       std::fprintf(stderr, "round %d deleted (ack) %s restored seen %s: %.1f ms\n", i,
                    wall_ms(ack).c_str(), wall_ms(wall).c_str(), ms.back());
     }
