@@ -111,6 +111,10 @@ as_nobody() {
 }
 
 # --- TailLogs needs the logs role. ---
+# The agent answers status before its tailer has read the pod's file (seen once in a full run:
+# rc=0 and no line yet): the allowed client gets the line within a bounded wait.
+log_line_served() { [[ $(try tls log-reader logs --no-prefix 2>/dev/null) == "rc=0 DB_PASSWORD=hunter2" ]]; }
+ng_wait_until 15 log_line_served || true
 out=$(try tls log-reader logs --no-prefix)
 [[ $out == "rc=0 DB_PASSWORD=hunter2" ]] || ng_fail "allowed log client: $out"
 out=$(try ng_in "$node" "$NGCTL" --socket "$T/run/nodeguard.sock" logs --no-prefix)
