@@ -21,6 +21,7 @@ sizes=("$@")
 ((${#sizes[@]})) || sizes=(1000 10000)
 export NG_SOURCE_DIR=$src NG_BUILD_DIR=$build
 source "$src/tests/support/netns.sh"
+source "$src/tests/integration/netfilter/lib.sh"
 ng_require_root
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -37,21 +38,8 @@ for n in "${sizes[@]}"; do
   load_ms=$(printf '%s\n' "${loads[@]}" | median)
   node=$(ng_netns_add "node$n")
   ng_in "$node" nft -f "$NG_TMP/kp-$n.nft"
-  cat >"$NG_TMP/ng-$n.yaml" <<YAML
-node_name: bench
-state_dir: $NG_TMP/state-$n
-grpc_socket: $NG_TMP/ng-$n.sock
-metrics_listen: ""
-health_listen: ""
-log_level: info
-netfilter: {backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy"]}
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
+  ng_nf_agent_config "$NG_TMP/ng-$n.yaml" "$NG_TMP/state-$n" "$NG_TMP/ng-$n.sock" \
+    '{backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy"]}'
   log=$NG_TMP/agent-$n.log
   ip netns exec "$node" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" \
     "$build/agent/nodeguard" --config "$NG_TMP/ng-$n.yaml" >"$log" 2>&1 &

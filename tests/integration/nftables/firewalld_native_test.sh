@@ -10,6 +10,7 @@ set -euo pipefail
 source "$NG_SOURCE_DIR/tests/integration/firewalld/lib.sh"
 ng_fw_private_mounts "$@"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
+source "$NG_SOURCE_DIR/tests/integration/netfilter/lib.sh"
 command -v nft >/dev/null || { echo "SKIP: nft missing" >&2; exit 77; }
 ng_fw_setup nftables nft
 node=$(ng_netns_add node)
@@ -19,21 +20,8 @@ listing() { ng_in "$node" nft list table ip kube-proxy 2>/dev/null | sed -E 's/c
 want=$(listing)
 
 log=$NG_TMP/agent.log
-cat >"$NG_TMP/nodeguard.yaml" <<YAML
-node_name: nft-fw-node
-state_dir: $NG_TMP/state
-grpc_socket: $NG_TMP/ng.sock
-metrics_listen: ""
-health_listen: ""
-log_level: info
-netfilter: {backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy"]}
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
+ng_nf_agent_config "$NG_TMP/nodeguard.yaml" "$NG_TMP/state" "$NG_TMP/ng.sock" \
+  '{backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy"]}'
 ip netns exec "$node" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" \
   "$NG_BUILD_DIR/agent/nodeguard" --config "$NG_TMP/nodeguard.yaml" >"$log" 2>&1 &
 agent=$!

@@ -16,6 +16,7 @@
 set -euo pipefail
 : "${NG_BUILD_DIR:?}" "${NG_SOURCE_DIR:?}"
 source "$NG_SOURCE_DIR/tests/support/netns.sh"
+source "$NG_SOURCE_DIR/tests/integration/netfilter/lib.sh"
 ng_require_root
 for t in socat nft; do command -v "$t" >/dev/null || { echo "SKIP: $t missing" >&2; exit 77; }; done
 SERVICES=${NG_NATIVE_SERVICES:-1000}
@@ -39,21 +40,8 @@ answers() { [[ $(ng_in "$node" timeout 3 socat -T2 - TCP4:10.96.0.1:80,connect-t
 ng_wait_until 10 answers || ng_fail "the ClusterIP does not answer before the test"
 
 log=$NG_TMP/agent.log
-cat >"$NG_TMP/nodeguard.yaml" <<YAML
-node_name: nft-test-node
-state_dir: $NG_TMP/state
-grpc_socket: $NG_TMP/ng.sock
-metrics_listen: ""
-health_listen: ""
-log_level: debug
-netfilter: {backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy", "ip calico calico-node", "inet objects"], nft_tables_coalesce: 100ms}
-firewalld: {enabled: false}
-bgp: {enabled: false}
-routes: {enabled: false}
-probes: {enabled: false}
-logs: {enabled: false}
-cni: {mode: "off"}
-YAML
+NG_LOG_LEVEL=debug ng_nf_agent_config "$NG_TMP/nodeguard.yaml" "$NG_TMP/state" "$NG_TMP/ng.sock" \
+  '{backend: nft, families: [ipv4], nft_tables: ["ip kube-proxy kube-proxy", "ip calico calico-node", "inet objects"], nft_tables_coalesce: 100ms}'
 ip netns exec "$node" env XTABLES_LOCKFILE="$NG_TMP/xtables.lock" \
   "$NG_BUILD_DIR/agent/nodeguard" --config "$NG_TMP/nodeguard.yaml" >"$log" 2>&1 &
 agent=$!
