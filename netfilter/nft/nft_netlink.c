@@ -204,15 +204,22 @@ int ngnft_monitor_drain(int fd, ngnft_change_cb cb, void* ctx) {
   }
 }
 
-size_t ngnft_build_test_message_nfproto(void* buf, size_t cap, int msg, int nfproto,
-                                        const char* table) {
-  if (cap < (size_t)MNL_SOCKET_BUFFER_SIZE) return 0;
+/* A notification's header as the kernel sends it to the monitor group (no request flags). */
+static struct nlmsghdr* put_notification(void* buf, int msg, int nfproto, struct nfgenmsg** nfg) {
   struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | msg;
   nlh->nlmsg_flags = 0;
-  struct nfgenmsg* nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-  nfg->nfgen_family = (uint8_t)nfproto;
-  nfg->version = NFNETLINK_V0;
+  *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(**nfg));
+  (*nfg)->nfgen_family = (uint8_t)nfproto;
+  (*nfg)->version = NFNETLINK_V0;
+  return nlh;
+}
+
+size_t ngnft_build_test_message_nfproto(void* buf, size_t cap, int msg, int nfproto,
+                                        const char* table) {
+  if (cap < (size_t)MNL_SOCKET_BUFFER_SIZE) return 0;
+  struct nfgenmsg* nfg;
+  struct nlmsghdr* nlh = put_notification(buf, msg, nfproto, &nfg);
   if (table) mnl_attr_put_strz(nlh, 1, table);
   return nlh->nlmsg_len;
 }
@@ -225,12 +232,8 @@ size_t ngnft_build_test_message(void* buf, size_t cap, int msg, int family, cons
 size_t ngnft_build_test_gen_message(void* buf, size_t cap, uint32_t genid, uint32_t proc_pid,
                                     const char* proc_name) {
   if (cap < (size_t)MNL_SOCKET_BUFFER_SIZE) return 0;
-  struct nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
-  nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWGEN;
-  nlh->nlmsg_flags = 0;
-  struct nfgenmsg* nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-  nfg->nfgen_family = AF_UNSPEC;
-  nfg->version = NFNETLINK_V0;
+  struct nfgenmsg* nfg;
+  struct nlmsghdr* nlh = put_notification(buf, NFT_MSG_NEWGEN, AF_UNSPEC, &nfg);
   nfg->res_id = htons((uint16_t)(genid & 0xffff));
   mnl_attr_put_u32(nlh, NFTA_GEN_ID, htonl(genid));
   mnl_attr_put_u32(nlh, NFTA_GEN_PROC_PID, htonl(proc_pid));
