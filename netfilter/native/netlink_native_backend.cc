@@ -1,9 +1,11 @@
 #include "netfilter/native/netlink_native_backend.h"
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
+#include "netfilter/nft/nft_restore_order.h"
 #include "netfilter/nft/nft_table_wire.h"
 
 namespace ng::netfilter::native {
@@ -32,6 +34,26 @@ struct SockCloser {
 };
 using Sock = std::unique_ptr<ngnft_sock, SockCloser>;
 
+std::vector<ngnft_tmsg> wire_msgs(const std::vector<NativeMsg>& msgs) {
+  std::vector<ngnft_tmsg> out;
+  out.reserve(msgs.size());
+  for (const auto& m : msgs) {
+    out.push_back(ngnft_tmsg{static_cast<int>(m.kind), m.attrs.data(), m.attrs.size()});
+  }
+  return out;
+}
+
+// Empty when the messages are malformed: the restore then sends them in dump order and the
+// kernel (or the batch's own checks) refuses them there.
+std::vector<std::size_t> restore_order(const std::vector<NativeMsg>& msgs) {
+  const auto wire = wire_msgs(msgs);
+  std::size_t* order = nullptr;
+  if (ngnft_restore_order(wire.data(), wire.size(), &order) < 0) return {};
+  std::vector<std::size_t> out(order, order + wire.size());
+  std::free(order);
+  return out;
+}
+
 core::Result<Sock> open_sock() {
   ngnft_sock* s = nullptr;
   if (int rc = ngnft_open(&s); rc < 0) {
@@ -43,10 +65,9 @@ core::Result<Sock> open_sock() {
 
 core::Result<NativeDump> NetlinkNativeBackend::dump(const NftTableRef& table) {
   int rc = -EINTR;
-  // EINTR: a transaction landed mid-dump; read again, on a fresh socket so nothing of the
-  // given-up read can be left on it (EBUSY would be a dump still running there).
-  for (int attempt = 0; attempt < limits_.dump_attempts && (rc == -EINTR || rc == -EBUSY);
-       ++attempt) {
+  // EINTR: a transaction landed mid-dump; read again, on a fresh socket (ngnft_request already
+  // reads a given-up dump to its end; a socket whose drain failed is not reused either).
+  for (int attempt = 0; attempt < limits_.dump_attempts && rc == -EINTR; ++attempt) {
     auto sock = open_sock();
     if (!sock) return sock.error();
     NativeTableSnapshot snap;
@@ -63,6 +84,7 @@ core::Result<NativeDump> NetlinkNativeBackend::dump(const NftTableRef& table) {
     if (rc == 0) {
       snap.genid = genid;
       snap.counts = count_native(snap.msgs);
+      snap.restore_order = restore_order(snap.msgs);
       return NativeDump{std::move(snap), genid};
     }
   }
@@ -73,10 +95,10 @@ NativeRestore NetlinkNativeBackend::restore(const NativeTableSnapshot& good, boo
                                             std::uint32_t genid) {
   auto sock = open_sock();
   if (!sock) return {NativeRestoreResult::kFailed, sock.error().message};
-  std::vector<ngnft_tmsg> msgs;
-  msgs.reserve(good.msgs.size());
-  for (const auto& m : good.msgs) {
-    msgs.push_back(ngnft_tmsg{static_cast<int>(m.kind), m.attrs.data(), m.attrs.size()});
+  const auto wire = wire_msgs(good.msgs);
+  std::vector<ngnft_tmsg> msgs = wire;
+  if (good.restore_order.size() == wire.size()) {
+    for (std::size_t k = 0; k < wire.size(); ++k) msgs[k] = wire[good.restore_order[k]];
   }
   int failed = -1;
   const int rc =

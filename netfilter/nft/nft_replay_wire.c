@@ -427,7 +427,7 @@ static void parse_rule(const struct nlmsghdr* nlh, int family, const ngnft_dump_
   free(out);
 }
 
-int ngnft_parse_dump(const void* buf, size_t len, const ngnft_dump_cb* cb, void* ctx) {
+int ngnft_walk_replies(const void* buf, size_t len, ngnft_msg_fn on_msg, void* ctx) {
   const unsigned char* at = buf;
   while (len >= sizeof(struct nlmsghdr)) {
     const struct nlmsghdr* nlh = (const struct nlmsghdr*)at;
@@ -444,30 +444,48 @@ int ngnft_parse_dump(const void* buf, size_t len, const ngnft_dump_cb* cb, void*
       if (e->error == 0) return 1; /* the ack of a plain get */
       return e->error < 0 && e->error > -4096 ? e->error : -EPROTO;
     }
-    if ((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_NFTABLES &&
-        nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
-      const struct nfgenmsg* g = mnl_nlmsg_get_payload(nlh);
-      const int family = family_of(g->nfgen_family);
-      switch (nlh->nlmsg_type & 0xff) {
-        case NFT_MSG_NEWTABLE:
-          parse_table(nlh, family, cb, ctx);
-          break;
-        case NFT_MSG_NEWCHAIN:
-          parse_chain(nlh, family, cb, ctx);
-          break;
-        case NFT_MSG_NEWRULE:
-          parse_rule(nlh, family, cb, ctx);
-          break;
-        default:
-          break;
-      }
-    }
+    const int rc = on_msg(ctx, nlh);
+    if (rc < 0) return rc;
     const size_t step = MNL_ALIGN(nlh->nlmsg_len);
     if (step >= len) break;
     at += step;
     len -= step;
   }
   return 0;
+}
+
+struct dump_walk {
+  const ngnft_dump_cb* cb;
+  void* ctx;
+};
+
+static int dump_msg(void* ctx, const struct nlmsghdr* nlh) {
+  const struct dump_walk* w = ctx;
+  if ((nlh->nlmsg_type >> 8) != NFNL_SUBSYS_NFTABLES ||
+      nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg))) {
+    return 0;
+  }
+  const struct nfgenmsg* g = mnl_nlmsg_get_payload(nlh);
+  const int family = family_of(g->nfgen_family);
+  switch (nlh->nlmsg_type & 0xff) {
+    case NFT_MSG_NEWTABLE:
+      parse_table(nlh, family, w->cb, w->ctx);
+      break;
+    case NFT_MSG_NEWCHAIN:
+      parse_chain(nlh, family, w->cb, w->ctx);
+      break;
+    case NFT_MSG_NEWRULE:
+      parse_rule(nlh, family, w->cb, w->ctx);
+      break;
+    default:
+      break;
+  }
+  return 0;
+}
+
+int ngnft_parse_dump(const void* buf, size_t len, const ngnft_dump_cb* cb, void* ctx) {
+  struct dump_walk w = {cb, ctx};
+  return ngnft_walk_replies(buf, len, dump_msg, &w);
 }
 
 /* Whether a read holds the end of a reply (NLMSG_DONE or an error/ack). */

@@ -18,6 +18,16 @@ struct ngnft_sock {
  * (NFPROTO_*) at the start of buf (MNL_SOCKET_BUFFER_SIZE bytes). */
 struct nlmsghdr* ngnft_put_request(char* buf, int msg, uint16_t flags, int nfproto);
 
+/* One nftables data message of a reply buffer (DONE, errors and acks are the walker's). Returns
+ * 0, or <0 to stop the walk with that error. */
+typedef int (*ngnft_msg_fn)(void* ctx, const struct nlmsghdr* nlh);
+
+/* Walks one buffer of netlink replies, each data message to on_msg. Returns 1 when the reply
+ * ended (NLMSG_DONE, or the ack of a plain get), 0 when more may follow, -EINTR on
+ * NLM_F_DUMP_INTR (a transaction landed mid-dump: read again), the error of an error reply,
+ * -EINVAL for a malformed buffer, or on_msg's error. Defined in nft_replay_wire.c. */
+int ngnft_walk_replies(const void* buf, size_t len, ngnft_msg_fn on_msg, void* ctx);
+
 /* Parses one buffer of replies: 1 when the dump (or the ack) ended, 0 for more, <0 an error. */
 typedef int (*ngnft_reply_fn)(void* ctx, const void* buf, size_t len);
 

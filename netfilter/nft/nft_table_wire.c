@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "netfilter/nft/nft_restore_order.h"
 #include "netfilter/nft/nft_sock.h"
 
 /* ---- attribute walking over raw bytes: every step checks the length first ---- */
@@ -210,31 +209,23 @@ static int parse_one(const struct nlmsghdr* nlh, int nfproto, const char* table,
   return n < 0 ? (int)n : 0;
 }
 
+struct table_walk {
+  int nfproto;
+  const char* table;
+  ngnft_tmsg_cb cb;
+  void* ctx;
+  uint32_t* genid;
+};
+
+static int table_msg(void* ctx, const struct nlmsghdr* nlh) {
+  const struct table_walk* w = ctx;
+  return parse_one(nlh, w->nfproto, w->table, w->cb, w->ctx, w->genid);
+}
+
 int ngnft_table_parse(const void* buf, size_t len, int nfproto, const char* table, ngnft_tmsg_cb cb,
                       void* ctx, uint32_t* genid) {
-  const unsigned char* at = buf;
-  while (len >= sizeof(struct nlmsghdr)) {
-    const struct nlmsghdr* nlh = (const struct nlmsghdr*)at;
-    if (nlh->nlmsg_len < sizeof(struct nlmsghdr) || nlh->nlmsg_len > len ||
-        MNL_ALIGN(nlh->nlmsg_len) > len) {
-      return -EINVAL;
-    }
-    if (nlh->nlmsg_flags & NLM_F_DUMP_INTR) return -EINTR;
-    if (nlh->nlmsg_type == NLMSG_DONE) return 1;
-    if (nlh->nlmsg_type == NLMSG_ERROR) {
-      if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nlmsgerr))) return -EINVAL;
-      const struct nlmsgerr* e = mnl_nlmsg_get_payload(nlh);
-      if (e->error == 0) return 1;
-      return e->error < 0 && e->error > -4096 ? e->error : -EPROTO;
-    }
-    const int rc = parse_one(nlh, nfproto, table, cb, ctx, genid);
-    if (rc < 0) return rc;
-    const size_t step = MNL_ALIGN(nlh->nlmsg_len);
-    if (step >= len) break;
-    at += step;
-    len -= step;
-  }
-  return 0;
+  struct table_walk w = {nfproto, table, cb, ctx, genid};
+  return ngnft_walk_replies(buf, len, table_msg, &w);
 }
 
 /* ---- the dump ---- */
@@ -510,12 +501,10 @@ static int put_set(ngnft_batch* b, const ngnft_tmsg* m, uint32_t id) {
 }
 
 static int put_all(ngnft_batch* b, const char* table, const ngnft_tmsg* msgs, size_t n) {
-  size_t* order = NULL;
-  int rc = ngnft_restore_order(msgs, n, &order);
-  if (rc < 0) return rc;
+  int rc = 0;
   uint32_t set_id = 0;
   for (size_t k = 0; k < n && rc == 0; ++k) {
-    const ngnft_tmsg* m = &msgs[order[k]];
+    const ngnft_tmsg* m = &msgs[k];
     const char* t = NULL;
     if (m->kind < 0 || m->kind >= NGNFT_T_KINDS || m->len % 4 != 0 ||
         table_of(m->attrs, m->len, &t) < 0 || !t || strcmp(t, table) != 0) {
@@ -527,7 +516,6 @@ static int put_all(ngnft_batch* b, const char* table, const ngnft_tmsg* msgs, si
       rc = ngnft_batch_put(b, kMsgOfKind[m->kind], flags, m->attrs, m->len);
     }
   }
-  free(order);
   return rc < 0 ? rc : 0;
 }
 

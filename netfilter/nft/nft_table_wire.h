@@ -79,7 +79,8 @@ typedef struct ngnft_tmsg {
   size_t len;
 } ngnft_tmsg;
 
-/* Builds the restore batch (pure): [NFT_MSG_DELTABLE when delete_first] then every message,
+/* Builds the restore batch (pure): [NFT_MSG_DELTABLE when delete_first] then every message in
+ * the order given (the dump's order works; ngnft_restore_order's is faster for the kernel),
  * creating (NLM_F_CREATE; rules appended), each set given an NFTA_SET_ID, pinned to genid.
  * Messages of another table are refused (-EINVAL): nothing outside the table is written.
  * Returns the closed batch in *out or -errno. */

@@ -169,7 +169,9 @@ TEST(NativeWire, AnonymousSetsAreCreatedRightBeforeTheirRule) {
       ngnft_tmsg_info info{};
       ASSERT_EQ(ngnft_tmsg_describe(m.kind, m.attrs, m.len, &info), 0);
       if (m.kind == NGNFT_T_CHAIN || m.kind == NGNFT_T_SET) defined.insert(info.name);
-      if (m.kind == NGNFT_T_SETELEM) EXPECT_TRUE(defined.count(info.name)) << info.name;
+      if (m.kind == NGNFT_T_SETELEM) {
+        EXPECT_TRUE(defined.count(info.name)) << info.name;
+      }
       if (m.kind == NGNFT_T_SET && (info.set_flags & NFT_SET_CONSTANT) &&
           !(info.set_flags & NFT_SET_ANONYMOUS)) {
         ++constant;  // its elements right after it: the kernel refuses them once it is bound
@@ -193,12 +195,18 @@ TEST(NativeWire, AnonymousSetsAreCreatedRightBeforeTheirRule) {
       if (m.kind == NGNFT_T_RULE) {
         EXPECT_TRUE(defined.count(info.chain)) << info.chain;
         auto it = last_rule.find(info.chain);
-        if (it != last_rule.end()) EXPECT_LT(it->second, order[k]) << "rule order in chain";
+        if (it != last_rule.end()) {
+          EXPECT_LT(it->second, order[k]) << "rule order in chain";
+        }
         last_rule[info.chain] = order[k];
       }
     }
-    if (std::string(table) == "kube-proxy") EXPECT_GT(anon, 0);
-    if (std::string(table) == "objects") EXPECT_EQ(constant, 1);
+    if (std::string(table) == "kube-proxy") {
+      EXPECT_GT(anon, 0);
+    }
+    if (std::string(table) == "objects") {
+      EXPECT_EQ(constant, 1);
+    }
   }
 }
 
